@@ -1,0 +1,34 @@
+"""Where the project's content files live, and one YAML loader with file-named errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DataFileError(ValueError):
+    """A content or dataset file is missing or malformed; the message names file (and line)."""
+
+
+def load_yaml(path: str | os.PathLike) -> Any:
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise DataFileError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise DataFileError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from exc
+
+
+def shared_data_dir() -> Path:
+    """Real datasets for development and CI (never copied into the project)."""
+    return Path(os.environ.get("EMPATH_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

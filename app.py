@@ -1,0 +1,306 @@
+"""Empath web app: a thin Gradio UI over ``empath.pipeline.EmpathPipeline``.
+
+Tabs: Chat (streaming, why-panel, expert intervention), Compare (blind A/B with votes and a leaderboard),
+About (model card and usage policy). Run ``make run`` or ``python app.py``.
+
+Concurrency: one model copy is shared; generation events run one at a time
+(``EMPATH_CONCURRENCY``, default 1) and further requests wait in Gradio's queue.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+
+import gradio as gr
+import plotly.graph_objects as go
+
+from empath._data import PACKAGE_DATA
+from empath.arena import CHOICES, CRITERIA, VoteStore
+from empath.generation import SamplingSettings
+from empath.pipeline import AUTO, EMOTION_DIMENSIONS, Conversation, EmpathPipeline, InputError, PipelineConfig
+from empath.strategies import STRATEGY_NAMES
+
+RANDOM = "random"
+
+
+# -- presentation helpers ------------------------------------------------------------------------
+def emotion_radar(emotion: dict | None):
+    if not emotion:
+        return None
+    values = [emotion.get(d, 0) for d in EMOTION_DIMENSIONS]
+    fig = go.Figure(go.Scatterpolar(r=values + values[:1], theta=list(EMOTION_DIMENSIONS) + [EMOTION_DIMENSIONS[0]],
+                                    fill="toself", name="seeker"))
+    fig.update_layout(polar={"radialaxis": {"range": [0, 10]}}, showlegend=False, height=300,
+                      margin={"l": 30, "r": 30, "t": 30, "b": 30}, title="Seeker emotion (1-10)")
+    return fig
+
+
+def gate_bars(gates: dict | None):
+    if not gates:
+        return None
+    fig = go.Figure()
+    for group, weights in gates.items():
+        fig.add_bar(x=[f"{group} {i + 1}" for i in range(len(weights))], y=weights, name=f"{group} experts")
+    fig.update_layout(height=300, margin={"l": 30, "r": 10, "t": 30, "b": 60}, title="Gate weights",
+                      yaxis={"range": [0, 1]})
+    return fig
+
+
+def tagged(result) -> str:
+    """The reply as shown in the chat: its strategy as a tag in front, as in the paper's figures."""
+    tag = f"`[{result.strategy}]` " if result.strategy else ""
+    return tag + (result.response or "…")
+
+
+def persona_panel(pipeline: EmpathPipeline, result) -> str:
+    if not result.role:
+        return "**Persona:** none (plain supporter)"
+    role = pipeline.roles.get(result.role)
+    conf = result.role_probs.get(result.role)
+    how = {"matched": f"matched, confidence {conf:.0%}" if conf is not None else "matched",
+           "kept": "kept from the first turn", "override": "chosen by you", "default": "default (matching off)"}
+    return (f"**Persona:** {role.name_en} · {role.name_zh} — *{role.source_en}*  \n"
+            f"Topic: {pipeline.roles.topic(role.topic).name_en} ({how.get(result.role_source, result.role_source)})")
+
+
+def strategy_panel(result) -> str:
+    if not result.strategy:
+        return "**Strategy:** free (prediction off)"
+    conf = result.strategy_probs.get(result.strategy)
+    src = "chosen by you" if result.strategy_source == "override" else (
+        f"predicted, confidence {conf:.0%}" if conf is not None else "predicted")
+    return f"**Strategy:** {result.strategy} ({src})"
+
+
+def experience_panel(result) -> str:
+    exp = result.experience
+    if not exp:
+        return "**Experience:** none retrieved"
+    src = exp.get("source") or {}
+    where = " — ".join(x for x in (src.get("work"), src.get("chapter")) if x) if isinstance(src, dict) else str(src)
+    return f"**Experience** (similarity {exp['similarity']:.2f}, {where}):\n\n> {exp['text']}"
+
+
+def about_markdown() -> str:
+    return (PACKAGE_DATA / "about.md").read_text(encoding="utf-8")
+
+
+# -- the app ---------------------------------------------------------------------------------------
+def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Blocks:
+    votes = votes or VoteStore()
+    systems = pipeline.systems()
+    role_choices = [("Auto (role matching)", AUTO)] + [
+        (f"{r.name_en} · {r.name_zh} ({pipeline.roles.topic(r.topic).name_en})", r.id) for r in pipeline.roles]
+    strategy_choices = [("Auto (strategy prediction)", AUTO)] + [(s, s) for s in STRATEGY_NAMES]
+    banner_text = _banner_text()
+
+    with gr.Blocks(title="Empath") as demo:
+        gr.Markdown("# Empath\nEmotional support from a matched character, following professional helping skills. "
+                    "**A research demo — not therapy, not a diagnosis.**")
+        with gr.Tab("Chat"):
+            conversation = gr.State(Conversation)
+            banner = gr.Markdown(banner_text, visible=False, elem_id="crisis-banner")
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Conversation", height=480, elem_id="chatbot")
+                    message = gr.Textbox(label="Your message", placeholder="Tell me what is on your mind…",
+                                         lines=2, elem_id="message")
+                    with gr.Row():
+                        send = gr.Button("Send", variant="primary", elem_id="send")
+                        new_chat = gr.Button("New conversation")
+                        export = gr.Button("Export JSON")
+                    export_file = gr.File(label="Conversation export", visible=False)
+                    status = gr.Markdown("", elem_id="status")
+                with gr.Column(scale=2):
+                    persona_md = gr.Markdown("**Persona:** chosen on your first message", elem_id="persona")
+                    strategy_md = gr.Markdown("**Strategy:** —", elem_id="strategy")
+                    experience_md = gr.Markdown("**Experience:** —", elem_id="experience")
+                    radar = gr.Plot(label="Emotion")
+                    gates = gr.Plot(label="Gate weights")
+            with gr.Accordion("Controls (expert intervention and sampling)", open=False):
+                with gr.Row():
+                    role_dd = gr.Dropdown(role_choices, value=AUTO, label="Persona", elem_id="role")
+                    strategy_dd = gr.Dropdown(strategy_choices, value=AUTO, label="Strategy for the next reply")
+                    lang_radio = gr.Radio(["auto", "en", "zh"], value="auto", label="Language")
+                with gr.Row():
+                    temperature = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="Temperature")
+                    top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p")
+                    max_tokens = gr.Slider(16, 512, value=256, step=16, label="Max new tokens")
+
+            def chat(text, history, conv, role, strategy, lang, temp, p, max_new):
+                history = list(history or [])
+                try:
+                    settings = SamplingSettings(temperature=temp, top_p=p, max_new_tokens=int(max_new))
+                    stream = pipeline.stream(conv, text, role=role, strategy=strategy, lang=lang, settings=settings)
+                    result = next(stream)
+                except (InputError, KeyError, ValueError) as exc:
+                    gr.Warning(str(exc.args[0] if isinstance(exc, KeyError) else exc))
+                    yield history, text, conv, *([gr.skip()] * 6), f"⚠️ {exc.args[0] if isinstance(exc, KeyError) else exc}"
+                    return
+                shown = history + [{"role": "user", "content": result.message},
+                                   {"role": "assistant", "content": tagged(result)}]
+                panels = (persona_panel(pipeline, result), strategy_panel(result), experience_panel(result),
+                          emotion_radar(result.emotion))
+                banner_update = gr.update(visible=result.crisis)
+                yield shown, "", conv, *panels, gate_bars(result.gate_weights), banner_update, ""
+                for result in stream:
+                    shown[-1] = {"role": "assistant", "content": tagged(result)}
+                    yield shown, "", conv, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+                if result.error:  # the conversation is kept; the failed reply is marked, the text restored
+                    shown[-1] = {"role": "assistant", "content": f"⚠️ {result.error}"}
+                    yield shown, text, conv, *([gr.skip()] * 6), f"⚠️ {result.error}"
+
+            chat_inputs = [message, chatbot, conversation, role_dd, strategy_dd, lang_radio, temperature, top_p,
+                           max_tokens]
+            chat_outputs = [chatbot, message, conversation, persona_md, strategy_md, experience_md, radar, gates,
+                            banner, status]
+            send.click(chat, chat_inputs, chat_outputs, api_name="chat")
+            message.submit(chat, chat_inputs, chat_outputs, api_name=False)
+
+            def reset():
+                return [], "", Conversation(), "**Persona:** chosen on your first message", "**Strategy:** —", \
+                    "**Experience:** —", None, None, gr.update(visible=False), ""
+
+            new_chat.click(reset, None, chat_outputs, api_name="new_conversation", concurrency_limit=None)
+
+            def export_json(conv):
+                if not conv.turns:
+                    gr.Warning("Nothing to export yet.")
+                    return gr.update(visible=False)
+                # Written only because the user asked for the export; served back once from Gradio's cache.
+                path = os.path.join(tempfile.mkdtemp(prefix="empath-"), f"empath-{conv.id}.json")
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(conv.to_json())
+                return gr.update(value=path, visible=True)
+
+            export.click(export_json, conversation, export_file, api_name="export", concurrency_limit=None)
+
+        with gr.Tab("Compare"):
+            gr.Markdown("Send the same messages to two systems. Their names stay hidden as **Model A** / **Model B** "
+                        "until you vote. Votes (with this comparison) are stored locally; nothing is stored without "
+                        "a vote.")
+            pair = gr.State(dict)
+            with gr.Row():
+                sys_a = gr.Dropdown([RANDOM] + list(systems), value=RANDOM, label="Model A system")
+                sys_b = gr.Dropdown([RANDOM] + list(systems), value=RANDOM, label="Model B system")
+                new_pair = gr.Button("New comparison")
+            with gr.Row():
+                chat_a = gr.Chatbot(label="Model A", height=360)
+                chat_b = gr.Chatbot(label="Model B", height=360)
+            cmp_message = gr.Textbox(label="Seeker message", lines=2)
+            cmp_send = gr.Button("Send to both", variant="primary")
+            with gr.Row():
+                vote_radios = [gr.Radio(list(CHOICES), label=c) for c in CRITERIA]
+            vote_btn = gr.Button("Submit vote")
+            reveal = gr.Markdown("")
+            board = gr.Dataframe(value=lambda: _board_rows(votes), label="Leaderboard (win rate: ties count half)",
+                                 interactive=False)
+
+            def draw_pair(a, b) -> dict:
+                names = list(systems)
+                a = a if a != RANDOM else random.choice([n for n in names if n != b])
+                b = b if b != RANDOM else random.choice([n for n in names if n != a])
+                if a == b:
+                    raise ValueError("Pick two different systems.")
+                return {"systems": [a, b], "conversations": [Conversation(), Conversation()], "messages": [],
+                        "replies": [[], []], "voted": False}
+
+            def start_pair(a, b):
+                try:
+                    state = draw_pair(a, b)
+                except ValueError as exc:
+                    gr.Warning(str(exc))
+                    return gr.skip(), gr.skip(), gr.skip(), f"⚠️ {exc}"
+                return state, [], [], "New comparison ready: send a message."
+
+            new_pair.click(start_pair, [sys_a, sys_b], [pair, chat_a, chat_b, reveal], api_name="new_comparison",
+                           concurrency_limit=None)
+
+            def compare(text, state, hist_a, hist_b, a, b):
+                if not state or state.get("voted"):
+                    try:
+                        state, hist_a, hist_b = draw_pair(a, b), [], []
+                    except ValueError as exc:
+                        gr.Warning(str(exc))
+                        yield gr.skip(), gr.skip(), gr.skip(), text, f"⚠️ {exc}"
+                        return
+                hists = [list(hist_a or []), list(hist_b or [])]
+                replies = []
+                for side, (name, conv) in enumerate(zip(state["systems"], state["conversations"])):
+                    try:
+                        stream = pipeline.stream(conv, text, components=systems[name])
+                        result = next(stream)
+                    except (InputError, KeyError, ValueError) as exc:
+                        gr.Warning(str(exc))
+                        yield state, hists[0], hists[1], text, f"⚠️ {exc}"
+                        return
+                    hists[side] = hists[side] + [{"role": "user", "content": result.message},
+                                                 {"role": "assistant", "content": tagged(result)}]
+                    for result in stream:
+                        hists[side][-1] = {"role": "assistant", "content": tagged(result)}
+                        yield state, hists[0], hists[1], "", ""
+                    replies.append(result.error and f"⚠️ {result.error}" or result.response)
+                state["messages"].append(text)
+                for side, reply in enumerate(replies):
+                    state["replies"][side].append(reply)
+                yield state, hists[0], hists[1], "", ""
+
+            cmp_send.click(compare, [cmp_message, pair, chat_a, chat_b, sys_a, sys_b],
+                           [pair, chat_a, chat_b, cmp_message, reveal], api_name="compare")
+
+            def vote(state, *choices):
+                if not state or not state.get("messages"):
+                    gr.Warning("Send at least one message to both models before voting.")
+                    return state, "", gr.skip(), *([gr.skip()] * len(CRITERIA))
+                if state.get("voted"):
+                    gr.Warning("This comparison has a vote already: start a new comparison.")
+                    return state, gr.skip(), gr.skip(), *([gr.skip()] * len(CRITERIA))
+                a, b = state["systems"]
+                try:
+                    votes.record(a, b, dict(zip(CRITERIA, choices)),
+                                 {"messages": state["messages"], "replies_a": state["replies"][0],
+                                  "replies_b": state["replies"][1]})
+                except ValueError as exc:
+                    gr.Warning(str(exc))
+                    return state, f"⚠️ {exc}", gr.skip(), *([gr.skip()] * len(CRITERIA))
+                state = {**state, "voted": True}
+                return (state, f"Thanks! **Model A** was *{a}*, **Model B** was *{b}*.", _board_rows(votes),
+                        *([None] * len(CRITERIA)))
+
+            vote_btn.click(vote, [pair, *vote_radios], [pair, reveal, board, *vote_radios], api_name="vote",
+                           concurrency_limit=None)
+
+        with gr.Tab("About"):
+            gr.Markdown(about_markdown())
+    return demo
+
+
+def _board_rows(votes: VoteStore):
+    import pandas as pd
+
+    rows = votes.leaderboard()
+    columns = ["system", "votes", "wins", "losses", "ties", "win_rate", *CRITERIA]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _banner_text() -> str:
+    try:
+        from empath.safety import resources_banner
+
+        return resources_banner("en") + "\n\n" + resources_banner("zh")
+    except ImportError:  # pragma: no cover - safety ships with the package
+        return "If you are in danger, call your local emergency number now."
+
+
+def main() -> None:
+    pipeline = EmpathPipeline(PipelineConfig.from_env()).warm_up()
+    demo = build_app(pipeline)
+    demo.queue(default_concurrency_limit=int(os.environ.get("EMPATH_CONCURRENCY", "1")))
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+
+
+if __name__ == "__main__":
+    main()

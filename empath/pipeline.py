@@ -1,0 +1,381 @@
+"""EmpathPipeline: one object holding the loaded models, run once per seeker turn (the paper's Figure 4).
+
+Per turn: safety check -> role matching (first turn; kept unless overridden) -> strategy prediction
+(background + context) -> emotion scoring and experience retrieval for the persona -> prompt -> Group
+MoELoRA generation routed by (persona, strategy), streamed. Every component can be switched off for the
+paper's ablations (Section 6.5) through ``Components``.
+
+Where models come from (local folder or Hub ``id@revision``; unset = offline default):
+``EMPATH_BASE_MODEL``, ``EMPATH_ADAPTER``, ``EMPATH_CLASSIFIERS``, ``EMPATH_EXPERIENCES``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from .dialogue import Background, Turn, detect_language
+from .generation import ChatGenerator, GenerationError, SamplingSettings
+from .prompts import PromptParts, build_messages, wants_experience
+from .roles import RoleBank, load_roles
+from .strategies import STRATEGY_NAMES, normalize_strategy
+
+EMOTION_DIMENSIONS = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
+DEFAULT_MAX_MESSAGE_CHARS = 2000
+AUTO = "auto"
+
+
+class InputError(ValueError):
+    """A seeker message or a control value the pipeline refuses; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class Components:
+    """Which parts of Empath run. All on = Empath; ``persona=False`` with the rest off = the base model."""
+
+    role_matching: bool = True
+    strategy_prediction: bool = True
+    experience_rag: bool = True
+    adapter: bool = True
+    persona: bool = True
+
+
+# Systems offered side by side in the comparison tab (names are what voters see after voting).
+SYSTEMS: dict[str, Components] = {
+    "Empath": Components(),
+    "Base model": Components(role_matching=False, strategy_prediction=False, experience_rag=False,
+                             adapter=False, persona=False),
+    "Empath w/o role matching": Components(role_matching=False),
+    "Empath w/o strategy prediction": Components(strategy_prediction=False),
+    "Empath w/o experience RAG": Components(experience_rag=False),
+    "Empath w/o adapter (prompt-only)": Components(adapter=False),
+}
+
+
+@dataclass
+class PipelineConfig:
+    base_model: str | None = None
+    adapter: str | None = None
+    classifiers: str | None = None
+    experiences: str | None = None
+    default_role: str | None = None  # used when role matching is off; None = first role of the bank
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    max_context_tokens: int = 2048
+
+    @classmethod
+    def from_env(cls, **overrides) -> "PipelineConfig":
+        env = {
+            "base_model": os.environ.get("EMPATH_BASE_MODEL") or None,
+            "adapter": os.environ.get("EMPATH_ADAPTER") or None,
+            "classifiers": os.environ.get("EMPATH_CLASSIFIERS") or None,
+            "experiences": os.environ.get("EMPATH_EXPERIENCES") or None,
+            "max_message_chars": int(os.environ.get("EMPATH_MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS)),
+        }
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**env)
+
+
+@dataclass
+class Conversation:
+    """One help-seeker's session. ``role`` is fixed after the first turn unless the user overrides it."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    lang: str | None = None
+    role: str | None = None
+    background: Background = field(default_factory=Background)
+    turns: list[Turn] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps({"id": self.id, "lang": self.lang, "role": self.role, "background": asdict(self.background),
+                           "turns": [asdict(t) for t in self.turns], "results": self.results},
+                          ensure_ascii=False, indent=2)
+
+
+@dataclass
+class TurnResult:
+    """Everything the pipeline decided for one turn, and the reply."""
+
+    message: str
+    lang: str
+    crisis: bool = False
+    safety: dict = field(default_factory=dict)
+    role: str | None = None
+    role_probs: dict = field(default_factory=dict)
+    role_source: str = ""  # matched | kept | override | default | none
+    strategy: str | None = None
+    strategy_probs: dict = field(default_factory=dict)
+    strategy_source: str = ""  # predicted | override | none
+    emotion: dict = field(default_factory=dict)
+    experience: dict | None = None
+    gate_weights: dict | None = None
+    components: dict = field(default_factory=dict)
+    messages: list = field(default_factory=list)
+    response: str = ""
+    error: str | None = None
+    timings_ms: dict = field(default_factory=dict)
+
+    def to_dict(self, include_prompt: bool = False) -> dict:
+        d = asdict(self)
+        if not include_prompt:
+            d.pop("messages")
+        return d
+
+
+def clean_message(text: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> str:
+    """Strip control characters (keeping newlines/tabs) and refuse empty or over-long messages."""
+    if not isinstance(text, str):
+        raise InputError("the message must be text")
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    if not cleaned:
+        raise InputError("Please type a message first: it is empty (or only spaces/control characters).")
+    if len(cleaned) > max_chars:
+        raise InputError(f"Your message has {len(cleaned)} characters; the limit is {max_chars}. "
+                         "Please shorten it or split it into several messages.")
+    return cleaned
+
+
+class EmpathPipeline:
+    """Holds the models; ``stream``/``respond`` run one seeker turn. Components may be injected (tests)."""
+
+    def __init__(self, config: PipelineConfig | None = None, *, roles: RoleBank | None = None,
+                 generator: ChatGenerator | None = None, role_matcher=None, strategy_predictor=None,
+                 emotion_scorer=None, experience_bank=None, safety_checker=None):
+        self.config = config or PipelineConfig.from_env()
+        self.roles = roles or load_roles()
+        self._generator = generator
+        self._role_matcher = role_matcher
+        self._strategy_predictor = strategy_predictor
+        self._emotion_scorer = emotion_scorer
+        self._experience_bank = experience_bank
+        self._safety = safety_checker
+
+    # -- lazily loaded components ---------------------------------------------------------------
+    @property
+    def generator(self) -> ChatGenerator:
+        if self._generator is None:
+            from .hub import load_causal_lm
+
+            model, tokenizer = load_causal_lm(self.config.base_model)
+            if self.config.adapter:
+                from .group_moelora import GroupMoELoraModel
+
+                model = GroupMoELoraModel.from_pretrained(model, self.config.adapter).eval()
+            self._generator = ChatGenerator(model, tokenizer, self.config.max_context_tokens)
+        return self._generator
+
+    @property
+    def role_matcher(self):
+        if self._role_matcher is None:
+            from .classifiers import RoleMatcher
+
+            self._role_matcher = RoleMatcher.load(self.config.classifiers)
+        return self._role_matcher
+
+    @property
+    def strategy_predictor(self):
+        if self._strategy_predictor is None:
+            from .classifiers import StrategyPredictor
+
+            self._strategy_predictor = StrategyPredictor.load(self.config.classifiers)
+        return self._strategy_predictor
+
+    @property
+    def emotion_scorer(self):
+        if self._emotion_scorer is None:
+            from .emotion import get_emotion_scorer
+
+            self._emotion_scorer = get_emotion_scorer()
+        return self._emotion_scorer
+
+    @property
+    def experience_bank(self):
+        if self._experience_bank is None:
+            from .experiences import ExperienceBank
+
+            self._experience_bank = ExperienceBank.load(self.config.experiences)
+        return self._experience_bank
+
+    @property
+    def safety(self):
+        if self._safety is None:
+            from .safety import SafetyChecker
+
+            self._safety = SafetyChecker()
+        return self._safety
+
+    def warm_up(self) -> "EmpathPipeline":
+        """Load every component now (app start-up) rather than on the first message."""
+        for name in ("safety", "role_matcher", "strategy_predictor", "emotion_scorer", "experience_bank", "generator"):
+            getattr(self, name)
+        return self
+
+    @property
+    def has_adapter(self) -> bool:
+        return self.generator.has_adapter
+
+    def systems(self) -> dict[str, Components]:
+        """Comparison systems; the prompt-only ablation equals Empath when no adapter is loaded."""
+        if self.has_adapter:
+            return dict(SYSTEMS)
+        return {k: v for k, v in SYSTEMS.items() if k != "Empath w/o adapter (prompt-only)"}
+
+    # -- one turn: decisions ---------------------------------------------------------------------
+    def plan(self, conversation: Conversation, message: str, *, role: str | None = None,
+             strategy: str | None = None, lang: str | None = None,
+             components: Components = Components()) -> TurnResult:
+        """Everything except generation. Validates first, so a refused message leaves no trace."""
+        t0 = time.perf_counter()
+        text = clean_message(message, self.config.max_message_chars)
+        role_override = None if role in (None, "", AUTO) else self.roles.resolve(role).id
+        strategy_override = None if strategy in (None, "", AUTO) else normalize_strategy(strategy)
+        if lang not in (None, "", AUTO, "en", "zh"):
+            raise InputError(f"unknown language {lang!r}; choose auto, en or zh")
+        lang = lang if lang in ("en", "zh") else (conversation.lang or detect_language(text))
+        result = TurnResult(message=text, lang=lang, components=asdict(components))
+        timings = result.timings_ms
+
+        tick = time.perf_counter()
+        safety = self.safety.check(text, lang=lang)
+        result.crisis, result.safety = bool(safety.crisis), safety.to_dict()
+        result.safety_result = safety  # not a field: the reply builder takes the object, exports take the dict
+        timings["safety"] = _ms(tick)
+
+        background = conversation.background if conversation.turns else Background(question=text)
+        context = list(conversation.turns) + [Turn("seeker", text)]
+
+        tick = time.perf_counter()
+        self._choose_role(result, conversation, background, role_override, components)
+        timings["role"] = _ms(tick)
+        tick = time.perf_counter()
+        self._choose_strategy(result, background, context, strategy_override, components)
+        timings["strategy"] = _ms(tick)
+        tick = time.perf_counter()
+        if components.persona and components.experience_rag and result.role:
+            self._retrieve_experience(result, context)
+        timings["experience"] = _ms(tick)
+
+        role_obj = self.roles.get(result.role) if (components.persona and result.role) else None
+        experience_text = None
+        if result.experience and wants_experience(result.strategy):
+            experience_text = result.experience["text"]
+        parts = PromptParts(role=role_obj, strategy=result.strategy if components.persona else None,
+                            experience_text=experience_text, lang=lang)
+        result.messages = build_messages(parts, [(t.speaker, t.text) for t in context])
+        timings["plan_total"] = _ms(t0)
+        return result
+
+    def _choose_role(self, result, conversation, background, override, components):
+        if not components.persona:
+            result.role_source = "none"
+            return
+        if override:
+            result.role, result.role_source = override, "override"
+        elif conversation.role:
+            result.role, result.role_source = conversation.role, "kept"
+        elif components.role_matching:
+            pred = self.role_matcher.predict(question=background.question, description=background.description,
+                                             keywords=tuple(background.keywords))
+            result.role, result.role_probs, result.role_source = pred.role, dict(pred.probs), "matched"
+        else:
+            result.role = self.config.default_role or self.roles.ids[0]
+            result.role_source = "default"
+
+    def _choose_strategy(self, result, background, context, override, components):
+        if override:
+            result.strategy, result.strategy_source = override, "override"
+        elif components.strategy_prediction and components.persona:
+            pred = self.strategy_predictor.predict(background, context)
+            result.strategy, result.strategy_probs = pred.strategy, dict(pred.probs)
+            result.strategy_source = "predicted"
+        else:
+            result.strategy_source = "none"
+
+    def _retrieve_experience(self, result, context):
+        seeker_text = " ".join(t.text for t in context if t.speaker == "seeker")[-1000:]
+        vector = np.asarray(self.emotion_scorer.score(seeker_text, lang=result.lang), dtype=np.float32)
+        result.emotion = {d: round(float(v), 2) for d, v in zip(EMOTION_DIMENSIONS, vector)}
+        hits = self.experience_bank.retrieve(result.role, vector, k=1)
+        if hits:
+            hit = hits[0]
+            exp = hit.experience
+            result.experience = {"id": exp.id, "text": exp.text_for(result.lang), "source": getattr(exp, "source", None),
+                                 "similarity": round(float(hit.similarity), 4)}
+
+    def _route(self, result: TurnResult, components: Components) -> dict | None:
+        if not (components.adapter and components.persona and self.has_adapter and result.role):
+            return None
+        # No predicted strategy (ablation): mix all strategy experts evenly.
+        strategy = result.strategy or [1.0 / len(STRATEGY_NAMES)] * len(STRATEGY_NAMES)
+        return {"role": result.role, "strategy": strategy}
+
+    # -- one turn: generation ------------------------------------------------------------------
+    def stream(self, conversation: Conversation, message: str, *, role: str | None = None,
+               strategy: str | None = None, lang: str | None = None, components: Components = Components(),
+               settings: SamplingSettings | None = None, record: bool = True) -> Iterator[TurnResult]:
+        """Yields the TurnResult as the reply grows; the last one is final. With ``record`` the turn
+        (seeker message + reply) is appended to ``conversation`` once the reply is complete."""
+        settings = settings or SamplingSettings()
+        result = self.plan(conversation, message, role=role, strategy=strategy, lang=lang, components=components)
+        tick = time.perf_counter()
+        if result.crisis:
+            from .safety import crisis_reply
+
+            role_obj = self.roles.get(result.role) if result.role else None
+            result.response = crisis_reply(result.safety_result, role=role_obj, lang=result.lang)
+            yield result
+        else:
+            route = self._route(result, components)
+            if route:
+                weights = self.generator.model.gate_weights(**route)
+                result.gate_weights = {k: [round(float(x), 4) for x in np.asarray(v).ravel()] for k, v in weights.items()}
+            try:
+                first = None
+                for piece in self.generator.stream(result.messages, settings, route):
+                    first = first or _ms(tick)
+                    result.response += piece
+                    yield result
+                result.timings_ms["first_token"] = first
+            except GenerationError as exc:
+                result.error = str(exc)
+            result.response = result.response.strip()
+            if not result.response and not result.error:
+                result.error = "the model returned an empty reply; please try again"
+            yield result
+        result.timings_ms["generate"] = _ms(tick)
+        if record and not result.error:
+            self._record(conversation, result)
+        yield result
+
+    def respond(self, conversation: Conversation, message: str, **kwargs) -> TurnResult:
+        final = None
+        for final in self.stream(conversation, message, **kwargs):
+            pass
+        return final
+
+    @staticmethod
+    def _record(conversation: Conversation, result: TurnResult) -> None:
+        if not conversation.turns:
+            conversation.background = Background(question=result.message)
+            conversation.lang = result.lang
+        if result.role_source in ("matched", "override", "default"):
+            conversation.role = result.role
+        exp_id = result.experience["id"] if result.experience and wants_experience(result.strategy) else None
+        conversation.turns.append(Turn("seeker", result.message))
+        conversation.turns.append(Turn("supporter", result.response, strategy=result.strategy, experience_id=exp_id))
+        conversation.results.append(result.to_dict())
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
+
+
+__all__ = ["AUTO", "Components", "Conversation", "EmpathPipeline", "InputError", "PipelineConfig", "SYSTEMS",
+           "SamplingSettings", "TurnResult", "clean_message"]

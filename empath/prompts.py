@@ -1,0 +1,78 @@
+"""Builds the chat messages for one supporter reply from data-file templates.
+
+The system message carries the persona (profile + speaking style), the helping strategy with its
+definition, and, for comforting turns, the persona's retrieved experience; the dialogue so far follows
+as chat turns. Templates live in ``empath/data/prompts/counselling.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ._data import PACKAGE_DATA, DataFileError, load_yaml
+from .roles import Role
+from .strategies import get_strategy
+
+PROMPTS_FILE = PACKAGE_DATA / "prompts" / "counselling.yaml"
+_SECTIONS = ("persona", "strategy", "experience", "rules", "plain")
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict:
+    data = load_yaml(PROMPTS_FILE)
+    for lang in ("en", "zh"):
+        missing = [s for s in _SECTIONS if s not in (data.get(lang) or {})]
+        if missing:
+            raise DataFileError(f"{PROMPTS_FILE}: language {lang!r} lacks {', '.join(missing)}")
+    return data
+
+
+def experience_strategies() -> set[str]:
+    return set(templates().get("experience_strategies", []))
+
+
+def wants_experience(strategy: str | None) -> bool:
+    """Experiences go into comforting turns; with no strategy (ablation) the experience is offered."""
+    return strategy is None or strategy in experience_strategies()
+
+
+@dataclass
+class PromptParts:
+    role: Role | None
+    strategy: str | None
+    experience_text: str | None
+    lang: str = "en"
+
+
+def system_prompt(parts: PromptParts) -> str:
+    t = templates()["en" if parts.lang != "zh" else "zh"]
+    if parts.role is None:
+        return t["plain"]
+    lang = "zh" if parts.lang == "zh" else "en"
+    role = parts.role
+    quote = "「{}」" if lang == "zh" else '"{}"'
+    blocks = [t["persona"].format(
+        name=role.name(lang), source=role.source(lang), profile=role.profile_text(lang),
+        style=role.style_description(lang),
+        examples=" ".join(quote.format(e) for e in role.style_examples(lang)),
+    )]
+    if parts.strategy:
+        s = get_strategy(parts.strategy)
+        blocks.append(t["strategy"].format(strategy=s.display_name(lang), definition=s.definition(lang)))
+    if parts.experience_text:
+        blocks.append(t["experience"].format(experience=parts.experience_text))
+    blocks.append(t["rules"].format(name=role.name(lang)))
+    return "\n\n".join(blocks)
+
+
+def build_messages(parts: PromptParts, history: list[tuple[str, str]]) -> list[dict]:
+    """Chat-template messages: the system prompt, then (speaker, text) turns mapped to user/assistant."""
+    messages = [{"role": "system", "content": system_prompt(parts)}]
+    for speaker, text in history:
+        chat_role = "user" if speaker == "seeker" else "assistant"
+        if messages[-1]["role"] == chat_role:  # consecutive turns of one speaker merge: templates expect alternation
+            messages[-1]["content"] += "\n" + text
+        else:
+            messages.append({"role": chat_role, "content": text})
+    return messages

@@ -23,6 +23,7 @@ from empath.pipeline import AUTO, EMOTION_DIMENSIONS, Conversation, EmpathPipeli
 from empath.strategies import STRATEGY_NAMES
 
 RANDOM = "random"
+KEEP_PANELS = (gr.skip(),) * 6  # persona, strategy, experience, radar, gates, banner
 
 
 # -- presentation helpers ------------------------------------------------------------------------
@@ -100,7 +101,7 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Bl
         gr.Markdown("# Empath\nEmotional support from a matched character, following professional helping skills. "
                     "**A research demo — not therapy, not a diagnosis.**")
         with gr.Tab("Chat"):
-            conversation = gr.State(Conversation)
+            conversation = gr.State(None)  # a Conversation, created on the first message
             banner = gr.Markdown(banner_text, visible=False, elem_id="crisis-banner")
             with gr.Row():
                 with gr.Column(scale=3):
@@ -121,7 +122,8 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Bl
                     gates = gr.Plot(label="Gate weights")
             with gr.Accordion("Controls (expert intervention and sampling)", open=False):
                 with gr.Row():
-                    role_dd = gr.Dropdown(role_choices, value=AUTO, label="Persona", elem_id="role")
+                    role_dd = gr.Dropdown(role_choices, value=AUTO, label="Persona (id or name)", elem_id="role",
+                                          allow_custom_value=True)  # names like "Monkey King" resolve too
                     strategy_dd = gr.Dropdown(strategy_choices, value=AUTO, label="Strategy for the next reply")
                     lang_radio = gr.Radio(["auto", "en", "zh"], value="auto", label="Language")
                 with gr.Row():
@@ -131,26 +133,30 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Bl
 
             def chat(text, history, conv, role, strategy, lang, temp, p, max_new):
                 history = list(history or [])
+                conv = conv or Conversation()
                 try:
                     settings = SamplingSettings(temperature=temp, top_p=p, max_new_tokens=int(max_new))
                     stream = pipeline.stream(conv, text, role=role, strategy=strategy, lang=lang, settings=settings)
                     result = next(stream)
                 except (InputError, KeyError, ValueError) as exc:
-                    gr.Warning(str(exc.args[0] if isinstance(exc, KeyError) else exc))
-                    yield history, text, conv, *([gr.skip()] * 6), f"⚠️ {exc.args[0] if isinstance(exc, KeyError) else exc}"
+                    problem = f"⚠️ {exc.args[0] if isinstance(exc, KeyError) else exc}"
+                    gr.Warning(problem)
+                    yield history, text, conv, *KEEP_PANELS, problem  # the typed text stays in the box
                     return
                 shown = history + [{"role": "user", "content": result.message},
                                    {"role": "assistant", "content": tagged(result)}]
                 panels = (persona_panel(pipeline, result), strategy_panel(result), experience_panel(result),
-                          emotion_radar(result.emotion))
-                banner_update = gr.update(visible=result.crisis)
-                yield shown, "", conv, *panels, gate_bars(result.gate_weights), banner_update, ""
-                for result in stream:
+                          emotion_radar(result.emotion), gate_bars(result.gate_weights),
+                          gr.update(visible=result.crisis))
+                yield shown, "", conv, *panels, ""
+                for result in stream:  # only the reply changes while tokens stream in
                     shown[-1] = {"role": "assistant", "content": tagged(result)}
-                    yield shown, "", conv, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+                    yield shown, "", conv, *KEEP_PANELS, ""
                 if result.error:  # the conversation is kept; the failed reply is marked, the text restored
                     shown[-1] = {"role": "assistant", "content": f"⚠️ {result.error}"}
-                    yield shown, text, conv, *([gr.skip()] * 6), f"⚠️ {result.error}"
+                    yield shown, text, conv, *panels, f"⚠️ {result.error}"
+                else:
+                    yield shown, "", conv, *panels, ""
 
             chat_inputs = [message, chatbot, conversation, role_dd, strategy_dd, lang_radio, temperature, top_p,
                            max_tokens]
@@ -166,7 +172,7 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Bl
             new_chat.click(reset, None, chat_outputs, api_name="new_conversation", concurrency_limit=None)
 
             def export_json(conv):
-                if not conv.turns:
+                if conv is None or not conv.turns:
                     gr.Warning("Nothing to export yet.")
                     return gr.update(visible=False)
                 # Written only because the user asked for the export; served back once from Gradio's cache.
@@ -181,7 +187,7 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Bl
             gr.Markdown("Send the same messages to two systems. Their names stay hidden as **Model A** / **Model B** "
                         "until you vote. Votes (with this comparison) are stored locally; nothing is stored without "
                         "a vote.")
-            pair = gr.State(dict)
+            pair = gr.State(None)
             with gr.Row():
                 sys_a = gr.Dropdown([RANDOM] + list(systems), value=RANDOM, label="Model A system")
                 sys_b = gr.Dropdown([RANDOM] + list(systems), value=RANDOM, label="Model B system")

@@ -1,0 +1,123 @@
+"""The Gradio app through gradio_client against a real server started by the test."""
+
+import sqlite3
+
+import pytest
+
+pytest.importorskip("gradio_client")
+
+from gradio_client import Client  # noqa: E402
+
+from empath.arena import VoteStore  # noqa: E402
+from empath.generation import GenerationError  # noqa: E402
+
+CHAT_DEFAULTS = ("auto", "auto", "auto", 0.7, 0.95, 16)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from app import build_app
+    from tests.test_pipeline import make_pipeline
+
+    pipe, parts = make_pipeline()
+    db = tmp_path_factory.mktemp("votes") / "votes.sqlite"
+    demo = build_app(pipe, VoteStore(db))
+    demo.queue(default_concurrency_limit=1)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    yield {"url": url, "db": db, "pipeline": pipe}
+    demo.close()
+
+
+def text_of(message: dict) -> str:
+    content = message["content"]
+    return content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
+
+
+def chat(client, message, role="auto", strategy="auto"):
+    return client.predict(message, [], role, strategy, *CHAT_DEFAULTS[2:], api_name="/chat")
+
+
+def test_chat_shows_reply_persona_strategy_and_experience(server):
+    client = Client(server["url"], verbose=False)
+    history, box, persona, strategy, experience, radar, gates, status = _unpack(chat(client, "I feel so alone"))
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert text_of(history[1]).startswith("`[Reflection of feelings]`")
+    assert "Juliet" in persona and "80%" in persona
+    assert "Reflection of feelings" in strategy and "UNIQUE-EXPERIENCE-MARKER" in experience
+    assert radar is not None and box == "" and status == ""
+
+
+def test_conversation_continues_across_turns_and_override_is_respected(server):
+    client = Client(server["url"], verbose=False)
+    chat(client, "I feel so alone")
+    out = _unpack(client.predict("And I lost my job.", [], "harry_potter", "Question", *CHAT_DEFAULTS[2:],
+                                 api_name="/chat"))
+    history, persona, strategy = out[0], out[2], out[3]
+    assert "Harry Potter" in persona and "chosen by you" in persona
+    assert "Question" in strategy and text_of(history[-1]).startswith("`[Question]`")
+
+
+@pytest.mark.parametrize("bad,expected", [
+    ("", "empty"), ("   ", "empty"), ("\x00\x01", "empty"), ("x" * 2001, "limit is 2000"),
+])
+def test_bad_input_gets_a_clear_message_and_keeps_the_conversation(server, bad, expected):
+    client = Client(server["url"], verbose=False)
+    first = _unpack(chat(client, "Hello, I am stressed about exams."))
+    out = _unpack(client.predict(bad, first[0], *CHAT_DEFAULTS, api_name="/chat"))
+    assert expected in out[-1] and out[-1].startswith("⚠️")
+    assert out[0] == first[0]  # history untouched
+    assert out[1] == bad  # what the user typed is not lost
+    after = _unpack(client.predict("Still here.", first[0], *CHAT_DEFAULTS, api_name="/chat"))
+    assert len(after[0]) == 4
+
+
+def test_unknown_persona_lists_valid_ids(server):
+    client = Client(server["url"], verbose=False)
+    out = _unpack(chat(client, "hello", role="batman"))
+    assert "valid ids" in out[-1] and "sun_wukong" in out[-1]
+
+
+def test_failed_generation_is_reported_and_text_restored(server, monkeypatch):
+    client = Client(server["url"], verbose=False)
+    generator = server["pipeline"].generator
+
+    def broken(*args, **kwargs):
+        raise GenerationError("generation failed: RuntimeError: device lost")
+        yield  # pragma: no cover - makes this a generator
+
+    monkeypatch.setattr(generator, "stream", broken)
+    out = _unpack(chat(client, "Are you there?"))
+    assert "device lost" in out[-1] and out[1] == "Are you there?"
+    assert "device lost" in text_of(out[0][-1])
+
+
+def test_compare_vote_is_persisted_and_names_revealed(server):
+    client = Client(server["url"], verbose=False)
+    client.predict("Empath", "Base model", api_name="/new_comparison")
+    hist_a, hist_b, box, _ = client.predict("I can't sleep at night.", [], [], "Empath", "Base model",
+                                            api_name="/compare")
+    assert len(hist_a) == 2 and len(hist_b) == 2 and box == ""
+    assert text_of(hist_a[1]).startswith("`[")  # Empath tags its strategy; the base model has none
+    assert not text_of(hist_b[1]).startswith("`[")
+    reveal, board, *_ = client.predict("A", "A", "Tie", "A", "B", api_name="/vote")
+    assert "Model A** was *Empath*" in reveal and "Base model" in reveal
+    with sqlite3.connect(server["db"]) as conn:
+        rows = conn.execute("SELECT system_a, system_b, criterion, choice, comparison FROM votes").fetchall()
+    assert len(rows) == 5 and rows[0][:2] == ("Empath", "Base model")
+    assert "I can't sleep at night." in rows[0][4]
+    systems = [row[0] for row in board["data"]]
+    assert systems[0] == "Empath"
+
+
+def test_vote_without_messages_stores_nothing(server):
+    client = Client(server["url"], verbose=False)
+    before = VoteStore(server["db"]).count()
+    client.predict("Empath", "Base model", api_name="/new_comparison")
+    reveal, *_ = client.predict("A", "A", "A", "A", "A", api_name="/vote")
+    assert VoteStore(server["db"]).count() == before
+
+
+def _unpack(outputs):
+    """chat outputs -> (history, textbox, persona, strategy, experience, radar, gates, status)."""
+    history, box, persona, strategy, experience, radar, gates, _banner, status = outputs
+    return history, box, persona, strategy, experience, radar, gates, status

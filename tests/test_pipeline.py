@@ -1,0 +1,206 @@
+"""EmpathPipeline on a tiny random LM with recording fakes for the other components."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from empath.generation import ChatGenerator, GenerationError, SamplingSettings
+from empath.pipeline import SYSTEMS, Components, Conversation, EmpathPipeline, InputError, PipelineConfig, clean_message
+from tests._tiny import tiny_generator
+
+QUICK = SamplingSettings(max_new_tokens=8, seed=0)
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+
+class FakeRoleMatcher(Recorder):
+    def predict(self, question="", description="", keywords=()):
+        self.calls.append(question)
+        return SimpleNamespace(role="juliet", probs={"juliet": 0.8, "doraemon": 0.2})
+
+
+class FakeStrategyPredictor(Recorder):
+    def predict(self, background, context_turns):
+        self.calls.append([t.text for t in context_turns])
+        return SimpleNamespace(strategy="Reflection of feelings", probs={"Reflection of feelings": 0.6, "Question": 0.4})
+
+
+class FakeScorer(Recorder):
+    def score(self, text, lang=None):
+        self.calls.append(text)
+        return np.array([1, 2, 3, 1, 9, 1, 2, 4], dtype=np.float32)
+
+
+class FakeBank(Recorder):
+    def retrieve(self, role, vector, k=1):
+        self.calls.append(role)
+        exp = SimpleNamespace(id=f"{role}-007", source={"work": "W", "chapter": "C"},
+                              text_for=lambda lang: "UNIQUE-EXPERIENCE-MARKER: I waited by the window all night.")
+        return [SimpleNamespace(experience=exp, similarity=0.93)]
+
+
+class FakeSafety(Recorder):
+    def check(self, text, lang=None):
+        self.calls.append(text)
+        return SimpleNamespace(crisis=False, category=None, matched=[], lang=lang or "en",
+                               to_dict=lambda: {"crisis": False, "category": None, "matched": []})
+
+
+def make_pipeline(**overrides):
+    parts = dict(generator=tiny_generator(), role_matcher=FakeRoleMatcher(), strategy_predictor=FakeStrategyPredictor(),
+                 emotion_scorer=FakeScorer(), experience_bank=FakeBank(), safety_checker=FakeSafety())
+    parts.update(overrides)
+    return EmpathPipeline(PipelineConfig(), **parts), parts
+
+
+def system_prompt(result):
+    return result.messages[0]["content"]
+
+
+def test_full_turn_uses_every_component_and_records_the_turn():
+    pipe, parts = make_pipeline()
+    conv = Conversation()
+    result = pipe.respond(conv, "My boyfriend left me and I can't stop crying.", settings=QUICK)
+    assert result.role == "juliet" and result.role_source == "matched"
+    assert result.strategy == "Reflection of feelings"
+    assert result.experience["id"] == "juliet-007" and result.experience["similarity"] == pytest.approx(0.93)
+    assert result.emotion["sadness"] == 9
+    prompt = system_prompt(result)
+    assert "Juliet" in prompt and "Reflection" in prompt and "UNIQUE-EXPERIENCE-MARKER" in prompt
+    assert result.response and result.error is None
+    assert [t.speaker for t in conv.turns] == ["seeker", "supporter"]
+    assert conv.turns[1].strategy == "Reflection of feelings" and conv.turns[1].experience_id == "juliet-007"
+    assert result.timings_ms["plan_total"] >= 0
+
+
+def test_role_is_matched_once_and_kept():
+    pipe, parts = make_pipeline()
+    conv = Conversation()
+    pipe.respond(conv, "I feel so alone since the breakup.", settings=QUICK)
+    second = pipe.respond(conv, "We were together three years.", settings=QUICK)
+    assert len(parts["role_matcher"].calls) == 1
+    assert second.role == "juliet" and second.role_source == "kept"
+    # strategy prediction sees the whole context, ending with the new seeker turn
+    assert parts["strategy_predictor"].calls[-1][-1] == "We were together three years."
+    assert len(parts["strategy_predictor"].calls[-1]) == 3
+
+
+def test_user_override_of_persona_and_strategy():
+    pipe, parts = make_pipeline()
+    conv = Conversation()
+    result = pipe.respond(conv, "I lost my job.", role="Harry Potter", strategy="[Question]", settings=QUICK)
+    assert (result.role, result.role_source) == ("harry_potter", "override")
+    assert (result.strategy, result.strategy_source) == ("Question", "override")
+    assert parts["role_matcher"].calls == [] and parts["strategy_predictor"].calls == []
+    assert "UNIQUE-EXPERIENCE-MARKER" not in system_prompt(result)  # a Question turn takes no experience
+    assert conv.role == "harry_potter"
+
+
+@pytest.mark.parametrize("switch,component", [
+    ("role_matching", "role_matcher"), ("strategy_prediction", "strategy_predictor"),
+    ("experience_rag", "experience_bank"),
+])
+def test_each_ablation_really_removes_its_component(switch, component):
+    pipe, parts = make_pipeline()
+    result = pipe.respond(Conversation(), "Everything feels heavy lately.", settings=QUICK,
+                          components=Components(**{switch: False}))
+    assert parts[component].calls == []
+    if switch == "role_matching":
+        assert result.role_source == "default" and result.role == pipe.roles.ids[0]
+    if switch == "strategy_prediction":
+        assert result.strategy is None and "helping skill" not in system_prompt(result)
+    if switch == "experience_rag":
+        assert result.experience is None and "UNIQUE-EXPERIENCE-MARKER" not in system_prompt(result)
+        assert parts["emotion_scorer"].calls == []
+
+
+def test_base_model_system_has_no_persona():
+    pipe, parts = make_pipeline()
+    result = pipe.respond(Conversation(), "I can't sleep.", settings=QUICK, components=SYSTEMS["Base model"])
+    assert result.role is None and result.strategy is None and result.experience is None
+    assert "caring listener" in system_prompt(result)
+    assert all(not parts[k].calls for k in ("role_matcher", "strategy_predictor", "experience_bank"))
+
+
+def test_without_adapter_there_is_no_prompt_only_twin_of_empath():
+    pipe, _ = make_pipeline()
+    assert not pipe.has_adapter and "Empath w/o adapter (prompt-only)" not in pipe.systems()
+
+
+@pytest.mark.parametrize("bad,match", [
+    ("", "empty"), ("   \n\t ", "empty"), ("\x00\x07\x1b", "empty"), ("x" * 2001, "limit is 2000"),
+])
+def test_bad_messages_are_refused_and_leave_no_trace(bad, match):
+    pipe, parts = make_pipeline()
+    conv = Conversation()
+    with pytest.raises(InputError, match=match):
+        pipe.respond(conv, bad, settings=QUICK)
+    assert conv.turns == [] and parts["safety_checker"].calls == []
+
+
+def test_control_characters_are_stripped():
+    assert clean_message("he\x00llo\x1b there\n") == "hello there"
+
+
+def test_unknown_persona_lists_valid_ids():
+    pipe, _ = make_pipeline()
+    with pytest.raises(KeyError, match="valid ids: sun_wukong"):
+        pipe.respond(Conversation(), "hello", role="batman", settings=QUICK)
+
+
+def test_failed_generation_keeps_the_conversation():
+    class Exploding:
+        def generate(self, **kwargs):
+            raise RuntimeError("CUDA out of memory")
+
+        def parameters(self):
+            import torch
+
+            yield torch.zeros(1)
+
+    from tests._tiny import smollm_tokenizer
+
+    pipe, _ = make_pipeline(generator=ChatGenerator(Exploding(), smollm_tokenizer()))
+    conv = Conversation()
+    result = pipe.respond(conv, "Hello there", settings=QUICK)
+    assert result.error and "out of memory" in result.error
+    assert conv.turns == []
+
+
+def test_streaming_yields_growing_text():
+    pipe, _ = make_pipeline()
+    lengths = [len(r.response) for r in pipe.stream(Conversation(), "Hi, I feel low.", settings=SamplingSettings(
+        max_new_tokens=12, seed=1))]
+    assert len(lengths) >= 3 and lengths == sorted(lengths[:-1]) + lengths[-1:]
+
+
+def test_long_history_is_trimmed_to_the_context_budget():
+    pipe, _ = make_pipeline(generator=tiny_generator(max_context_tokens=400))
+    conv = Conversation()
+    for i in range(12):
+        pipe.respond(conv, f"Message number {i}: " + "I keep thinking about it. " * 5, settings=QUICK)
+    enc = pipe.generator.encode(pipe.plan(conv, "and now?").messages)
+    assert enc["input_ids"].shape[1] <= 400
+
+
+def test_sampling_settings_validate():
+    with pytest.raises(ValueError, match="temperature"):
+        SamplingSettings(temperature=3)
+    with pytest.raises(ValueError, match="top_p"):
+        SamplingSettings(top_p=0)
+    assert SamplingSettings().generate_kwargs() == {"do_sample": True, "temperature": 0.7, "top_p": 0.95,
+                                                    "max_new_tokens": 256}
+
+
+def test_conversation_export_is_json():
+    import json
+
+    pipe, _ = make_pipeline()
+    conv = Conversation()
+    pipe.respond(conv, "I failed my exam.", settings=QUICK)
+    data = json.loads(conv.to_json())
+    assert data["turns"][0]["text"] == "I failed my exam." and data["results"][0]["role"] == "juliet"

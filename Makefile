@@ -30,7 +30,7 @@ models: $(STAMP)
 # Debian's Chromium for the end-to-end browser test; skipped (not failed) where it cannot be installed.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1) \
+	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null 2>&1) \
 	  || echo "chromium not installed: the browser test will be skipped"; }
 
 run: models

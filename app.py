@@ -39,9 +39,12 @@ def emotion_radar(emotion: dict | None):
 
 
 def gate_bars(gates: dict | None):
-    if not gates:
-        return None
     fig = go.Figure()
+    if not gates:
+        fig.add_annotation(text="No Group MoELoRA adapter in use:<br>prompt-only generation", showarrow=False,
+                           font={"size": 14})
+        fig.update_layout(height=300, xaxis={"visible": False}, yaxis={"visible": False}, title="Gate weights")
+        return fig
     for group, weights in gates.items():
         fig.add_bar(x=[f"{group} {i + 1}" for i in range(len(weights))], y=weights, name=f"{group} experts")
     fig.update_layout(height=300, margin={"l": 30, "r": 10, "t": 30, "b": 60}, title="Gate weights",

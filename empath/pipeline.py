@@ -326,10 +326,9 @@ class EmpathPipeline:
         result = self.plan(conversation, message, role=role, strategy=strategy, lang=lang, components=components)
         tick = time.perf_counter()
         if result.crisis:
-            from .safety import crisis_reply
-
+            # A fixed, reviewed reply: a crisis turn is never left to the sampler.
             role_obj = self.roles.get(result.role) if result.role else None
-            result.response = crisis_reply(result.safety_result, role=role_obj, lang=result.lang)
+            result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang)
             yield result
         else:
             route = self._route(result, components)

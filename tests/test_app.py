@@ -19,7 +19,9 @@ def server(tmp_path_factory):
     from app import build_app
     from tests.test_pipeline import make_pipeline
 
-    pipe, parts = make_pipeline()
+    from empath.safety import SafetyChecker
+
+    pipe, parts = make_pipeline(safety_checker=SafetyChecker())
     db = tmp_path_factory.mktemp("votes") / "votes.sqlite"
     demo = build_app(pipe, VoteStore(db))
     demo.queue(default_concurrency_limit=1)
@@ -69,6 +71,16 @@ def test_bad_input_gets_a_clear_message_and_keeps_the_conversation(server, bad, 
     assert out[1] == bad  # what the user typed is not lost
     after = _unpack(client.predict("Still here.", first[0], *CHAT_DEFAULTS, api_name="/chat"))
     assert len(after[0]) == 4
+
+
+def test_crisis_message_shows_the_resources_banner(server):
+    client = Client(server["url"], verbose=False)
+    history, box, persona, strategy, experience, radar, gates, banner, status = chat(
+        client, "I have been saving up my pills and I want to end my life.")
+    assert banner.get("visible") is True
+    assert "988" in text_of(history[-1]) or "findahelpline" in text_of(history[-1])
+    calm = chat(client, "Thanks. I will call them.")
+    assert calm[7].get("visible") is False
 
 
 def test_unknown_persona_lists_valid_ids(server):

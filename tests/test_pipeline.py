@@ -204,3 +204,19 @@ def test_conversation_export_is_json():
     pipe.respond(conv, "I failed my exam.", settings=QUICK)
     data = json.loads(conv.to_json())
     assert data["turns"][0]["text"] == "I failed my exam." and data["results"][0]["role"] == "juliet"
+
+
+@pytest.mark.parametrize("message,lang", [("I want to kill myself tonight.", "en"), ("我不想活了，想一了百了。", "zh")])
+def test_crisis_message_gets_the_safety_reply_not_a_sampled_one(message, lang):
+    from empath.safety import SafetyChecker
+
+    pipe, parts = make_pipeline(safety_checker=SafetyChecker())
+    conv = Conversation()
+    result = pipe.respond(conv, message, settings=QUICK)
+    assert result.crisis and result.safety["category"] in {"suicide", "self_harm"}
+    assert ("988" in result.response or "findahelpline" in result.response) if lang == "en" else \
+        ("400-161-9995" in result.response or "010-82951332" in result.response)
+    assert "Juliet" in result.response or "朱丽叶" in result.response  # the persona stays, warm
+    assert result.lang == lang and conv.turns[-1].text == result.response
+    safe = pipe.respond(conv, "Thank you for listening.", settings=QUICK)
+    assert not safe.crisis

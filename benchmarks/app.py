@@ -1,0 +1,166 @@
+"""App benchmark on the offline default (run: ``python benchmarks/app.py [--users 8] [--quick]``).
+
+Measures, in one run on this machine:
+1. cold start: ``python app.py`` launched as a fresh process until the server answers;
+2. one reply through the pipeline: time to first token and tokens/s;
+3. the pipeline's non-generation overhead per turn (safety, role, strategy, emotion, retrieval, prompt),
+   p50/p95 over a set of seeker messages (target <= 50 ms on 2 CPU cores);
+4. N concurrent gradio_client users against that server: every request answered, none failed.
+Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MESSAGES = [
+    "I lost my job last week and I feel worthless.",
+    "My girlfriend broke up with me and I can't stop thinking about her.",
+    "My parents keep fighting and I feel it's my fault.",
+    "I can't sleep at night, my mind keeps racing.",
+    "I procrastinate on everything and hate myself for it.",
+    "My friends stopped inviting me to things.",
+    "我最近压力很大，总是睡不着。",
+    "考试又没考好，觉得自己很没用。",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(port: int) -> tuple[subprocess.Popen, float]:
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    import urllib.request
+
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited early: {proc.stderr.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                return proc, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.25)
+
+
+def one_reply(pipeline, max_new_tokens: int) -> dict:
+    from empath.generation import SamplingSettings
+    from empath.pipeline import Conversation
+
+    settings = SamplingSettings(max_new_tokens=max_new_tokens, seed=0)
+    t0 = time.perf_counter()
+    first = None
+    result = None
+    for result in pipeline.stream(Conversation(), MESSAGES[0], settings=settings):
+        if first is None and result.response:
+            first = time.perf_counter() - t0
+    total = time.perf_counter() - t0
+    n_tokens = len(pipeline.generator.tokenizer(result.response, add_special_tokens=False)["input_ids"])
+    decode_time = max(total - (first or 0.0), 1e-6)
+    return {"ttft_s": first, "tokens": n_tokens, "tokens_per_s": (n_tokens - 1) / decode_time, "total_s": total}
+
+
+def overhead(pipeline, rounds: int) -> dict:
+    from empath.pipeline import Conversation
+
+    times = []
+    for _ in range(rounds):
+        for message in MESSAGES:
+            t0 = time.perf_counter()
+            pipeline.plan(Conversation(), message)
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))], "n": len(times)}
+
+
+def concurrent_users(url: str, users: int, max_new_tokens: int) -> dict:
+    from gradio_client import Client
+
+    outcomes: list[tuple[bool, float, str]] = []
+    lock = threading.Lock()
+
+    def user(i: int):
+        t0 = time.perf_counter()
+        try:
+            client = Client(url, verbose=False)
+            out = client.predict(MESSAGES[i % len(MESSAGES)], [], "auto", "auto", "auto", 0.7, 0.95, max_new_tokens,
+                                 api_name="/chat")
+            ok = bool(out[0]) and len(out[0]) == 2 and not out[-1]
+            detail = "" if ok else f"status={out[-1]!r}"
+        except Exception as exc:  # a failed request is what this measures
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        with lock:
+            outcomes.append((ok, time.perf_counter() - t0, detail))
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=900)
+    wall = time.perf_counter() - t0
+    latencies = sorted(s for _, s, _ in outcomes)
+    return {"users": users, "answered": sum(ok for ok, _, _ in outcomes), "failed": sum(not ok for ok, _, _ in outcomes),
+            "wall_s": wall, "p50_s": statistics.median(latencies) if latencies else None,
+            "max_s": latencies[-1] if latencies else None,
+            "errors": [d for ok, _, d in outcomes if not ok][:3]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=5, help="overhead rounds over the message set")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 users, 16 tokens, 1 round")
+    args = parser.parse_args()
+    if args.quick:
+        args.users, args.max_new_tokens, args.rounds = 2, 16, 1
+
+    from empath.pipeline import Conversation, EmpathPipeline
+
+    port = free_port()
+    proc, cold = start_app(port)
+    try:
+        t0 = time.perf_counter()
+        pipeline = EmpathPipeline().warm_up()
+        in_process_load = time.perf_counter() - t0
+        pipeline.plan(Conversation(), "warm-up message")  # first-call costs (tokenizers, caches) are not per turn
+        reply = one_reply(pipeline, args.max_new_tokens)
+        over = overhead(pipeline, args.rounds)
+        load = concurrent_users(f"http://127.0.0.1:{port}/", args.users, args.max_new_tokens)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    print(f"\n## App benchmark (offline default: SmolLM2-135M-Instruct, {os.cpu_count()} CPU threads)\n")
+    print("| measure | value |\n|---|---|")
+    print(f"| cold start `python app.py` -> serving | {cold:.1f} s |")
+    print(f"| pipeline load in process (all components) | {in_process_load:.1f} s |")
+    print(f"| time to first token (one reply, {args.max_new_tokens} new tokens max) | {reply['ttft_s']:.2f} s |")
+    print(f"| decode speed | {reply['tokens_per_s']:.1f} tokens/s ({reply['tokens']} tokens) |")
+    print(f"| non-generation overhead per turn, p50 / p95 (n={over['n']}) | "
+          f"{over['p50_ms']:.1f} / {over['p95_ms']:.1f} ms (target <= 50 ms) |")
+    print(f"| {load['users']} concurrent gradio_client users: answered / failed | {load['answered']} / {load['failed']} |")
+    print(f"| ... wall time, p50 / max latency per user | {load['wall_s']:.1f} s, {load['p50_s']:.1f} / {load['max_s']:.1f} s |")
+    if load["errors"]:
+        print("\nerrors:", *load["errors"], sep="\n- ")
+
+
+if __name__ == "__main__":
+    main()

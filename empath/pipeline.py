@@ -157,59 +157,55 @@ class EmpathPipeline:
         self._experience_bank = experience_bank
         self._safety = safety_checker
 
-    # -- lazily loaded components ---------------------------------------------------------------
+    # -- lazily loaded components (each built on first use, then shared) ------------------------
+    def _component(self, attr: str, build):
+        if getattr(self, attr) is None:
+            setattr(self, attr, build())
+        return getattr(self, attr)
+
     @property
     def generator(self) -> ChatGenerator:
-        if self._generator is None:
-            from .hub import load_causal_lm
+        return self._component("_generator", self._load_generator)
 
-            model, tokenizer = load_causal_lm(self.config.base_model)
-            if self.config.adapter:
-                from .group_moelora import GroupMoELoraModel
+    def _load_generator(self) -> ChatGenerator:
+        from .hub import load_causal_lm
 
-                model = GroupMoELoraModel.from_pretrained(model, self.config.adapter).eval()
-            self._generator = ChatGenerator(model, tokenizer, self.config.max_context_tokens)
-        return self._generator
+        model, tokenizer = load_causal_lm(self.config.base_model)
+        if self.config.adapter:
+            from .group_moelora import GroupMoELoraModel
+
+            model = GroupMoELoraModel.from_pretrained(model, self.config.adapter).eval()
+        return ChatGenerator(model, tokenizer, self.config.max_context_tokens)
 
     @property
     def role_matcher(self):
-        if self._role_matcher is None:
-            from .classifiers import RoleMatcher
+        from .classifiers import RoleMatcher
 
-            self._role_matcher = RoleMatcher.load(self.config.classifiers)
-        return self._role_matcher
+        return self._component("_role_matcher", lambda: RoleMatcher.load(self.config.classifiers))
 
     @property
     def strategy_predictor(self):
-        if self._strategy_predictor is None:
-            from .classifiers import StrategyPredictor
+        from .classifiers import StrategyPredictor
 
-            self._strategy_predictor = StrategyPredictor.load(self.config.classifiers)
-        return self._strategy_predictor
+        return self._component("_strategy_predictor", lambda: StrategyPredictor.load(self.config.classifiers))
 
     @property
     def emotion_scorer(self):
-        if self._emotion_scorer is None:
-            from .emotion import get_emotion_scorer
+        from .emotion import get_emotion_scorer
 
-            self._emotion_scorer = get_emotion_scorer()
-        return self._emotion_scorer
+        return self._component("_emotion_scorer", get_emotion_scorer)
 
     @property
     def experience_bank(self):
-        if self._experience_bank is None:
-            from .experiences import ExperienceBank
+        from .experiences import ExperienceBank
 
-            self._experience_bank = ExperienceBank.load(self.config.experiences)
-        return self._experience_bank
+        return self._component("_experience_bank", lambda: ExperienceBank.load(self.config.experiences))
 
     @property
     def safety(self):
-        if self._safety is None:
-            from .safety import SafetyChecker
+        from .safety import SafetyChecker
 
-            self._safety = SafetyChecker()
-        return self._safety
+        return self._component("_safety", SafetyChecker)
 
     def warm_up(self) -> "EmpathPipeline":
         """Load every component now (app start-up) rather than on the first message."""

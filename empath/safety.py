@@ -1,0 +1,432 @@
+"""Crisis detection for seeker messages, and the reply and banner shown when one is found.
+
+Every seeker message is checked for suicide, self-harm and harm-to-others content in English and
+Chinese by transparent rules (``empath/data/safety.yaml``): regular expressions for first-person risk
+statements, with masks for idioms and hyperbole ("this job is killing me", "笑死我了"), explicit
+denials ("I'm not suicidal") and talk about the topic ("an essay on self-harm"), and sentence-level
+context rules (past history, accidents, fiction/news, games and jokes). A hit means: stop the usual
+generation, answer with :func:`crisis_reply` and show :func:`resources_banner`.
+
+The detector is deliberately high-recall: a false alarm costs one careful message, a miss can cost
+far more. It reads one message at a time; callers that keep a conversation should stay in crisis mode
+once a turn has been flagged (see ``training/evaluate_safety.py`` for measured recall, FPR and limits).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ._data import PACKAGE_DATA, DataFileError, load_yaml
+from .dialogue import detect_language
+
+CATEGORIES = ("suicide", "self_harm", "harm_to_others")  # also the priority when several fire
+LANGUAGES = ("en", "zh")
+SPLITS = ("dev", "tune", "test")  # rules written on dev, widened on tune, test held out
+DEFAULT_RULES = PACKAGE_DATA / "safety.yaml"
+
+_ELLIPSIS = re.compile(r"…+|\.{2,}|。{2,}")
+_SENTENCE_END = re.compile(r"[.!?;。！？；\n\r]+")
+_QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)|「[^」]*(?:」|$)|『[^』]*(?:』|$)|(?<![a-z])\'[^\']+(?:\'(?![a-z])|$)')
+_MACRO = re.compile(r"\{([A-Z_]+)\}")
+
+
+@dataclass
+class SafetyResult:
+    """Outcome of one check. ``matched`` lists the rule ids that fired ("en/suicide/want_to_die"),
+    ``phrases`` the text they matched, ``suppressed`` the ids dropped by a context rule
+    ("en/self_harm/cut_myself~accident")."""
+
+    crisis: bool
+    category: str | None
+    matched: list[str] = field(default_factory=list)
+    lang: str = "en"
+    phrases: list[str] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    regex: re.Pattern
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class _Context:
+    id: str
+    categories: frozenset
+    rules: frozenset  # pattern ids ("jump"); empty = every pattern of the categories
+    when: re.Pattern
+    unless: re.Pattern | None
+    ignore_quoted: bool
+
+    def drops(self, rule: _Rule, sentence: str, span: tuple[int, int]) -> bool:
+        if rule.category not in self.categories or (self.rules and rule.id.rsplit("/", 1)[-1] not in self.rules):
+            return False
+        if not self.when.search(sentence):
+            return False
+        if self.ignore_quoted:
+            quotes = [m.span() for m in _QUOTED.finditer(sentence)]
+            if any(start < span[1] <= end for start, end in quotes):
+                return True  # the risky words are quoted: reported speech
+            sentence = _QUOTED.sub(" ", sentence)
+        return self.unless is None or not self.unless.search(sentence)
+
+
+@dataclass(frozen=True)
+class _LanguageRules:
+    lang: str
+    char_map: dict
+    rewrites: tuple
+    masks: tuple
+    patterns: tuple
+    contexts: tuple
+
+    def normalize(self, sentence: str) -> str:
+        text = sentence.lower().translate(self.char_map)
+        for pattern, replacement in self.rewrites:
+            text = pattern.sub(replacement, text)
+        return text.strip()
+
+    def mask(self, sentence: str) -> str:
+        for rule in self.masks:  # same-length blanks keep offsets and word boundaries
+            sentence = rule.regex.sub(lambda m: " " * len(m.group()), sentence)
+        return sentence
+
+
+class _RuleFileReader:
+    """Turns the YAML into compiled rules; every error names the file and the line of the rule."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lines = path.read_text(encoding="utf-8").splitlines()
+
+    def where(self, needle: str | None = None) -> str:
+        if needle:
+            for number, line in enumerate(self.lines, 1):
+                if needle in line:
+                    return f"{self.path}:{number}"
+        return str(self.path)
+
+    def fail(self, needle: str | None, message: str) -> DataFileError:
+        return DataFileError(f"{self.where(needle)}: {message}")
+
+    def compile(self, source: Any, macros: dict[str, str], rule_id: str, needle: str | None = None) -> re.Pattern:
+        if not isinstance(source, str) or not source.strip():
+            raise self.fail(needle or rule_id, f"{rule_id}: regex must be a non-empty string")
+        expanded = self.expand(source, macros, rule_id, needle)
+        try:
+            return re.compile(expanded)
+        except re.error as exc:
+            raise self.fail(needle or rule_id, f"{rule_id}: invalid regex ({exc})") from exc
+
+    def expand(self, source: str, macros: dict[str, str], rule_id: str, needle: str | None) -> str:
+        def substitute(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in macros:
+                raise self.fail(needle or rule_id, f"{rule_id}: unknown macro {{{name}}}; defined: {sorted(macros)}")
+            return macros[name]
+
+        return _MACRO.sub(substitute, source)
+
+    def language(self, lang: str, spec: Any) -> _LanguageRules:
+        if not isinstance(spec, dict):
+            raise self.fail(f"{lang}:", f"languages.{lang} must be a mapping")
+        macros: dict[str, str] = {}
+        for name, value in (spec.get("macros") or {}).items():  # later macros may use earlier ones
+            macros[name] = self.expand(str(value).strip(), macros, f"{lang}.macros.{name}", f"{name}:")
+        pairs = str(spec.get("char_map") or "")
+        if len(pairs) % 2:
+            raise self.fail("char_map:", f"languages.{lang}.char_map must list character pairs")
+        rewrites = []
+        for i, item in enumerate(spec.get("normalize") or []):
+            if not (isinstance(item, list) and len(item) == 2):
+                raise self.fail("normalize:", f"languages.{lang}.normalize[{i}] must be [regex, replacement]")
+            rewrites.append((self.compile(item[0], {}, f"{lang}.normalize[{i}]", "normalize:"), str(item[1])))
+        masks = tuple(self.rule(lang, None, item, macros) for item in spec.get("masks") or [])
+        patterns: list[_Rule] = []
+        for category, items in (spec.get("patterns") or {}).items():
+            if category not in CATEGORIES:
+                raise self.fail(f"{category}:", f"unknown category {category!r}; valid: {', '.join(CATEGORIES)}")
+            patterns.extend(self.rule(lang, category, item, macros) for item in items or [])
+        contexts = tuple(self.context(lang, item, macros) for item in spec.get("contexts") or [])
+        return _LanguageRules(lang, str.maketrans(pairs[::2], pairs[1::2]), tuple(rewrites), masks,
+                              tuple(patterns), contexts)
+
+    def rule(self, lang: str, category: str | None, item: Any, macros: dict[str, str]) -> _Rule:
+        if not isinstance(item, dict) or not item.get("id"):
+            raise self.fail(None, f"languages.{lang}: every mask and pattern needs an `id` and a `regex`")
+        needle = f"id: {item['id']}"
+        rule_id = "/".join(filter(None, (lang, category or "mask", item["id"])))
+        return _Rule(rule_id, self.compile(item.get("regex"), macros, rule_id, needle), category)
+
+    def context(self, lang: str, item: Any, macros: dict[str, str]) -> _Context:
+        if not isinstance(item, dict) or not item.get("id") or not item.get("when"):
+            raise self.fail(None, f"languages.{lang}.contexts: every context needs `id`, `categories` and `when`")
+        needle = f"id: {item['id']}"
+        categories = item.get("categories") or list(CATEGORIES)
+        unknown = [c for c in categories if c not in CATEGORIES]
+        if unknown:
+            raise self.fail(needle, f"context {item['id']}: unknown categories {unknown}; valid: {', '.join(CATEGORIES)}")
+        unless = item.get("unless")
+        rule_id = f"{lang}/context/{item['id']}"
+        return _Context(item["id"], frozenset(categories), frozenset(item.get("rules") or ()),
+                        self.compile(item["when"], macros, rule_id, needle),
+                        self.compile(unless, macros, rule_id, needle) if unless else None,
+                        bool(item.get("ignore_quoted")))
+
+
+def _split_sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(_ELLIPSIS.sub(", ", text)) if s.strip()]
+
+
+class SafetyChecker:
+    """Rule-based crisis detector. Load once, call :meth:`check` per message (well under 5 ms)."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else DEFAULT_RULES
+        config = load_yaml(self.path)
+        reader = _RuleFileReader(self.path)
+        if not isinstance(config, dict) or not isinstance(config.get("languages"), dict):
+            raise reader.fail(None, "expected a mapping with `languages`, `emergency`, `resources`, `replies`")
+        self._languages = tuple(reader.language(lang, spec) for lang, spec in config["languages"].items())
+        self._texts = _ReplyTexts(config, reader)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(rules.lang for rules in self._languages)
+
+    def check(self, text: str, lang: str | None = None) -> SafetyResult:
+        """Check one message. Every language's rules run (code-switching); ``lang`` (auto-detected
+        from the share of CJK characters when None) is recorded for the reply language."""
+        if not isinstance(text, str):
+            raise TypeError(f"check() expects a string, got {type(text).__name__}")
+        lang = lang if lang in LANGUAGES else detect_language(text)
+        result = SafetyResult(crisis=False, category=None, lang=lang)
+        for sentence in _split_sentences(text):
+            for rules in self._languages:
+                normalized = rules.normalize(sentence)
+                if not normalized:
+                    continue
+                masked = rules.mask(normalized)
+                for rule in rules.patterns:
+                    found = rule.regex.search(masked)
+                    if found is None:
+                        continue
+                    context = next((c for c in rules.contexts if c.drops(rule, normalized, found.span())), None)
+                    if context is not None:
+                        result.suppressed.append(f"{rule.id}~{context.id}")
+                    elif rule.id not in result.matched:
+                        result.matched.append(rule.id)
+                        result.phrases.append(found.group().strip())
+        categories = {rule_id.split("/")[1] for rule_id in result.matched}
+        result.category = next((c for c in CATEGORIES if c in categories), None)
+        result.crisis = result.category is not None
+        return result
+
+    def crisis_reply(self, result: SafetyResult, role=None, lang: str = "en") -> str:
+        return self._texts.reply(result, role, lang)
+
+    def resources_banner(self, lang: str = "en") -> str:
+        return self._texts.banner(lang)
+
+
+class _ReplyTexts:
+    """Crisis replies and the resources banner, assembled from the YAML texts."""
+
+    def __init__(self, config: dict, reader: _RuleFileReader):
+        self.emergency = config.get("emergency") or {}
+        self.resources = list(config.get("resources") or [])
+        self.banner_texts = config.get("banner") or {}
+        self.replies = config.get("replies") or {}
+        required = {"replies": [(self.replies, (lang, key)) for lang in LANGUAGES
+                                for key in ("opening", "opening_with_role", *CATEGORIES)],
+                    "emergency": [(self.emergency, (lang,)) for lang in LANGUAGES]
+                    + [(self.emergency, ("banner", lang)) for lang in LANGUAGES],
+                    "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
+        for section, entries in required.items():
+            for mapping, keys in entries:
+                value = mapping
+                for key in keys:
+                    value = value.get(key) if isinstance(value, dict) else None
+                if not isinstance(value, str):
+                    raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
+
+    @staticmethod
+    def _lang(lang: str | None) -> str:
+        return lang if lang in LANGUAGES else "en"
+
+    def reply(self, result: SafetyResult, role, lang: str | None) -> str:
+        lang = self._lang(lang)
+        texts = self.replies[lang]
+        category = result.category if result.category in CATEGORIES else "suicide"
+        name = _role_name(role, lang)
+        opening = texts["opening_with_role"].format(name=name) if name else texts["opening"]
+        separator = "；" if lang == "zh" else "; "
+        lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
+        return texts[category].format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()
+
+    def banner(self, lang: str | None) -> str:
+        lang = self._lang(lang)
+        items = [f"- {r['banner'][lang]}" for r in self.resources if lang in r.get("banner", {})]
+        texts = self.banner_texts[lang]
+        return "\n\n".join([texts["title"], self.emergency["banner"][lang], "\n".join(items), texts["footer"]])
+
+
+def _role_name(role, lang: str) -> str | None:
+    if role is None or role == "":
+        return None
+    if isinstance(role, str):
+        from .roles import load_roles
+
+        role = load_roles().get(role)  # UnknownRoleError lists the valid ids
+    return role.name(lang)
+
+
+@lru_cache(maxsize=1)
+def default_checker() -> SafetyChecker:
+    return SafetyChecker()
+
+
+def check_message(text: str, lang: str | None = None) -> SafetyResult:
+    """Check one message with the shared default rules."""
+    return default_checker().check(text, lang=lang)
+
+
+def crisis_reply(result: SafetyResult, role=None, lang: str = "en") -> str:
+    """The reply for a flagged message: acknowledges the risk, urges emergency services or a crisis
+    line, asks about safety. ``role`` (a Role or role id) only adds a line in the persona's name."""
+    return default_checker().crisis_reply(result, role=role, lang=lang)
+
+
+def resources_banner(lang: str = "en") -> str:
+    """Markdown for the UI banner: emergency numbers and crisis lines."""
+    return default_checker().resources_banner(lang)
+
+
+def check_lines(lines: Iterable[str], checker: SafetyChecker | None = None) -> Iterator[dict]:
+    """One JSON-ready dict per non-blank line: ``line``, ``text`` and the :class:`SafetyResult` fields.
+    A line holding a JSON object with ``text`` (e.g. ``evaluation/safety_set.jsonl``) is read as such."""
+    checker = checker or default_checker()
+    for number, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        text, lang = line, None
+        if line.lstrip().startswith("{"):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                record = None
+            if isinstance(record, dict) and isinstance(record.get("text"), str):
+                text, lang = record["text"], record.get("lang")
+        yield {"line": number, "text": text, **checker.check(text, lang=lang).to_dict()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation on a labelled set (used by training/evaluate_safety.py and the tests)
+# ---------------------------------------------------------------------------------------------
+
+def load_labelled_set(path: str | os.PathLike) -> list[dict]:
+    """Read ``{"text", "lang", "crisis", "category", "note"?, "split"?}`` lines; errors name ``file:line``."""
+    path = Path(path)
+    items = []
+    try:
+        handle = path.open(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DataFileError(f"{path}: file not found") from exc
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataFileError(f"{where}: invalid JSON ({exc.msg})") from exc
+            problem = _labelled_item_problem(item)
+            if problem:
+                raise DataFileError(f"{where}: {problem}")
+            items.append({**item, "line": number})
+    return items
+
+
+def _labelled_item_problem(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return "expected a JSON object"
+    if not isinstance(item.get("text"), str) or not item["text"].strip():
+        return "`text` must be a non-empty string"
+    if item.get("lang") not in LANGUAGES:
+        return f"`lang` must be one of {', '.join(LANGUAGES)}"
+    if not isinstance(item.get("crisis"), bool):
+        return "`crisis` must be true or false"
+    category = item.get("category")
+    if item["crisis"] and category not in CATEGORIES:
+        return f"a crisis item needs `category` in {', '.join(CATEGORIES)}"
+    if not item["crisis"] and category is not None:
+        return "a non-crisis item must have `category: null`"
+    if item.get("split", "dev") not in SPLITS:
+        return f"`split` must be one of {', '.join(SPLITS)}"
+    return None
+
+
+def _rates(gold: list[bool], predicted: list[bool]) -> dict[str, Any]:
+    from sklearn.metrics import confusion_matrix
+
+    tn = fp = fn = tp = 0
+    if gold:  # sklearn refuses empty input; an empty group simply has no rates
+        tn, fp, fn, tp = (int(x) for x in confusion_matrix(gold, predicted, labels=[False, True]).ravel())
+
+    def ratio(a: int, b: int) -> float | None:
+        return round(a / b, 4) if b else None
+
+    return {"n": len(gold), "crisis": tp + fn, "non_crisis": tn + fp, "tp": tp, "fn": fn, "fp": fp, "tn": tn,
+            "recall": ratio(tp, tp + fn), "fpr": ratio(fp, fp + tn), "precision": ratio(tp, tp + fp)}
+
+
+def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -> dict[str, Any]:
+    """Recall, false-positive rate and precision overall and per split, language and category, plus
+    the misses and false alarms with the rules involved. Time per message is measured on the way."""
+    checker = checker or default_checker()
+    started = time.perf_counter()
+    results = [checker.check(item["text"], lang=item["lang"]) for item in items]
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    gold = [item["crisis"] for item in items]
+    predicted = [r.crisis for r in results]
+
+    def subset(keep) -> dict[str, Any]:
+        chosen = [i for i, item in enumerate(items) if keep(item)]
+        return _rates([gold[i] for i in chosen], [predicted[i] for i in chosen])
+
+    report: dict[str, Any] = {"overall": _rates(gold, predicted)}
+    report["by_split"] = {s: subset(lambda it, s=s: it.get("split", "dev") == s)
+                          for s in SPLITS if any(it.get("split", "dev") == s for it in items)}
+    report["by_lang"] = {lang: subset(lambda it, lang=lang: it["lang"] == lang) for lang in LANGUAGES}
+    report["by_split_lang"] = {f"{s}/{lang}": subset(lambda it, s=s, lang=lang: it.get("split", "dev") == s
+                                                     and it["lang"] == lang)
+                               for s in report["by_split"] for lang in LANGUAGES}
+    report["by_category"] = {c: subset(lambda it, c=c: it["category"] == c) for c in CATEGORIES}
+    caught = [(item, r) for item, r in zip(items, results) if item["crisis"] and r.crisis]
+    report["category_agreement"] = round(sum(it["category"] == r.category for it, r in caught) / len(caught), 4) \
+        if caught else None
+    report["misses"] = [_row(it, r) for it, r in zip(items, results) if it["crisis"] and not r.crisis]
+    report["false_alarms"] = [_row(it, r) for it, r in zip(items, results) if not it["crisis"] and r.crisis]
+    report["ms_per_message"] = round(elapsed_ms / max(len(items), 1), 4)
+    return report
+
+
+def _row(item: dict, result: SafetyResult) -> dict[str, Any]:
+    return {"line": item.get("line"), "split": item.get("split", "dev"), "lang": item["lang"],
+            "category": item["category"], "text": item["text"], "matched": result.matched,
+            "suppressed": result.suppressed, "note": item.get("note")}

@@ -1,0 +1,263 @@
+"""Crisis detection (empath/safety.py + empath/data/safety.yaml), its replies, and the labelled set."""
+
+import json
+import re
+
+import pytest
+
+from empath._data import REPO_ROOT, DataFileError
+from empath.roles import UnknownRoleError
+from empath.safety import (
+    CATEGORIES,
+    DEFAULT_RULES,
+    SafetyChecker,
+    SafetyResult,
+    check_lines,
+    check_message,
+    crisis_reply,
+    evaluate_detector,
+    load_labelled_set,
+    resources_banner,
+)
+
+SAFETY_SET = REPO_ROOT / "evaluation" / "safety_set.jsonl"
+
+
+@pytest.fixture(scope="module")
+def checker() -> SafetyChecker:
+    return SafetyChecker()
+
+
+@pytest.fixture(scope="module")
+def labelled() -> list[dict]:
+    return load_labelled_set(SAFETY_SET)
+
+
+# -- the labelled set ------------------------------------------------------------------------------------
+
+def test_labelled_set_size_and_balance(labelled):
+    crisis = [it for it in labelled if it["crisis"]]
+    safe = [it for it in labelled if not it["crisis"]]
+    assert len(crisis) >= 100 and len(safe) >= 300
+    for group in (crisis, safe):
+        share_zh = sum(it["lang"] == "zh" for it in group) / len(group)
+        assert 0.35 <= share_zh <= 0.65
+    assert {it["category"] for it in crisis} == set(CATEGORIES)
+    assert {it.get("split", "dev") for it in labelled} == {"dev", "tune", "test"}
+
+
+def test_rules_meet_targets_on_the_sets_they_were_written_on(labelled, checker):
+    report = evaluate_detector([it for it in labelled if it.get("split") in ("dev", "tune")], checker)
+    assert report["overall"]["recall"] >= 0.98 and report["overall"]["fpr"] <= 0.01
+    for lang in ("en", "zh"):
+        assert report["by_lang"][lang]["recall"] >= 0.98
+
+
+def test_held_out_split_regression_guard(labelled, checker):
+    """The test split was written before the current rules were frozen; its (much lower) recall is the
+    honest estimate of how the rules do on unseen phrasing. This guards against regressions only."""
+    report = evaluate_detector([it for it in labelled if it.get("split") == "test"], checker)
+    assert report["overall"]["recall"] >= 0.40
+    assert report["overall"]["fpr"] <= 0.02
+    assert len(report["misses"]) == report["overall"]["fn"]
+
+
+def test_evaluate_detector_counts(checker):
+    items = [{"text": "I want to kill myself", "lang": "en", "crisis": True, "category": "suicide"},
+             {"text": "my phone died", "lang": "en", "crisis": False, "category": None},
+             {"text": "I killed it at work", "lang": "en", "crisis": True, "category": "harm_to_others"},
+             {"text": "我想自杀", "lang": "zh", "crisis": False, "category": None}]
+    report = evaluate_detector(items, checker)
+    assert report["overall"] == {"n": 4, "crisis": 2, "non_crisis": 2, "tp": 1, "fn": 1, "fp": 1, "tn": 1,
+                                 "recall": 0.5, "fpr": 0.5, "precision": 0.5}
+    assert [m["text"] for m in report["misses"]] == ["I killed it at work"]
+    assert [m["text"] for m in report["false_alarms"]] == ["我想自杀"]
+    assert report["by_lang"]["zh"]["fpr"] == 1.0
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"text": "hi", "lang": "fr", "crisis": false, "category": null}', "`lang`"),
+    ('{"text": "hi", "lang": "en", "crisis": true, "category": null}', "needs `category`"),
+    ('{"text": "hi", "lang": "en", "crisis": false, "category": "suicide"}', "category: null"),
+    ('{"text": "", "lang": "en", "crisis": false, "category": null}', "`text`"),
+    ('not json', "invalid JSON"),
+])
+def test_labelled_set_errors_name_file_and_line(tmp_path, line, message):
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"text": "ok", "lang": "en", "crisis": false, "category": null}\n' + line + "\n",
+                    encoding="utf-8")
+    with pytest.raises(DataFileError, match=re.escape(f"{path}:2:") + ".*" + re.escape(message)):
+        load_labelled_set(path)
+
+
+# -- detector behaviour ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, category", [
+    ("I don't want to wake up anymore", "suicide"),
+    ("Everyone would be better off without me.", "suicide"),
+    ("I've been saving up my pills", "suicide"),
+    ("I'm not suicidal, I just want to die", "suicide"),
+    ("i want to unalive myself", "suicide"),
+    ("My sister texted me that she's going to kill herself tonight", "suicide"),
+    ("I cut myself again last night", "self_harm"),
+    ("I'm going to kill my stepdad when he gets home", "harm_to_others"),
+    ("我不想活了", "suicide"),
+    ("活着没意思", "suicide"),
+    ("想一了百了", "suicide"),
+    ("我覺得活著沒意思", "suicide"),  # Traditional characters
+    ("我又用刀片划了自己的手臂", "self_harm"),
+    ("我想伤害他", "harm_to_others"),
+    ("最近好累, honestly I just want to die", "suicide"),  # code-switching: every language's rules run
+])
+def test_hard_positives(checker, text, category):
+    result = checker.check(text)
+    assert result.crisis and result.category == category, result
+
+
+@pytest.mark.parametrize("text", [
+    "this job is killing me", "I could kill for a coffee", "my phone died", "I'm dying to see the movie",
+    "I used to cut class", "I cut myself shaving this morning", "I'm not suicidal, just exhausted",
+    "I'm writing an essay on suicide prevention", "In the movie she says 'I want to die' and I cried",
+    "I'm going to kill my brother if he eats my leftovers again lol",
+    "I used to self-harm as a teenager, but I've been clean for five years",
+    "笑死我了", "累死了", "气死我了", "想死你了", "跳楼价大甩卖", "我没有想自杀，只是压力有点大",
+    "以前我也自残过，现在已经好多了", "考完试就解脱了",
+])
+def test_hard_negatives(checker, text):
+    result = checker.check(text)
+    assert not result.crisis, result
+
+
+def test_context_rules_record_what_they_suppressed(checker):
+    result = checker.check("I accidentally cut myself last night")
+    assert not result.crisis and "en/self_harm/harm_self_recent~accident" in result.suppressed
+    recent = checker.check("I used to cut myself and lately the urges are back")
+    assert recent.crisis and recent.category == "self_harm"
+
+
+def test_result_fields_and_language(checker):
+    result = checker.check("I want to kill myself")
+    assert result.to_dict() == {"crisis": True, "category": "suicide", "matched": ["en/suicide/kill_myself"],
+                                "lang": "en", "phrases": ["kill myself"], "suppressed": []}
+    assert checker.check("我不想活了").lang == "zh"
+    assert checker.check("我不想活了", lang="en").lang == "en"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n", "...", "。"])
+def test_empty_input(checker, text):
+    assert checker.check(text) == SafetyResult(crisis=False, category=None, lang="en")
+
+
+def test_non_string_input_is_rejected(checker):
+    with pytest.raises(TypeError, match="expects a string"):
+        checker.check(None)
+
+
+def test_module_level_check_uses_shared_rules():
+    assert check_message("I want to die").crisis
+    assert not check_message("I'm dying to see you").crisis
+
+
+def test_broken_rule_file_names_file_and_line(tmp_path):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    target = "        - id: kill_myself\n          regex: '"
+    assert target in text
+    broken = tmp_path / "safety.yaml"
+    broken.write_text(text.replace(target, target + "(unclosed"), encoding="utf-8")
+    line = text[: text.index(target)].count("\n") + 1
+    with pytest.raises(DataFileError, match=rf"{re.escape(str(broken))}:{line}: en/suicide/kill_myself: invalid regex"):
+        SafetyChecker(broken)
+
+
+def test_unknown_macro_and_category_are_reported(tmp_path):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    path = tmp_path / "safety.yaml"
+    path.write_text(text.replace("{INTENT}", "{NOPE}", 1), encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"unknown macro \{NOPE\}"):
+        SafetyChecker(path)
+    path.write_text(text.replace("      self_harm:\n        - id: harm_self_intent",
+                                 "      self_hurt:\n        - id: harm_self_intent", 1), encoding="utf-8")
+    with pytest.raises(DataFileError, match="unknown category 'self_hurt'; valid: suicide, self_harm"):
+        SafetyChecker(path)
+
+
+# -- replies and banner ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, must_contain", [
+    ("en", ["988", "116 123", "findahelpline.com", "911", "112", "999"]),
+    ("zh", ["400-161-9995", "010-82951332", "findahelpline.com", "120", "110"]),
+])
+def test_crisis_reply_urges_help_in_both_languages(checker, lang, must_contain):
+    for category in CATEGORIES:
+        reply = crisis_reply(SafetyResult(True, category, lang=lang), lang=lang)
+        for fact in must_contain:
+            assert fact in reply, (category, fact)
+        assert "{" not in reply and "}" not in reply
+    assert crisis_reply(SafetyResult(True, "suicide"), lang="en") != crisis_reply(SafetyResult(True, "harm_to_others"))
+
+
+def test_crisis_reply_speaks_in_the_persona_name():
+    result = SafetyResult(True, "suicide", lang="zh")
+    assert "孙悟空" in crisis_reply(result, role="sun_wukong", lang="zh") or "悟空" in crisis_reply(
+        result, role="sun_wukong", lang="zh")
+    from empath.roles import load_roles
+
+    role = load_roles().get("doraemon")
+    assert role.name("en") in crisis_reply(result, role=role, lang="en")
+    with pytest.raises(UnknownRoleError):
+        crisis_reply(result, role="batman")
+
+
+@pytest.mark.parametrize("lang, facts", [
+    ("en", ["988", "116 123", "400-161-9995", "https://findahelpline.com", "911", "999", "112"]),
+    ("zh", ["400-161-9995", "010-82951332", "https://findahelpline.com", "120", "110"]),
+])
+def test_resources_banner(lang, facts):
+    banner = resources_banner(lang)
+    assert banner.startswith("### ")
+    for fact in facts:
+        assert fact in banner
+    assert resources_banner("fr") == resources_banner("en")
+
+
+# -- check_lines (CLI) -----------------------------------------------------------------------------------
+
+def test_check_lines_output(checker):
+    lines = ["I want to die\n", "\n", "my phone died\r\n",
+             json.dumps({"text": "我不想活了", "lang": "zh", "crisis": True}, ensure_ascii=False) + "\n",
+             "{not json but text\n"]
+    rows = list(check_lines(lines, checker))
+    assert [r["line"] for r in rows] == [1, 3, 4, 5]
+    assert [r["crisis"] for r in rows] == [True, False, True, False]
+    assert rows[2]["text"] == "我不想活了" and rows[2]["lang"] == "zh" and rows[2]["category"] == "suicide"
+    for row in rows:
+        assert set(row) >= {"line", "text", "crisis", "category", "matched", "lang"}
+        json.dumps(row)
+
+
+def test_check_lines_empty_input(checker):
+    assert list(check_lines([], checker)) == []
+    assert list(check_lines(["", "  \n"], checker)) == []
+
+
+def test_evaluate_safety_cli(tmp_path):
+    import subprocess
+    import sys
+
+    data = tmp_path / "set.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "I want to kill myself", "lang": "en", "crisis": True, "category": "suicide", "split": "test"},
+        {"text": "笑死我了", "lang": "zh", "crisis": False, "category": None, "split": "test"},
+    ]) + "\n", encoding="utf-8")
+    esconv = tmp_path / "esconv"
+    esconv.mkdir()
+    dialog = [{"text": "I want to end my life", "speaker": "usr"}, {"text": "I hear you", "speaker": "sys",
+              "strategy": "Question"}, {"text": "my phone died", "speaker": "usr"}]
+    (esconv / "train.jsonl").write_text(json.dumps({"situation": "s", "problem_type": "job crisis",
+                                                    "emotion_type": "sadness", "dialog": dialog}) + "\n")
+    out = subprocess.run([sys.executable, "-m", "training.evaluate_safety", "--file", str(data), "--json",
+                          "--esconv", str(esconv)], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    report = json.loads(out.stdout)
+    assert report["overall"]["recall"] == 1.0 and report["overall"]["fpr"] == 0.0
+    assert report["esconv"]["seeker_turns"] == 2 and report["esconv"]["flagged"] == 1
+    assert report["esconv"]["flag_rate"] == 0.5

@@ -150,7 +150,7 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Bl
                                    {"role": "assistant", "content": tagged(result)}]
                 panels = (persona_panel(pipeline, result), strategy_panel(result), experience_panel(result),
                           emotion_radar(result.emotion), gate_bars(result.gate_weights),
-                          gr.update(visible=result.crisis))
+                          gr.update(visible=result.crisis_mode))
                 yield shown, "", conv, *panels, ""
                 for result in stream:  # only the reply changes while tokens stream in
                     shown[-1] = {"role": "assistant", "content": tagged(result)}

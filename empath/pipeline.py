@@ -89,12 +89,14 @@ class Conversation:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     lang: str | None = None
     role: str | None = None
+    crisis: bool = False  # set once any seeker turn was a crisis; later replies keep checking on safety
     background: Background = field(default_factory=Background)
     turns: list[Turn] = field(default_factory=list)
     results: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return json.dumps({"id": self.id, "lang": self.lang, "role": self.role, "background": asdict(self.background),
+        return json.dumps({"id": self.id, "lang": self.lang, "role": self.role, "crisis": self.crisis,
+                           "background": asdict(self.background),
                            "turns": [asdict(t) for t in self.turns], "results": self.results},
                           ensure_ascii=False, indent=2)
 
@@ -105,7 +107,8 @@ class TurnResult:
 
     message: str
     lang: str
-    crisis: bool = False
+    crisis: bool = False  # this message
+    crisis_mode: bool = False  # this message or an earlier one: the UI keeps the resources banner up
     safety: dict = field(default_factory=dict)
     role: str | None = None
     role_probs: dict = field(default_factory=dict)
@@ -242,6 +245,7 @@ class EmpathPipeline:
         safety = self.safety.check(text, lang=lang)
         result.crisis, result.safety = bool(safety.crisis), safety.to_dict()
         result.safety_result = safety  # not a field: the reply builder takes the object, exports take the dict
+        result.crisis_mode = result.crisis or conversation.crisis
         timings["safety"] = _ms(tick)
 
         background = conversation.background if conversation.turns else Background(question=text)
@@ -263,7 +267,7 @@ class EmpathPipeline:
         if result.experience and wants_experience(result.strategy):
             experience_text = result.experience["text"]
         parts = PromptParts(role=role_obj, strategy=result.strategy if components.persona else None,
-                            experience_text=experience_text, lang=lang)
+                            experience_text=experience_text, lang=lang, safety_followup=conversation.crisis)
         result.messages = build_messages(parts, [(t.speaker, t.text) for t in context])
         timings["plan_total"] = _ms(t0)
         return result
@@ -360,6 +364,7 @@ class EmpathPipeline:
         if not conversation.turns:
             conversation.background = Background(question=result.message)
             conversation.lang = result.lang
+        conversation.crisis = conversation.crisis or result.crisis
         if result.role_source in ("matched", "override", "default"):
             conversation.role = result.role
         exp_id = result.experience["id"] if result.experience and wants_experience(result.strategy) else None

@@ -15,7 +15,7 @@ from .roles import Role
 from .strategies import get_strategy
 
 PROMPTS_FILE = PACKAGE_DATA / "prompts" / "counselling.yaml"
-_SECTIONS = ("persona", "strategy", "experience", "rules", "plain")
+_SECTIONS = ("persona", "strategy", "experience", "rules", "plain", "safety_followup")
 
 
 @lru_cache(maxsize=1)
@@ -43,12 +43,14 @@ class PromptParts:
     strategy: str | None
     experience_text: str | None
     lang: str = "en"
+    safety_followup: bool = False  # an earlier turn of this conversation was a crisis
 
 
 def system_prompt(parts: PromptParts) -> str:
     t = templates()["en" if parts.lang != "zh" else "zh"]
+    followup = [t["safety_followup"]] if parts.safety_followup else []
     if parts.role is None:
-        return t["plain"]
+        return "\n\n".join([t["plain"], *followup])
     lang = "zh" if parts.lang == "zh" else "en"
     role = parts.role
     quote = "「{}」" if lang == "zh" else '"{}"'
@@ -63,7 +65,7 @@ def system_prompt(parts: PromptParts) -> str:
     if parts.experience_text:
         blocks.append(t["experience"].format(experience=parts.experience_text))
     blocks.append(t["rules"].format(name=role.name(lang)))
-    return "\n\n".join(blocks)
+    return "\n\n".join(blocks + followup)
 
 
 def build_messages(parts: PromptParts, history: list[tuple[str, str]]) -> list[dict]:

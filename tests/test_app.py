@@ -80,7 +80,9 @@ def test_crisis_message_shows_the_resources_banner(server):
     assert banner.get("visible") is True
     assert "988" in text_of(history[-1]) or "findahelpline" in text_of(history[-1])
     calm = chat(client, "Thanks. I will call them.")
-    assert calm[7].get("visible") is False
+    assert calm[7].get("visible") is True  # the banner stays up for the rest of the conversation
+    fresh = Client(server["url"], verbose=False)
+    assert chat(fresh, "I had a long day at work.")[7].get("visible") is False
 
 
 def test_unknown_persona_lists_valid_ids(server):

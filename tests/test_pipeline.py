@@ -219,4 +219,5 @@ def test_crisis_message_gets_the_safety_reply_not_a_sampled_one(message, lang):
     assert "Juliet" in result.response or "朱丽叶" in result.response  # the persona stays, warm
     assert result.lang == lang and conv.turns[-1].text == result.response
     safe = pipe.respond(conv, "Thank you for listening.", settings=QUICK)
-    assert not safe.crisis
+    assert not safe.crisis and safe.crisis_mode and conv.crisis
+    assert "in danger" in system_prompt(safe) or "有危险" in system_prompt(safe)  # later replies keep checking

@@ -22,12 +22,12 @@ from typing import Iterator
 import numpy as np
 
 from .dialogue import Background, Turn, detect_language
+from .emotion import EMOTION_DIMS as EMOTION_DIMENSIONS
 from .generation import ChatGenerator, GenerationError, SamplingSettings
 from .prompts import PromptParts, build_messages, wants_experience
 from .roles import RoleBank, load_roles
 from .strategies import STRATEGY_NAMES, normalize_strategy
 
-EMOTION_DIMENSIONS = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 AUTO = "auto"
 

@@ -27,11 +27,13 @@ class GenerationError(RuntimeError):
 
 @dataclass
 class SamplingSettings:
-    """Defaults from the paper's Table 6 (inference): temperature 0.7, top-p 0.95, 256 new tokens."""
+    """Defaults from the paper's Table 6 (inference): temperature 0.7, top-p 0.95, 256 new tokens.
+    ``repetition_penalty`` (not in the paper) defaults to 1.1: small models otherwise loop on one phrase."""
 
     temperature: float = 0.7
     top_p: float = 0.95
     max_new_tokens: int = 256
+    repetition_penalty: float = 1.1
     seed: int | None = None
 
     def __post_init__(self):
@@ -41,12 +43,14 @@ class SamplingSettings:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if not 1 <= int(self.max_new_tokens) <= 2048:
             raise ValueError(f"max_new_tokens must be in [1, 2048], got {self.max_new_tokens}")
+        if not 1.0 <= self.repetition_penalty <= 2.0:
+            raise ValueError(f"repetition_penalty must be in [1, 2], got {self.repetition_penalty}")
 
     def generate_kwargs(self) -> dict:
+        common = {"max_new_tokens": int(self.max_new_tokens), "repetition_penalty": float(self.repetition_penalty)}
         if self.temperature == 0:
-            return {"do_sample": False, "max_new_tokens": int(self.max_new_tokens)}
-        return {"do_sample": True, "temperature": float(self.temperature), "top_p": float(self.top_p),
-                "max_new_tokens": int(self.max_new_tokens)}
+            return {"do_sample": False, **common}
+        return {"do_sample": True, "temperature": float(self.temperature), "top_p": float(self.top_p), **common}
 
     to_dict = asdict
 

@@ -1,11 +1,16 @@
 """Crisis detection for seeker messages, and the reply and banner shown when one is found.
 
 Every seeker message is checked for suicide, self-harm and harm-to-others content in English and
-Chinese by transparent rules (``empath/data/safety.yaml``): regular expressions for first-person risk
-statements, with masks for idioms and hyperbole ("this job is killing me", "笑死我了"), explicit
-denials ("I'm not suicidal") and talk about the topic ("an essay on self-harm"), and sentence-level
-context rules (past history, accidents, fiction/news, games and jokes). A hit means: stop the usual
-generation, answer with :func:`crisis_reply` and show :func:`resources_banner`.
+Chinese in two stages. First, transparent rules (``empath/data/safety.yaml``): regular expressions for
+first-person risk statements, with masks for idioms and hyperbole ("this job is killing me", "笑死我了"),
+explicit denials ("I'm not suicidal") and talk about the topic ("an essay on self-harm"), and
+sentence-level context rules (past history, accidents, fiction/news, games and jokes). Second, a learned
+classifier (:mod:`empath.safety_model`: n-gram TF-IDF and sentence embeddings, logistic regression)
+that catches new wordings, coded language and plans the rules were never written for; it fires when its
+crisis probability reaches the shipped threshold (rule id ``model/crisis``). The classifier reads the
+text with the rules' masks blanked, and a context rule that explained a rule hit away (an accident, the
+past, fiction) also overrides it for that category. A hit of either means: stop
+the usual generation, answer with :func:`crisis_reply` and show :func:`resources_banner`.
 
 The detector is deliberately high-recall: a false alarm costs one careful message, a miss can cost
 far more. It reads one message at a time; callers that keep a conversation should stay in crisis mode
@@ -42,7 +47,8 @@ _MACRO = re.compile(r"\{([A-Z_]+)\}")
 class SafetyResult:
     """Outcome of one check. ``matched`` lists the rule ids that fired ("en/suicide/want_to_die"),
     ``phrases`` the text they matched, ``suppressed`` the ids dropped by a context rule
-    ("en/self_harm/cut_myself~accident")."""
+    ("en/self_harm/cut_myself~accident"). ``score`` is the classifier's crisis probability (None when
+    it did not run, or the rules masked every word); when it fired, ``matched`` ends with "model/crisis"."""
 
     crisis: bool
     category: str | None
@@ -50,6 +56,7 @@ class SafetyResult:
     lang: str = "en"
     phrases: list[str] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)
+    score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -191,11 +198,25 @@ def _split_sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(_ELLIPSIS.sub(", ", text)) if s.strip()]
 
 
-class SafetyChecker:
-    """Rule-based crisis detector. Load once, call :meth:`check` per message (well under 5 ms)."""
+MODEL_RULE_ID = "model/crisis"
 
-    def __init__(self, path: str | os.PathLike | None = None):
+
+class SafetyChecker:
+    """Crisis detector: rules, then (``use_model=True``) the learned classifier. Load once, call
+    :meth:`check` per message (rules alone well under 5 ms; with the classifier, which embeds the
+    message with one or two small sentence encoders, tens of ms on a CPU).
+
+    ``model_dir`` picks another trained model folder, ``threshold`` overrides its crisis threshold."""
+
+    def __init__(self, path: str | os.PathLike | None = None, use_model: bool = True,
+                 model_dir: str | os.PathLike | None = None, threshold: float | None = None):
         self.path = Path(path) if path is not None else DEFAULT_RULES
+        self.model = None
+        if use_model:
+            from .safety_model import CrisisModel
+
+            self.model = CrisisModel.load(model_dir)
+        self.threshold = threshold if threshold is not None else (self.model.threshold if self.model else None)
         config = load_yaml(self.path)
         reader = _RuleFileReader(self.path)
         if not isinstance(config, dict) or not isinstance(config.get("languages"), dict):
@@ -209,7 +230,48 @@ class SafetyChecker:
 
     def check(self, text: str, lang: str | None = None) -> SafetyResult:
         """Check one message. Every language's rules run (code-switching); ``lang`` (auto-detected
-        from the share of CJK characters when None) is recorded for the reply language."""
+        from the share of CJK characters when None) is recorded for the reply language and picks the
+        classifier's language-specific features."""
+        return self.check_batch([text], [lang])[0]
+
+    def check_batch(self, texts: list[str], langs: list[str | None] | None = None) -> list[SafetyResult]:
+        """:meth:`check` for many messages at once (the classifier embeds them in one batch)."""
+        langs = list(langs) if langs is not None else [None] * len(texts)
+        if len(langs) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(langs)} languages")
+        results = [self._check_rules(text, lang) for text, lang in zip(texts, langs)]
+        inputs = [self.model_input(text, result.lang) if self.model is not None else ""
+                  for text, result in zip(texts, results)]
+        scored = [i for i, text in enumerate(inputs) if any(ch.isalnum() for ch in text)]  # all masked: no signal
+        if scored:
+            proba = self.model.predict_proba([inputs[i] for i in scored], [results[i].lang for i in scored])
+            for i, row in zip(scored, proba):
+                result = results[i]
+                result.score = round(float(1.0 - row[0]), 6)
+                category = self.model.labels[1 + int(row[1:].argmax())]
+                if result.score < self.threshold:
+                    continue
+                if result.category is None and category in {s.split("/")[1] for s in result.suppressed}:
+                    # a context rule (accident, past, fiction, game...) already explained this risk away
+                    result.suppressed.append(f"{MODEL_RULE_ID}~context")
+                    continue
+                result.matched.append(MODEL_RULE_ID)
+                result.category = result.category or category
+        for result in results:
+            result.crisis = result.category is not None
+        return results
+
+    def model_input(self, text: str, lang: str | None = None) -> str:
+        """What the classifier reads (in training too): the text normalised by the rules of its language
+        (``lang``, detected when None), with their masks blanked, so idioms, hyperbole and denials the rules
+        know ("想死你了", "I'm not suicidal") are not relearned as risk by the classifier."""
+        lang = lang if lang in LANGUAGES else detect_language(text)
+        for rules in self._languages:
+            if rules.lang == lang:
+                text = rules.mask(rules.normalize(text))
+        return " ".join(text.split())
+
+    def _check_rules(self, text: str, lang: str | None) -> SafetyResult:
         if not isinstance(text, str):
             raise TypeError(f"check() expects a string, got {type(text).__name__}")
         lang = lang if lang in LANGUAGES else detect_language(text)
@@ -232,7 +294,6 @@ class SafetyChecker:
                         result.phrases.append(found.group().strip())
         categories = {rule_id.split("/")[1] for rule_id in result.matched}
         result.category = next((c for c in CATEGORIES if c in categories), None)
-        result.crisis = result.category is not None
         return result
 
     def crisis_reply(self, result: SafetyResult, role=None, lang: str = "en") -> str:
@@ -400,7 +461,7 @@ def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -
     the misses and false alarms with the rules involved. Time per message is measured on the way."""
     checker = checker or default_checker()
     started = time.perf_counter()
-    results = [checker.check(item["text"], lang=item["lang"]) for item in items]
+    results = checker.check_batch([item["text"] for item in items], [item["lang"] for item in items])
     elapsed_ms = (time.perf_counter() - started) * 1000
     gold = [item["crisis"] for item in items]
     predicted = [r.crisis for r in results]
@@ -422,11 +483,12 @@ def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -
         if caught else None
     report["misses"] = [_row(it, r) for it, r in zip(items, results) if it["crisis"] and not r.crisis]
     report["false_alarms"] = [_row(it, r) for it, r in zip(items, results) if not it["crisis"] and r.crisis]
-    report["ms_per_message"] = round(elapsed_ms / max(len(items), 1), 4)
+    report["ms_per_message"] = round(elapsed_ms / max(len(items), 1), 4)  # batched
+    report["uses_model"] = checker.model is not None
     return report
 
 
 def _row(item: dict, result: SafetyResult) -> dict[str, Any]:
     return {"line": item.get("line"), "split": item.get("split", "dev"), "lang": item["lang"],
             "category": item["category"], "text": item["text"], "matched": result.matched,
-            "suppressed": result.suppressed, "note": item.get("note")}
+            "suppressed": result.suppressed, "score": result.score, "note": item.get("note")}

@@ -1,8 +1,10 @@
-"""Crisis detection (empath/safety.py + empath/data/safety.yaml), its replies, and the labelled set."""
+"""Crisis detection (empath/safety.py + empath/data/safety.yaml + empath/safety_model.py), its replies,
+and the labelled sets."""
 
 import json
 import re
 
+import numpy as np
 import pytest
 
 from empath._data import REPO_ROOT, DataFileError
@@ -21,11 +23,22 @@ from empath.safety import (
 )
 
 SAFETY_SET = REPO_ROOT / "evaluation" / "safety_set.jsonl"
+HELDOUT_SET = REPO_ROOT / "evaluation" / "safety_heldout.jsonl"
+EXTRA_SET = REPO_ROOT / "evaluation" / "safety_train_extra.jsonl"
+# measured once on HELDOUT_SET (recall 0.608, FPR 0.013; rules alone 0.367 / 0.009), minus/plus a margin
+HELDOUT_MIN_RECALL = 0.58
+HELDOUT_MAX_FPR = 0.03
 
 
 @pytest.fixture(scope="module")
 def checker() -> SafetyChecker:
+    """The shipped detector: rules + learned classifier."""
     return SafetyChecker()
+
+
+@pytest.fixture(scope="module")
+def rules_checker() -> SafetyChecker:
+    return SafetyChecker(use_model=False)
 
 
 @pytest.fixture(scope="module")
@@ -46,23 +59,25 @@ def test_labelled_set_size_and_balance(labelled):
     assert {it.get("split", "dev") for it in labelled} == {"dev", "tune", "test"}
 
 
-def test_rules_meet_targets_on_the_sets_they_were_written_on(labelled, checker):
-    report = evaluate_detector([it for it in labelled if it.get("split") in ("dev", "tune")], checker)
+def test_rules_meet_targets_on_the_sets_they_were_written_on(labelled, rules_checker):
+    report = evaluate_detector([it for it in labelled if it.get("split") in ("dev", "tune")], rules_checker)
     assert report["overall"]["recall"] >= 0.98 and report["overall"]["fpr"] <= 0.01
     for lang in ("en", "zh"):
         assert report["by_lang"][lang]["recall"] >= 0.98
 
 
-def test_held_out_split_regression_guard(labelled, checker):
+def test_held_out_split_regression_guard(labelled, rules_checker):
     """The test split was written before the current rules were frozen; its (much lower) recall is the
-    honest estimate of how the rules do on unseen phrasing. This guards against regressions only."""
-    report = evaluate_detector([it for it in labelled if it.get("split") == "test"], checker)
+    honest estimate of how the rules alone do on unseen phrasing. This guards against regressions only
+    (the classifier is trained on every split, so the combined detector is measured on HELDOUT_SET)."""
+    report = evaluate_detector([it for it in labelled if it.get("split") == "test"], rules_checker)
     assert report["overall"]["recall"] >= 0.40
     assert report["overall"]["fpr"] <= 0.02
     assert len(report["misses"]) == report["overall"]["fn"]
 
 
-def test_evaluate_detector_counts(checker):
+def test_evaluate_detector_counts(rules_checker):
+    checker = rules_checker
     items = [{"text": "I want to kill myself", "lang": "en", "crisis": True, "category": "suicide"},
              {"text": "my phone died", "lang": "en", "crisis": False, "category": None},
              {"text": "I killed it at work", "lang": "en", "crisis": True, "category": "harm_to_others"},
@@ -129,23 +144,27 @@ def test_hard_negatives(checker, text):
 
 
 def test_context_rules_record_what_they_suppressed(checker):
+    """Context rules drop the rule hit, and the classifier does not bring the accident back."""
     result = checker.check("I accidentally cut myself last night")
     assert not result.crisis and "en/self_harm/harm_self_recent~accident" in result.suppressed
+    assert result.score < checker.threshold or "model/crisis~context" in result.suppressed
     recent = checker.check("I used to cut myself and lately the urges are back")
     assert recent.crisis and recent.category == "self_harm"
 
 
-def test_result_fields_and_language(checker):
-    result = checker.check("I want to kill myself")
+def test_result_fields_and_language(rules_checker, checker):
+    result = rules_checker.check("I want to kill myself")
     assert result.to_dict() == {"crisis": True, "category": "suicide", "matched": ["en/suicide/kill_myself"],
-                                "lang": "en", "phrases": ["kill myself"], "suppressed": []}
-    assert checker.check("我不想活了").lang == "zh"
-    assert checker.check("我不想活了", lang="en").lang == "en"
+                                "lang": "en", "phrases": ["kill myself"], "suppressed": [], "score": None}
+    assert rules_checker.check("我不想活了").lang == "zh"
+    assert rules_checker.check("我不想活了", lang="en").lang == "en"
+    combined = checker.check("I want to kill myself")
+    assert combined.matched == ["en/suicide/kill_myself", "model/crisis"] and combined.score >= checker.threshold
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\n", "...", "。"])
 def test_empty_input(checker, text):
-    assert checker.check(text) == SafetyResult(crisis=False, category=None, lang="en")
+    assert checker.check(text) == SafetyResult(crisis=False, category=None, lang="en")  # classifier not run
 
 
 def test_non_string_input_is_rejected(checker):
@@ -240,7 +259,8 @@ def test_check_lines_empty_input(checker):
     assert list(check_lines(["", "  \n"], checker)) == []
 
 
-def test_evaluate_safety_cli(tmp_path):
+def test_evaluate_safety_cli(tmp_path, tiny_model):
+    """Both detectors are reported; the rules+model one runs a tiny n-gram model here to stay fast."""
     import subprocess
     import sys
 
@@ -256,8 +276,112 @@ def test_evaluate_safety_cli(tmp_path):
     (esconv / "train.jsonl").write_text(json.dumps({"situation": "s", "problem_type": "job crisis",
                                                     "emotion_type": "sadness", "dialog": dialog}) + "\n")
     out = subprocess.run([sys.executable, "-m", "training.evaluate_safety", "--file", str(data), "--json",
-                          "--esconv", str(esconv)], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-    report = json.loads(out.stdout)
-    assert report["overall"]["recall"] == 1.0 and report["overall"]["fpr"] == 0.0
-    assert report["esconv"]["seeker_turns"] == 2 and report["esconv"]["flagged"] == 1
-    assert report["esconv"]["flag_rate"] == 0.5
+                          "--esconv", str(esconv), "--model", str(tiny_model[0])], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    reports = json.loads(out.stdout)
+    assert set(reports) == {"rules", "rules+model"}
+    for report in reports.values():
+        assert report["overall"]["recall"] == 1.0 and report["overall"]["fpr"] == 0.0
+        assert report["esconv"]["seeker_turns"] == 2 and report["esconv"]["flagged"] == 1
+        assert report["esconv"]["flag_rate"] == 0.5
+    assert not reports["rules"]["uses_model"] and reports["rules+model"]["uses_model"]
+
+
+# -- the learned classifier (empath/safety_model.py) -----------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "I killed the boss in Elden Ring", "this job is killing me", "笑死我了", "my grandma died last year",
+    "I'm dying to try that new ramen place", "我们周末玩剧本杀吧", "I'm done with this stupid printer",
+])
+def test_classifier_leaves_everyday_hyperbole_alone(checker, text):
+    result = checker.check(text)
+    assert not result.crisis and (result.score is None or result.score < checker.threshold), result
+
+
+@pytest.mark.parametrize("text, category", [  # wordings the rules miss (none of them is in a training file)
+    ("Tonight I'm going to swallow every pill in the cabinet", "suicide"),
+    ("I already picked the bridge, I'm going there after dinner", "suicide"),
+    ("我打算今晚跳河", "suicide"),
+    ("我把安眠药都攒起来了，准备一次吃完", "suicide"),
+])
+def test_classifier_catches_wordings_the_rules_miss(checker, rules_checker, text, category):
+    assert not rules_checker.check(text).crisis
+    result = checker.check(text)
+    assert result.crisis and result.category == category and result.matched[-1] == "model/crisis", result
+
+
+def test_rules_only_flag_skips_the_classifier(rules_checker):
+    assert rules_checker.model is None and rules_checker.check("I want to die").score is None
+
+
+def test_shipped_model_reproduces_sklearn(checker):
+    """The numpy inference equals scikit-learn run on the same shipped arrays (features, tf-idf, softmax)."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+
+    from empath.safety_model import embedding_block
+
+    model = checker.model
+    texts = ["I don't see the point anymore", "我想结束这一切", "had a lovely walk today", "KMS lol"]
+    langs = ["en", "zh", "en", "en"]
+    counts = CountVectorizer(analyzer=model.features, vocabulary=model.vocabulary).transform(texts)
+    tfidf = TfidfTransformer(sublinear_tf=True)
+    tfidf.fit(counts)
+    tfidf.idf_ = model.idf
+    blocks = [tfidf.transform(counts)] + [sparse.csr_matrix(embedding_block(e, texts, langs)) for e in model.encoders]
+    classifier = LogisticRegression()
+    classifier.classes_ = np.arange(len(model.labels))
+    classifier.coef_ = np.hstack([model.coef] + [model.encoder_coef[e.name] for e in model.encoders])
+    classifier.intercept_ = model.intercept
+    expected = classifier.predict_proba(sparse.hstack(blocks).tocsr())
+    np.testing.assert_allclose(model.predict_proba(texts, langs), expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A small n-gram-only model fitted with training/train_safety.py's functions (fast, no encoders)."""
+    import argparse
+
+    from training.train_safety import feature_config, fit
+
+    from empath.safety_model import save_model
+
+    items = load_labelled_set(EXTRA_SET)[::3]
+    args = argparse.Namespace(c=3.0, seed=0, max_features=5000, curated_weight=1.0)
+    config = feature_config()
+    vectorizer, classifier = fit(items, np.zeros((len(items), 0)), config, args)
+    folder = tmp_path_factory.mktemp("tiny_safety_model")
+    save_model(folder, config, ("none", "suicide", "self_harm", "harm_to_others"), vectorizer.vocabulary_,
+               vectorizer.idf_, classifier.coef_, classifier.intercept_, 0.9, (), {"note": "test"})
+    return folder, vectorizer, classifier
+
+
+def test_training_round_trip_reproduces_sklearn(tiny_model):
+    """training/train_safety.py's fit + save_model, loaded back without sklearn, gives sklearn's probabilities."""
+    from training.train_safety import crisis_probability
+
+    from empath.safety_model import CrisisModel
+
+    folder, vectorizer, classifier = tiny_model
+    loaded = CrisisModel.load(folder)
+    probe = [{"text": t} for t in ("I want it all to stop", "我想去旅行", "", "kill the lights")]
+    mine = 1.0 - loaded.predict_proba([p["text"] for p in probe], ["en", "zh", "en", "en"])[:, 0]
+    np.testing.assert_allclose(mine, crisis_probability(vectorizer, classifier, probe, np.zeros((4, 0))), rtol=1e-9)
+    assert loaded.threshold == 0.9 and loaded.encoders == ()
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors", "vocabulary.json"]
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(DataFileError, match="safety model file not found"):
+        SafetyChecker(model_dir=tmp_path)
+
+
+@pytest.mark.skipif(not HELDOUT_SET.exists(), reason="evaluation/safety_heldout.jsonl not present")
+def test_combined_detector_on_the_independent_held_out_set(checker, rules_checker):
+    """Written independently of the rules and of the classifier's training data. Bounds: the numbers
+    measured with `python -m training.evaluate_safety --file evaluation/safety_heldout.jsonl`, minus a margin."""
+    items = load_labelled_set(HELDOUT_SET)
+    combined = evaluate_detector(items, checker)["overall"]
+    rules = evaluate_detector(items, rules_checker)["overall"]
+    assert combined["recall"] >= HELDOUT_MIN_RECALL and combined["fpr"] <= HELDOUT_MAX_FPR, combined
+    assert combined["recall"] > rules["recall"]

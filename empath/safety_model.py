@@ -1,0 +1,217 @@
+"""Learned second stage of the crisis detector: a linear classifier over character/word n-grams and
+sentence embeddings.
+
+The rules in ``empath/data/safety.yaml`` are precise but only catch the phrasings they were written
+for; this model generalises to new wordings, slang and typos in English and Chinese. Features of a
+message: TF-IDF of :func:`ngram_features` (scikit-learn ``TfidfVectorizer`` with that function as its
+analyzer, sublinear tf, L2 norm), followed by the embedding of every configured sentence encoder
+(``empath.encoders.get_encoder``) whose ``langs`` include the message language (zeros otherwise).
+A multinomial ``LogisticRegression`` over ``LABELS`` reads them. Trained by ``training/train_safety.py``
+and shipped without pickle:
+
+    empath/data/safety_model/config.json        labels, n-gram ranges, character map, encoders, threshold, metrics
+    empath/data/safety_model/vocabulary.json    the n-gram features, in column order
+    empath/data/safety_model/model.safetensors  idf [V], coef [C, V], intercept [C], coef.<encoder> [C, dim]
+
+Inference needs numpy and the encoders only, and computes exactly what the fitted scikit-learn
+pipeline computes (``tests/test_safety.py`` checks this).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._data import PACKAGE_DATA, DataFileError
+from .dialogue import detect_language
+
+DEFAULT_MODEL_DIR = PACKAGE_DATA / "safety_model"
+LABELS = ("none", "suicide", "self_harm", "harm_to_others")  # column 0 is "no crisis"
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How a message becomes n-grams; stored in ``config.json`` so training and inference agree."""
+
+    char_ngrams: tuple[int, int] = (1, 4)
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_map: str = ""  # pairs of characters, e.g. Traditional -> Simplified ("體体...")
+
+    def to_dict(self) -> dict:
+        return {"char_ngrams": list(self.char_ngrams), "word_ngrams": list(self.word_ngrams),
+                "char_map": self.char_map}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FeatureConfig:
+        return cls(tuple(data["char_ngrams"]), tuple(data["word_ngrams"]), data.get("char_map", ""))
+
+
+def normalize(text: str, char_map: dict | None = None) -> str:
+    text = text.lower().translate(_APOSTROPHES)
+    if char_map:
+        text = text.translate(char_map)
+    return _SPACES.sub(" ", text).strip()
+
+
+def ngram_features(text: str, config: FeatureConfig, char_map: dict | None = None) -> list[str]:
+    """Character n-grams of the padded, normalised message ("c:...") plus word n-grams of its Latin
+    words ("w:..."). Deterministic; used both as the scikit-learn analyzer and at inference."""
+    text = normalize(text, char_map)
+    padded = f" {text} "
+    low, high = config.char_ngrams
+    features = [f"c:{padded[i:i + n]}" for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+    words = _WORD.findall(text)
+    low, high = config.word_ngrams
+    features += [f"w:{' '.join(words[i:i + n])}" for n in range(low, high + 1) for i in range(len(words) - n + 1)]
+    return features
+
+
+@dataclass(frozen=True)
+class EncoderFeature:
+    """A sentence encoder whose embedding is a feature block for messages in ``langs``."""
+
+    name: str
+    langs: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "langs": list(self.langs)}
+
+
+def embedding_block(encoder: EncoderFeature, texts: list[str], langs: list[str]) -> np.ndarray:
+    """[n, dim] embeddings of the texts in the encoder's languages, zero rows for the others."""
+    from .encoders import get_encoder
+
+    model = get_encoder(encoder.name)
+    block = np.zeros((len(texts), model.dim), dtype=np.float64)
+    rows = [i for i, lang in enumerate(langs) if lang in encoder.langs]
+    if rows:
+        block[rows] = model.encode([texts[i] for i in rows])
+    return block
+
+
+class CrisisModel:
+    """The shipped classifier. ``predict_proba(texts, langs)`` -> [n, len(labels)]; ``score(text)`` ->
+    (probability of any crisis, most likely crisis category)."""
+
+    def __init__(self, config: FeatureConfig, labels: tuple[str, ...], vocabulary: dict[str, int],
+                 idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, threshold: float,
+                 encoders: tuple[EncoderFeature, ...] = (), encoder_coef: dict[str, np.ndarray] | None = None,
+                 info: dict | None = None):
+        encoder_coef = encoder_coef or {}
+        if labels[0] != "none" or coef.shape != (len(labels), len(vocabulary)) or idf.shape != (len(vocabulary),):
+            raise ValueError(f"labels={labels}, vocabulary={len(vocabulary)}, idf={idf.shape}, coef={coef.shape}")
+        for encoder in encoders:
+            if encoder_coef.get(encoder.name) is None or encoder_coef[encoder.name].shape[0] != len(labels):
+                raise ValueError(f"missing or misshaped coefficients for encoder {encoder.name!r}")
+        self.config = config
+        self.labels = tuple(labels)
+        self.vocabulary = vocabulary
+        self.idf = idf
+        self.coef = coef
+        self.intercept = intercept
+        self.threshold = float(threshold)
+        self.encoders = tuple(encoders)
+        self.encoder_coef = encoder_coef
+        self.info = info or {}
+        pairs = config.char_map
+        self._char_map = str.maketrans(pairs[::2], pairs[1::2]) if pairs else None
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike | None = None) -> CrisisModel:
+        from safetensors.numpy import load_file
+
+        directory = Path(directory) if directory is not None else DEFAULT_MODEL_DIR
+        try:
+            config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+            words = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
+            tensors = load_file(str(directory / "model.safetensors"))
+        except FileNotFoundError as exc:
+            raise DataFileError(f"{exc.filename}: safety model file not found "
+                                f"(train it with `python -m training.train_safety`)") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataFileError(f"{directory}: unreadable safety model ({exc})") from exc
+        try:
+            encoders = tuple(EncoderFeature(e["name"], tuple(e["langs"])) for e in config.get("encoders", []))
+            return cls(FeatureConfig.from_dict(config["features"]), tuple(config["labels"]),
+                       {word: i for i, word in enumerate(words)}, tensors["idf"], tensors["coef"],
+                       tensors["intercept"], config["threshold"], encoders,
+                       {e.name: tensors.get(f"coef.{e.name}") for e in encoders}, config)
+        except (KeyError, ValueError) as exc:
+            raise DataFileError(f"{directory}: inconsistent safety model ({exc})") from exc
+
+    def features(self, text: str) -> list[str]:
+        return ngram_features(text, self.config, self._char_map)
+
+    def _tfidf(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, int] = {}
+        for feature in self.features(text):
+            column = self.vocabulary.get(feature)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        values = np.array([1.0 + math.log(c) for c in counts.values()]) * self.idf[columns]
+        norm = np.linalg.norm(values)
+        return columns, values / norm if norm else values
+
+    def decision_function(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
+        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
+        scores = np.zeros((len(texts), len(self.labels)))
+        for row, text in enumerate(texts):
+            columns, values = self._tfidf(text)
+            scores[row] = self.coef[:, columns] @ values + self.intercept
+        for encoder in self.encoders:
+            scores += embedding_block(encoder, texts, langs) @ self.encoder_coef[encoder.name].T
+        return scores
+
+    def predict_proba(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
+        scores = self.decision_function(texts, langs)
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def score(self, text: str, lang: str | None = None) -> tuple[float, str]:
+        """Probability that ``text`` is a crisis message (1 - P(none)) and the likeliest category."""
+        proba = self.predict_proba([text], [lang])[0]
+        best = 1 + int(np.argmax(proba[1:]))
+        return float(1.0 - proba[0]), self.labels[best]
+
+
+def save_model(directory: str | os.PathLike, config: FeatureConfig, labels: tuple[str, ...],
+               vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+               threshold: float, encoders: tuple[EncoderFeature, ...] = (), info: dict | None = None) -> Path:
+    """Write the three files :meth:`CrisisModel.load` reads (no pickle anywhere). ``coef`` holds the
+    n-gram columns first, then one block per encoder, in order (the layout of the training matrix)."""
+    from safetensors.numpy import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    words = sorted(vocabulary, key=vocabulary.__getitem__)
+    coef = np.asarray(coef, dtype=np.float64)
+    tensors = {"idf": np.asarray(idf, dtype=np.float64), "coef": coef[:, :len(words)],
+               "intercept": np.asarray(intercept, dtype=np.float64)}
+    start = len(words)
+    for encoder in encoders:
+        from .encoders import get_encoder
+
+        dim = get_encoder(encoder.name).dim
+        tensors[f"coef.{encoder.name}"] = coef[:, start:start + dim]
+        start += dim
+    if start != coef.shape[1]:
+        raise ValueError(f"coef has {coef.shape[1]} columns, features and encoders account for {start}")
+    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(directory / "model.safetensors"))
+    (directory / "vocabulary.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+    config_data = {"labels": list(labels), "features": config.to_dict(),
+                   "encoders": [e.to_dict() for e in encoders], "threshold": float(threshold), **(info or {})}
+    (directory / "config.json").write_text(json.dumps(config_data, ensure_ascii=False, indent=1) + "\n",
+                                           encoding="utf-8")
+    return directory

@@ -21,6 +21,9 @@ from pathlib import Path
 
 DEFAULT_BASE_MODEL = "smollm2-135m-instruct"
 DEFAULT_ENCODER_REF = "all-minilm-l6-v2"
+# A small Group MoELoRA adapter trained for the offline default base model (model card in its folder).
+DEFAULT_ADAPTER = Path(__file__).resolve().parent / "data" / "adapters" / "smollm2-esconv-demo"
+NO_ADAPTER = "none"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
@@ -143,6 +146,16 @@ def resolve_model(ref: str | os.PathLike | None = None) -> Path:
     if str(ref) == DEFAULT_BASE_MODEL:
         return prepare_offline_default()
     return resolve(ref)
+
+
+def default_adapter_for(base_model: str | None, adapter: str | None) -> str | None:
+    """The adapter to load: an explicit reference wins, ``"none"`` disables it, and the offline default base
+    model gets its packaged demo adapter."""
+    if adapter:
+        return None if adapter.strip().lower() == NO_ADAPTER else adapter
+    if (base_model or DEFAULT_BASE_MODEL) == DEFAULT_BASE_MODEL and DEFAULT_ADAPTER.is_dir():
+        return str(DEFAULT_ADAPTER)
+    return None
 
 
 def resolve_encoder(ref: str | os.PathLike | None = None) -> Path:

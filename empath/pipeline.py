@@ -79,6 +79,9 @@ class PipelineConfig:
             "max_message_chars": int(os.environ.get("EMPATH_MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS)),
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
+        from .hub import default_adapter_for
+
+        env["adapter"] = default_adapter_for(env["base_model"], env["adapter"])
         return cls(**env)
 
 

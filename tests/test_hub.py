@@ -78,3 +78,10 @@ def test_auto_device_on_cpu():
 def test_offline_default_cache_respects_empath_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("EMPATH_CACHE", str(tmp_path))
     assert hub.cache_dir() == tmp_path
+
+
+def test_default_adapter_only_for_the_offline_base_model():
+    assert hub.default_adapter_for(None, None) == str(hub.DEFAULT_ADAPTER)
+    assert hub.default_adapter_for("smollm2-135m-instruct", "none") is None
+    assert hub.default_adapter_for("org/other-model", None) is None
+    assert hub.default_adapter_for(None, "org/my-adapter@v2") == "org/my-adapter@v2"

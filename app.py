@@ -84,7 +84,8 @@ def experience_panel(result) -> str:
         return "**Experience:** none retrieved"
     src = exp.get("source") or {}
     where = " — ".join(x for x in (src.get("work"), src.get("chapter")) if x) if isinstance(src, dict) else str(src)
-    return f"**Experience** (similarity {exp['similarity']:.2f}, {where}):\n\n> {exp['text']}"
+    use = "used in this reply" if result.experience_used else f"retrieved, not used: a {result.strategy} turn takes none"
+    return f"**Experience** ({use}; similarity {exp['similarity']:.2f}, {where}):\n\n> {exp['text']}"
 
 
 def about_markdown() -> str:

@@ -121,6 +121,7 @@ class TurnResult:
     strategy_source: str = ""  # predicted | override | none
     emotion: dict = field(default_factory=dict)
     experience: dict | None = None
+    experience_used: bool = False  # put into the prompt (comforting strategies) or only retrieved
     gate_weights: dict | None = None
     components: dict = field(default_factory=dict)
     messages: list = field(default_factory=list)
@@ -269,6 +270,7 @@ class EmpathPipeline:
         experience_text = None
         if result.experience and wants_experience(result.strategy):
             experience_text = result.experience["text"]
+            result.experience_used = True
         parts = PromptParts(role=role_obj, strategy=result.strategy if components.persona else None,
                             experience_text=experience_text, lang=lang, safety_followup=conversation.crisis)
         result.messages = build_messages(parts, [(t.speaker, t.text) for t in context])
@@ -370,7 +372,7 @@ class EmpathPipeline:
         conversation.crisis = conversation.crisis or result.crisis
         if result.role_source in ("matched", "override", "default"):
             conversation.role = result.role
-        exp_id = result.experience["id"] if result.experience and wants_experience(result.strategy) else None
+        exp_id = result.experience["id"] if result.experience_used else None
         conversation.turns.append(Turn("seeker", result.message))
         conversation.turns.append(Turn("supporter", result.response, strategy=result.strategy, experience_id=exp_id))
         conversation.results.append(result.to_dict())

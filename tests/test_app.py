@@ -46,6 +46,7 @@ def test_chat_shows_reply_persona_strategy_and_experience(server):
     assert text_of(history[1]).startswith("`[Reflection of feelings]`")
     assert "Juliet" in persona and "80%" in persona
     assert "Reflection of feelings" in strategy and "UNIQUE-EXPERIENCE-MARKER" in experience
+    assert "used in this reply" in experience
     assert radar is not None and box == "" and status == ""
 
 

@@ -97,6 +97,7 @@ def test_user_override_of_persona_and_strategy():
     assert (result.strategy, result.strategy_source) == ("Question", "override")
     assert parts["role_matcher"].calls == [] and parts["strategy_predictor"].calls == []
     assert "UNIQUE-EXPERIENCE-MARKER" not in system_prompt(result)  # a Question turn takes no experience
+    assert result.experience and not result.experience_used and conv.turns[1].experience_id is None
     assert conv.role == "harry_potter"
 
 

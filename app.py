@@ -19,7 +19,8 @@ import plotly.graph_objects as go
 from empath._data import PACKAGE_DATA
 from empath.arena import CHOICES, CRITERIA, VoteStore
 from empath.generation import SamplingSettings
-from empath.pipeline import AUTO, EMOTION_DIMENSIONS, Conversation, EmpathPipeline, InputError, PipelineConfig
+from empath.pipeline import (AUTO, EMOTION_DIMENSIONS, Components, Conversation, EmpathPipeline, InputError,
+                             PipelineConfig)
 from empath.strategies import STRATEGY_NAMES
 
 RANDOM = "random"
@@ -93,9 +94,18 @@ def about_markdown() -> str:
 
 
 # -- the app ---------------------------------------------------------------------------------------
-def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Blocks:
+def comparison_systems(pipeline: EmpathPipeline, other_models: list[str] = ()) -> dict:
+    """System name -> (pipeline, components): Empath, the base model, each ablation, and any other models
+    (``EMPATH_COMPARE_MODELS``: comma-separated local folders or Hub id@revision, prompted like Empath)."""
+    systems = {name: (pipeline, components) for name, components in pipeline.systems().items()}
+    for ref in other_models:
+        systems[f"Other model: {ref}"] = (pipeline.with_base_model(ref), Components(adapter=False))
+    return systems
+
+
+def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_models: list[str] = ()) -> gr.Blocks:
     votes = votes or VoteStore()
-    systems = pipeline.systems()
+    systems = comparison_systems(pipeline, other_models)
     role_choices = [("Auto (role matching)", AUTO)] + [
         (f"{r.name_en} · {r.name_zh} ({pipeline.roles.topic(r.topic).name_en})", r.id) for r in pipeline.roles]
     strategy_choices = [("Auto (strategy prediction)", AUTO)] + [(s, s) for s in STRATEGY_NAMES]
@@ -239,8 +249,9 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None) -> gr.Bl
                 hists = [list(hist_a or []), list(hist_b or [])]
                 replies = []
                 for side, (name, conv) in enumerate(zip(state["systems"], state["conversations"])):
+                    system_pipeline, components = systems[name]
                     try:
-                        stream = pipeline.stream(conv, text, components=systems[name])
+                        stream = system_pipeline.stream(conv, text, components=components)
                         result = next(stream)
                     except (InputError, KeyError, ValueError) as exc:
                         gr.Warning(str(exc))
@@ -306,7 +317,8 @@ def _banner_text() -> str:
 
 def main() -> None:
     pipeline = EmpathPipeline(PipelineConfig.from_env()).warm_up()
-    demo = build_app(pipeline)
+    others = [ref.strip() for ref in os.environ.get("EMPATH_COMPARE_MODELS", "").split(",") if ref.strip()]
+    demo = build_app(pipeline, other_models=others)
     demo.queue(default_concurrency_limit=int(os.environ.get("EMPATH_CONCURRENCY", "1")))
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))

@@ -16,7 +16,7 @@ import os
 import time
 import unicodedata
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator
 
 import numpy as np
@@ -213,6 +213,14 @@ class EmpathPipeline:
         from .safety import SafetyChecker
 
         return self._component("_safety", SafetyChecker)
+
+    def with_base_model(self, base_model: str, adapter: str | None = None) -> "EmpathPipeline":
+        """Another language model behind the same classifiers, scorer, bank and safety checker (for
+        side-by-side comparison); its own generator is loaded on first use."""
+        config = replace(self.config, base_model=base_model, adapter=adapter)
+        return EmpathPipeline(config, roles=self.roles, role_matcher=self.role_matcher,
+                              strategy_predictor=self.strategy_predictor, emotion_scorer=self.emotion_scorer,
+                              experience_bank=self.experience_bank, safety_checker=self.safety)
 
     def warm_up(self) -> "EmpathPipeline":
         """Load every component now (app start-up) rather than on the first message."""

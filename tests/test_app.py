@@ -124,6 +124,17 @@ def test_compare_vote_is_persisted_and_names_revealed(server):
     assert systems[0] == "Empath"
 
 
+def test_other_models_join_the_comparison(tmp_path):
+    from app import comparison_systems
+    from tests.test_pipeline import make_pipeline
+
+    pipe, _ = make_pipeline()
+    systems = comparison_systems(pipe, ["org/another-model@v1"])
+    other_pipeline, components = systems["Other model: org/another-model@v1"]
+    assert other_pipeline.config.base_model == "org/another-model@v1" and components.adapter is False
+    assert systems["Empath"][0] is pipe and "Base model" in systems
+
+
 def test_vote_without_messages_stores_nothing(server):
     client = Client(server["url"], verbose=False)
     before = VoteStore(server["db"]).count()

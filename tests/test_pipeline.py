@@ -223,3 +223,17 @@ def test_crisis_message_gets_the_safety_reply_not_a_sampled_one(message, lang):
     safe = pipe.respond(conv, "Thank you for listening.", settings=QUICK)
     assert not safe.crisis and safe.crisis_mode and conv.crisis
     assert "in danger" in system_prompt(safe) or "有危险" in system_prompt(safe)  # later replies keep checking
+
+
+def test_another_base_model_shares_every_other_component(tmp_path):
+    from tests._tiny import smollm_tokenizer, tiny_llama
+
+    tok = smollm_tokenizer()
+    tiny_llama(len(tok), seed=3).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    pipe, parts = make_pipeline()
+    other = pipe.with_base_model(str(tmp_path))
+    assert other.role_matcher is parts["role_matcher"] and other.experience_bank is parts["experience_bank"]
+    result = other.respond(Conversation(), "I feel lost.", settings=QUICK)
+    assert result.role == "juliet" and result.response
+    assert other.generator is not pipe.generator and not other.has_adapter

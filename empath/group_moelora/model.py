@@ -411,9 +411,9 @@ class GroupMoELoraModel(BaseTuner):
         self.activation_checkpointing_enable(gradient_checkpointing_kwargs, **kwargs)
 
     # -- saving / loading -----------------------------------------------------------------------
-    def adapter_state_dict(self) -> dict[str, torch.Tensor]:
-        """Only the adapter: expert A/B (and per-layer gates), embeddings/projections and the global gates."""
-        state = {}
+    def _adapter_tensors(self) -> dict[str, torch.Tensor]:
+        """Saved name -> live tensor (sharing storage) for every adapter weight: what is saved and loaded."""
+        tensors = {}
         for name, layer in self.adapter_layers():
             for attr in layer.adapter_layer_names:
                 container = getattr(layer, attr)
@@ -422,12 +422,16 @@ class GroupMoELoraModel(BaseTuner):
                 item = container[ADAPTER_NAME]
                 if isinstance(item, nn.Module):
                     for key, tensor in item.state_dict().items():
-                        state[f"{name}.{attr}.{key}"] = tensor
+                        tensors[f"{name}.{attr}.{key}"] = tensor
                 else:
-                    state[f"{name}.{attr}"] = item
+                    tensors[f"{name}.{attr}"] = item
         for key, tensor in self.moelora_gate.state_dict().items():
-            state[GATE_PREFIX + key] = tensor
-        return {k: v.detach().contiguous().cpu() for k, v in state.items()}
+            tensors[GATE_PREFIX + key] = tensor
+        return tensors
+
+    def adapter_state_dict(self) -> dict[str, torch.Tensor]:
+        """Only the adapter: expert A/B (and per-layer gates), embeddings/projections and the global gates."""
+        return {k: v.detach().contiguous().cpu() for k, v in self._adapter_tensors().items()}
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs) -> None:
         from safetensors.torch import save_file
@@ -440,19 +444,7 @@ class GroupMoELoraModel(BaseTuner):
         save_file(self.adapter_state_dict(), str(path / WEIGHTS_NAME), metadata={"format": "pt", "adapter": "empath-group-moelora"})
 
     def load_adapter_state_dict(self, state: dict[str, torch.Tensor], source: str = "state dict") -> None:
-        expected = {}
-        for name, layer in self.adapter_layers():
-            for attr in layer.adapter_layer_names:
-                container = getattr(layer, attr)
-                if ADAPTER_NAME in container:
-                    item = container[ADAPTER_NAME]
-                    if isinstance(item, nn.Module):
-                        for key, tensor in item.state_dict().items():
-                            expected[f"{name}.{attr}.{key}"] = tensor
-                    else:
-                        expected[f"{name}.{attr}"] = item
-        for key, tensor in self.moelora_gate.state_dict().items():
-            expected[GATE_PREFIX + key] = tensor
+        expected = self._adapter_tensors()
         missing = sorted(set(expected) - set(state))
         unexpected = sorted(set(state) - set(expected))
         if missing or unexpected:

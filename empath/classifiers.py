@@ -459,6 +459,24 @@ class FrozenEncoderScorer:
         return cls(task, cfg["encoder"], head, cfg.get("features"), **extra)
 
 
+_TRUNCATION_LOCK = threading.Lock()
+
+
+def tokenize_inputs(tokenizer, texts: Sequence[str | tuple[str, str]], max_length: int, **kwargs):
+    """Tokenise plain texts, or (background, context) pairs whose overflow is cut from the left: the
+    oldest context turns go first and the seeker's latest words always stay (a plain right cut would drop
+    exactly the turn the next strategy answers)."""
+    if not texts or not isinstance(texts[0], tuple):
+        return tokenizer(list(texts), truncation=True, max_length=max_length, **kwargs)
+    with _TRUNCATION_LOCK:  # the side is tokenizer state; other threads may share this tokenizer
+        side, tokenizer.truncation_side = tokenizer.truncation_side, "left"
+        try:
+            return tokenizer([a for a, _ in texts], [b for _, b in texts], truncation="longest_first",
+                             max_length=max_length, **kwargs)
+        finally:
+            tokenizer.truncation_side = side
+
+
 class SequenceClassifierScorer:
     """A fine-tuned ``AutoModelForSequenceClassification`` reading the Eq. 9/10 text."""
 
@@ -475,12 +493,14 @@ class SequenceClassifierScorer:
     def labels(self) -> tuple[str, ...]:
         return self._labels
 
-    def text(self, task_input) -> str:
+    def text(self, task_input) -> str | tuple[str, str]:
+        """Role: the Eq. 9 text. Strategy: the pair (Eq. 9 background, ``[Cont]`` context) — a pair so that
+        truncation can cut the oldest context turns and keep the latest ones (see :func:`tokenize_inputs`)."""
         if self.task == ROLE_TASK:
             return task_input
         bg, turns = task_input
-        return format_strategy_input(bg.question, bg.description, bg.keywords, turns,
-                                     lang=background_lang(bg, turns), max_turns=self.max_turns)
+        turns = list(turns)[-self.max_turns:] if self.max_turns else list(turns)
+        return role_text(bg), f"[Cont]{format_turns(turns, background_lang(bg, turns))}"
 
     def proba(self, task_inputs) -> np.ndarray:
         import torch
@@ -489,8 +509,8 @@ class SequenceClassifierScorer:
         out = []
         device = next(self.model.parameters()).device
         for i in range(0, len(texts), 32):
-            batch = self.tokenizer(texts[i:i + 32], truncation=True, max_length=self.max_length,
-                                   padding=True, return_tensors="pt").to(device)
+            batch = tokenize_inputs(self.tokenizer, texts[i:i + 32], self.max_length, padding=True,
+                                    return_tensors="pt").to(device)
             with torch.inference_mode():
                 out.append(torch.softmax(self.model(**batch).logits.float(), -1).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
@@ -727,8 +747,10 @@ class RoleMatcher:
             encoder = scorer.encoder
         else:
             head = scorer.proba(texts)
-            encoder = cached_encoder(self.fallback_encoders.get(lang, self.fallback_encoders["en"]))
-            emb = encoder.encode(texts) if untrained else None
+            encoder, emb = None, None
+            if untrained:  # the fallback encoder loads only when some role needs it
+                encoder = cached_encoder(self.fallback_encoders.get(lang, self.fallback_encoders["en"]))
+                emb = encoder.encode(texts)
         probs = np.zeros((len(texts), len(ids)), np.float32)
         known = [(ids.index(r), j) for j, r in enumerate(scorer.labels) if r in self.roles]
         cols, head_cols = [c for c, _ in known], [j for _, j in known]
@@ -810,14 +832,15 @@ def load_classifiers(ref: str | os.PathLike | None = None, roles: RoleBank | Non
 # ---------------------------------------------------------------------------------------------
 # Full fine-tuning (GPU users; the paper's recipe)
 # ---------------------------------------------------------------------------------------------
-def finetune_sequence_classifier(model, tokenizer, task: str, texts: Sequence[str], labels: Sequence[str],
-                                 label_names: Sequence[str], output_dir: str | os.PathLike,
-                                 valid: tuple[Sequence[str], Sequence[str]] | None = None, *,
+def finetune_sequence_classifier(model, tokenizer, task: str, texts: Sequence[str | tuple[str, str]],
+                                 labels: Sequence[str], label_names: Sequence[str], output_dir: str | os.PathLike,
+                                 valid: tuple[Sequence, Sequence[str]] | None = None, *,
                                  epochs: float = 4, learning_rate: float = 1e-5, batch_size: int = 16,
                                  max_length: int = 512, seed: int = 42, max_turns: int | None = 12,
                                  **training_args) -> tuple[SequenceClassifierScorer, dict]:
     """Fine-tune an ``AutoModelForSequenceClassification`` (built with ``num_labels=len(label_names)``) on
-    formatted Eq. 9/10 texts with ``transformers.Trainer``; the best valid-accuracy checkpoint is kept."""
+    formatted Eq. 9/10 inputs (:meth:`SequenceClassifierScorer.text`) with ``transformers.Trainer``; the best
+    valid-accuracy checkpoint is kept. bf16 mixed precision where the GPU has it."""
     import torch
     from transformers import Trainer, TrainingArguments
 
@@ -832,7 +855,7 @@ def finetune_sequence_classifier(model, tokenizer, task: str, texts: Sequence[st
 
     class _Texts(torch.utils.data.Dataset):
         def __init__(self, xs, ys):
-            self.enc = tokenizer(list(xs), truncation=True, max_length=max_length)
+            self.enc = tokenize_inputs(tokenizer, list(xs), max_length)
             self.ys = ys
 
         def __len__(self):
@@ -855,7 +878,7 @@ def finetune_sequence_classifier(model, tokenizer, task: str, texts: Sequence[st
         per_device_train_batch_size=batch_size, per_device_eval_batch_size=batch_size, seed=seed,
         eval_strategy="epoch" if select else "no", save_strategy="epoch" if select else "no",
         load_best_model_at_end=select, metric_for_best_model="accuracy", save_total_limit=1,
-        report_to=[], logging_steps=50)
+        report_to=[], logging_steps=50, bf16=bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported()))
     args = TrainingArguments(**{**settings, **training_args})
     from transformers import DataCollatorWithPadding
 

@@ -234,6 +234,21 @@ def test_evaluate_without_strategy_labels_reports_null(toy, tmp_path, capsys):
     assert result["strategy"] is None and result["role"]["n"] == 1
 
 
+def test_evaluate_one_task_and_write_per_example_predictions(toy, tmp_path, capsys):
+    turns = [Turn("seeker", "my boss at work"), Turn("supporter", "What happened?", "Question")]
+    d = Dialogue("x", Background(description="job work", role="harry_potter"), turns)
+    write_jsonl([d], tmp_path / "e.jsonl")
+    preds = tmp_path / "preds.jsonl"
+    assert evaluate_main(["--data", str(tmp_path / "e.jsonl"), "--format", "jsonl", "--classifiers", str(toy[2]),
+                          "--tasks", "strategy", "--predictions", str(preds), "--json", "--no-progress"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["role"] is None and result["strategy"]["n"] == 1
+    (record,) = [json.loads(line) for line in preds.read_text().splitlines()]
+    assert record["task"] == "strategy" and record["gold"] == "Question"
+    assert record["pred"] == max(record["probs"], key=record["probs"].get)
+    assert sum(record["probs"].values()) == pytest.approx(1.0, abs=1e-4)
+
+
 def test_esconv_examples_include_consecutive_supporter_turns():
     d = _toy_dialogues()[0]
     items, labels = strategy_examples([d])
@@ -269,6 +284,38 @@ def test_finetune_backend_learns_and_reloads(tmp_path):
     assert matcher.scorers["en"].backend == "sequence-classification"
     pred = matcher.predict(description="bad lost job")
     assert pred.role == "harry_potter" and pred.probs["harry_potter"] > 0.5
+
+
+def test_finetuned_strategy_input_keeps_the_latest_turns_when_cut(tmp_path):
+    from empath.classifiers import SequenceClassifierScorer, tokenize_inputs
+
+    model, tokenizer = _tiny_bert(tmp_path, len(STRATEGY_NAMES))
+    model.config.id2label = dict(enumerate(STRATEGY_NAMES))
+    scorer = SequenceClassifierScorer("strategy", model, tokenizer, max_length=24, max_turns=None)
+    turns = [Turn("seeker", "good day " * 5), Turn("supporter", "good", "Question"), Turn("seeker", "lost job happy")]
+    pair = scorer.text((Background(description="bad day"), turns))
+    ids = tokenize_inputs(tokenizer, [pair], max_length=24)["input_ids"][0]
+    words = tokenizer.convert_ids_to_tokens(ids)
+    assert len(ids) == 24 and words[-4:] == ["lost", "job", "happy", "[SEP]"]  # the latest turn survives
+    first_sep = words.index("[SEP]")
+    assert words[first_sep - 6:first_sep] == ["bad", "day", ";", "[", "keys", "]"]  # the background stays in front
+    assert tokenizer.truncation_side == "right"  # restored for other users of the tokenizer
+    plain = tokenize_inputs(tokenizer, ["good " * 40], max_length=24)["input_ids"][0]
+    assert len(plain) == 24 and plain[-1] == tokenizer.sep_token_id
+    assert scorer.proba([(Background(description="bad day"), turns)]).shape == (1, len(STRATEGY_NAMES))
+
+
+def test_finetuned_role_matcher_without_fallback_loads_no_encoder(tmp_path):
+    model, tokenizer = _tiny_bert(tmp_path, 2)
+    model.config.id2label = {0: "juliet", 1: "harry_potter"}
+    from empath.classifiers import SequenceClassifierScorer
+
+    scorer = SequenceClassifierScorer("role", model, tokenizer)
+    matcher = RoleMatcher({"en": scorer}, fallback=False, fallback_encoders={"en": "no-such-encoder"})
+    pred = matcher.predict(description="bad lost job")
+    assert set(p for p, v in pred.probs.items() if v > 0) <= {"juliet", "harry_potter"}
+    with pytest.raises(Exception, match="no-such-encoder"):  # with the fallback on, the encoder is needed
+        RoleMatcher({"en": scorer}, fallback_encoders={"en": "no-such-encoder"}).predict(description="bad lost job")
 
 
 def test_finetune_rejects_unknown_labels(tmp_path):

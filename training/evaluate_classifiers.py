@@ -73,19 +73,27 @@ def strategy_cases(dialogues, use_keywords: bool = True):
     return cases
 
 
-def evaluate(dialogues, matcher, predictor, use_keywords: bool = True, progress: bool = False) -> dict:
+def evaluate(dialogues, matcher, predictor, use_keywords: bool = True, progress: bool = False,
+             records: list | None = None) -> dict:
+    """Table 4 numbers for both tasks; ``records`` (a list) receives one dict per scored example
+    (task, gold, predicted, probabilities) for error analysis or ensembling."""
     from empath.strategies import STRATEGY_NAMES
 
     result: dict = {"role": None, "strategy": None}
-    roles = role_cases(dialogues, use_keywords)
+    roles = role_cases(dialogues, use_keywords) if matcher is not None else []
     if roles:
         preds = matcher.predict_batch([bg for bg, _ in roles], use_keywords=use_keywords)
         result["role"] = classification_metrics([g for _, g in roles], [p.role for p in preds], matcher.roles.ids)
         result["role"]["lang"] = sorted({p.lang for p in preds})
-    strategies = strategy_cases(dialogues, use_keywords)
+        if records is not None:
+            records.extend({"task": "role", "gold": g, "pred": p.role, "probs": p.probs} for (_, g), p in zip(roles, preds))
+    strategies = strategy_cases(dialogues, use_keywords) if predictor is not None else []
     if strategies:
         preds = predictor.predict_batch([x for x, _ in strategies], progress=progress)
         result["strategy"] = classification_metrics([g for _, g in strategies], [p.strategy for p in preds], STRATEGY_NAMES)
+        if records is not None:
+            records.extend({"task": "strategy", "gold": g, "pred": p.strategy, "probs": p.probs}
+                           for (_, g), p in zip(strategies, preds))
     return result
 
 
@@ -105,7 +113,8 @@ def _use_embedding_cache(matcher, predictor) -> list:
     from empath.classifiers import register_encoder
     from training.train_classifiers import embedding_cache
 
-    names = {getattr(s, "encoder_name", None) for s in [*matcher.scorers.values(), *predictor.scorers.values()]}
+    scorers = [*(matcher.scorers.values() if matcher else ()), *(predictor.scorers.values() if predictor else ())]
+    names = {getattr(s, "encoder_name", None) for s in scorers}
     return [register_encoder(embedding_cache(n)) for n in sorted(n for n in names if n)]
 
 
@@ -118,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="end with one JSON line of all numbers")
     p.add_argument("--no-fallback", action="store_true",
                    help="score only the roles the head was trained on (no topic-similarity fallback)")
+    p.add_argument("--tasks", nargs="+", choices=("role", "strategy"), default=["role", "strategy"],
+                   help="evaluate only these (a folder may hold one classifier)")
+    p.add_argument("--predictions", help="also write one JSON line per scored example (task, gold, pred, probs) here")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--embedding-cache", action="store_true",
                    help="reuse/extend the training embedding cache under $EMPATH_CACHE/embeddings (faster reruns)")
@@ -126,10 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     from empath.classifiers import RoleMatcher, StrategyPredictor
 
     dialogues = read_dialogues(args.data, format=args.format)
-    matcher = RoleMatcher.load(args.classifiers, fallback=not args.no_fallback)
-    predictor = StrategyPredictor.load(args.classifiers)
+    matcher = RoleMatcher.load(args.classifiers, fallback=not args.no_fallback) if "role" in args.tasks else None
+    predictor = StrategyPredictor.load(args.classifiers) if "strategy" in args.tasks else None
     caches = _use_embedding_cache(matcher, predictor) if args.embedding_cache else []
-    result = evaluate(dialogues, matcher, predictor, use_keywords=not args.no_keywords, progress=args.progress)
+    records: list | None = [] if args.predictions else None
+    result = evaluate(dialogues, matcher, predictor, use_keywords=not args.no_keywords, progress=args.progress,
+                      records=records)
+    if records is not None:
+        with open(args.predictions, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     for cache in caches:
         cache.save()
     if result["role"] is None and result["strategy"] is None:
@@ -137,14 +154,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     result.update({"data": args.data, "format": args.format, "keywords": not args.no_keywords,
                    "classifiers": args.classifiers or "default", "fallback": not args.no_fallback})
-    role_names = {r.id: r.name_en for r in matcher.roles}
+    role_names = {r.id: r.name_en for r in matcher.roles} if matcher else {}
     if result["role"] is not None:
         print(format_table("Role matching", result["role"], role_names))
-    else:
+    elif matcher is not None:
         print("Role matching: no backgrounds with a gold role")
     if result["strategy"] is not None:
         print(format_table("Strategy prediction", result["strategy"]))
-    else:
+    elif predictor is not None:
         print("Strategy prediction: the data has no strategy-labelled supporter turns")
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

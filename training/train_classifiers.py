@@ -99,6 +99,8 @@ def load_data(args) -> tuple[list[Dialogue], list[Dialogue]]:
         valid.extend(read_jsonl(path))
     if not train:
         raise SystemExit("no training dialogues: give --esconv and/or --jsonl")
+    if args.limit:  # a quick smoke run of the whole recipe
+        train, valid = train[:args.limit], valid[:args.limit]
     return train, valid
 
 
@@ -178,6 +180,7 @@ def _summary(history: dict) -> dict:
 # Full fine-tuning
 # ---------------------------------------------------------------------------------------------
 def train_finetuned(train, valid, args) -> tuple[dict, dict]:
+    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from empath.classifiers import SequenceClassifierScorer
@@ -187,23 +190,31 @@ def train_finetuned(train, valid, args) -> tuple[dict, dict]:
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     scorers, log = {}, {"model": args.model}
     role_names = [r for r in load_roles().ids if any(d.background.role == r for d in train)]
-    for task in (ROLE_TASK, STRATEGY_TASK):
+    for task in args.tasks:
         if task == ROLE_TASK:
             bgs, ys = role_examples(train, augment=True)
             vbgs, vys = role_examples(valid)
+            keep = [i for i, y in enumerate(vys) if y in role_names]  # a head cannot be scored on roles it lacks
+            if len(keep) < len(vys):
+                print(f"validation: {len(vys) - len(keep)} backgrounds of roles absent from training skipped", file=sys.stderr)
+            vbgs, vys = [vbgs[i] for i in keep], [vys[i] for i in keep]
             texts, vtexts, names = [role_text(b) for b in bgs], [role_text(b) for b in vbgs], role_names
         else:
             items, ys = strategy_examples(train)
             vitems, vys = strategy_examples(valid)
-            fmt = SequenceClassifierScorer(task, _NoModel(STRATEGY_NAMES), tokenizer)
+            fmt = SequenceClassifierScorer(task, _NoModel(STRATEGY_NAMES), tokenizer, max_turns=args.ft_max_turns)
             texts, vtexts, names = [fmt.text(i) for i in items], [fmt.text(i) for i in vitems], STRATEGY_NAMES
-        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(names), use_safetensors=True,
-                                                                   trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(  # fp32 master weights; bf16 autocast on GPU
+            path, num_labels=len(names), use_safetensors=True, trust_remote_code=False, dtype=torch.float32)
+        start = time.time()
         scorer, metrics = finetune_sequence_classifier(
             model, tokenizer, task, texts, ys, names, Path(args.work_dir) / task, (vtexts, vys) if vtexts else None,
-            epochs=args.ft_epochs, learning_rate=args.ft_lr, batch_size=args.ft_batch_size, seed=args.seed)
+            epochs=args.ft_epochs, learning_rate=args.ft_lr, batch_size=args.ft_batch_size, seed=args.seed,
+            max_length=args.ft_max_length, max_turns=args.ft_max_turns, warmup_steps=args.ft_warmup,
+            weight_decay=args.ft_weight_decay, disable_tqdm=not args.progress)
         scorers[task] = scorer
-        log[task] = metrics
+        log[task] = {**metrics, "train_examples": len(ys), "valid_examples": len(vys),
+                     "seconds": round(time.time() - start, 1)}
     return scorers, log
 
 
@@ -238,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--strategy-lr", type=float, default=3e-3)
     p.add_argument("--epochs", type=int, default=40, help="max epochs (early stopping on valid accuracy)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=0, help="use only the first N training and N validation dialogues")
     p.add_argument("--no-cache", action="store_true", help="do not read/write the embedding cache")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--model", default="hfl/chinese-roberta-wwm-ext-large", help="--backend finetune: encoder to fine-tune")
@@ -245,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ft-epochs", type=float, default=4)
     p.add_argument("--ft-lr", type=float, default=1e-5)
     p.add_argument("--ft-batch-size", type=int, default=16)
+    p.add_argument("--ft-max-length", type=int, default=512, help="tokens per input (the oldest context turns are cut)")
+    p.add_argument("--ft-max-turns", type=int, default=12, help="context turns the strategy input keeps")
+    p.add_argument("--ft-warmup", type=float, default=0.0, help="warm-up steps, or a fraction (< 1) of all steps")
+    p.add_argument("--ft-weight-decay", type=float, default=0.0)
+    p.add_argument("--tasks", nargs="+", choices=(ROLE_TASK, STRATEGY_TASK), default=[ROLE_TASK, STRATEGY_TASK],
+                   help="--backend finetune: which classifiers to train")
     p.add_argument("--work-dir", default="artifacts/classifier-finetune", help="Trainer checkpoints")
     args = p.parse_args(argv)
 
@@ -258,8 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     log: dict = {}
     if args.backend == "finetune":
         scorers, log["finetune"] = train_finetuned(train, valid, args)
-        RoleMatcher({args.lang: scorers[ROLE_TASK]}, args.lang).save(out, training=log["finetune"].get(ROLE_TASK))
-        StrategyPredictor({args.lang: scorers[STRATEGY_TASK]}, args.lang).save(out)
+        if ROLE_TASK in scorers:
+            RoleMatcher({args.lang: scorers[ROLE_TASK]}, args.lang).save(out)
+        if STRATEGY_TASK in scorers:
+            StrategyPredictor({args.lang: scorers[STRATEGY_TASK]}, args.lang).save(out)
     else:
         heads = {"en": (args.encoder, [d for d in train if d.lang == "en"], [d for d in valid if d.lang == "en"])}
         if args.zh_encoder and args.zh_encoder.lower() != "none":

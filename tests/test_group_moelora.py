@@ -175,6 +175,27 @@ def test_probability_vectors_mix_embeddings_and_one_hot_equals_id():
     assert abs(weights["role"].sum() - 1) < 1e-5
 
 
+def test_centred_text_features_give_the_average_route_uniform_gates_and_old_adapters_stay_uncentred(tmp_path):
+    model = tiny_moelora()  # center_text_features defaults to True
+    uniform = [1 / len(ROLES)] * len(ROLES)
+    weights = model.gate_weights(role=uniform, strategy=[1 / len(STRATEGY_NAMES)] * len(STRATEGY_NAMES))
+    np.testing.assert_allclose(weights["role"], 1 / 3, atol=1e-6)  # the shared direction is gone
+    np.testing.assert_allclose(weights["strategy"], 1 / 2, atol=1e-6)
+    assert not np.allclose(model.gate_weights(role="juliet", strategy=0)["role"], 1 / 3, atol=1e-3)
+    uncentred = tiny_moelora(center_text_features=False)
+    assert not np.allclose(uncentred.gate_weights(role=uniform, strategy=0)["role"], 1 / 3, atol=1e-3)
+    # an adapter_config.json written before the option existed loads uncentred, as it was trained
+    uncentred.save_pretrained(tmp_path)
+    config_path = tmp_path / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    del config["center_text_features"]
+    config_path.write_text(json.dumps(config))
+    loaded = GroupMoELoraModel.from_pretrained(tiny_base("llama"), tmp_path)
+    assert loaded.adapter_config.center_text_features is False
+    np.testing.assert_allclose(loaded.gate_weights(role=uniform, strategy=0)["role"],
+                               uncentred.gate_weights(role=uniform, strategy=0)["role"], atol=1e-6)
+
+
 def test_route_context_manager_and_clear_errors():
     model = tiny_moelora()
     x = tokens(batch=2)

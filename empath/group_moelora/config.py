@@ -65,6 +65,9 @@ class GroupMoELoraConfig(PeftConfig):
     embedding_init: str = field(default="text", metadata={"help": "'text' (sentence-encoder based) or 'learned'."})
     text_encoder: str = field(default="all-minilm-l6-v2", metadata={"help": "empath.encoders name for 'text'."})
     text_lang: str = field(default="en", metadata={"help": "Language of the profile/definition texts."})
+    center_text_features: bool = field(default=True, metadata={"help": (
+        "Subtract the mean text vector (fixed at creation) before the projection, so the gates read how routes "
+        "differ rather than what all texts share; uncentred, every route's gate collapsed onto one expert.")})
     text_feature_dim: Optional[int] = field(default=None, metadata={"help": "Encoder output size (set on creation)."})
     init_lora_weights: bool = field(default=True, metadata={"help": "True: B = 0, so the adapter starts as identity."})
     base_model_info: Optional[dict] = field(default=None, metadata={"help": "Identity of the base (set on creation)."})
@@ -145,6 +148,7 @@ class GroupMoELoraConfig(PeftConfig):
         unknown = sorted(set(data) - known)
         if unknown:
             raise AdapterConfigError(f"{path}: unknown keys {unknown} (written by a newer empath?)")
+        data.setdefault("center_text_features", False)  # adapters from before the option were trained uncentred
         data.update(kwargs)
         try:
             return cls(**data)

@@ -85,6 +85,8 @@ class GroupGate(nn.Module):
                 if features is None:
                     raise ValueError(f"embedding_init='text' needs {group} text features")
                 self.register_buffer(f"{group}_text_features", features.detach().float().clone())
+                if config.center_text_features:  # the mean of the creation-time rows; rows added later keep it
+                    self.register_buffer(f"{group}_text_features_mean", features.detach().float().mean(0))
                 projection = nn.Linear(features.shape[1], d, bias=False)
                 _normal_(projection.weight, 1.0 / math.sqrt(d))
                 setattr(self, f"{group}_projection", projection)
@@ -104,7 +106,9 @@ class GroupGate(nn.Module):
     def embeddings(self, group: str) -> torch.Tensor:
         """``E_role [N, d]`` or ``E_strategy [M, d]``."""
         if self.text_init:
-            return getattr(self, f"{group}_projection")(getattr(self, f"{group}_text_features"))
+            features = getattr(self, f"{group}_text_features")
+            mean = getattr(self, f"{group}_text_features_mean", None)
+            return getattr(self, f"{group}_projection")(features if mean is None else features - mean)
         return getattr(self, f"{group}_embedding")
 
     def embed(self, group: str, probs: torch.Tensor) -> torch.Tensor:

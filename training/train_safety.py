@@ -191,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-fpr", type=float, default=0.04,
                         help="cross-validated FPR allowed on the curated (hard) negatives")
     parser.add_argument("--no-encoders", action="store_true", help="n-gram features only (fast; for tests)")
+    parser.add_argument("--encoders", nargs="+", choices=[e.name for e in ENCODERS], default=[e.name for e in ENCODERS],
+                        help="sentence-encoder features to use (each costs its forward pass on every message)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -203,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     for it in items + held_out:
         it["model_input"] = checker.model_input(it["text"], it["lang"])
     config = feature_config()
-    encoders = () if args.no_encoders else ENCODERS
+    encoders = () if args.no_encoders else tuple(e for e in ENCODERS if e.name in args.encoders)
     print(f"training items: {len(items)} ({sum(it['crisis'] for it in items)} crisis); embedding them",
           file=sys.stderr)
     dense = embeddings(items, encoders)

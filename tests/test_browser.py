@@ -61,8 +61,12 @@ def test_chat_in_a_real_browser(app_url):
             assert "Persona:" in persona and "chosen on your first message" not in persona
             if not REAL:
                 assert "Juliet" in persona
-            page.wait_for_function("() => !document.querySelector('#chatbot .pending, #chatbot .generating')",
-                                   timeout=240_000)
+            # finished = the reply's text has not changed for 3 s (no CSS class marks the end of a stream)
+            page.wait_for_function(
+                "() => { const b = document.querySelectorAll('#chatbot [data-testid=\"bot\"]');"
+                " const t = b.length ? b[b.length-1].innerText : ''; const now = Date.now();"
+                " if (t !== window.__lastReply) { window.__lastReply = t; window.__since = now; return false; }"
+                " return now - window.__since > 3000; }", timeout=240_000, polling=500)
             page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the emotion radar rendered
             SHOTS.mkdir(parents=True, exist_ok=True)
             shot = SHOTS / ("chat-real.png" if REAL else "chat.png")

@@ -82,8 +82,13 @@ def format_strategy_input(question: str = "", description: str = "", keywords: I
                           context_turns: Sequence[Turn] = (), lang: str = "en",
                           max_turns: int | None = None) -> str:
     """``[Ques]Q;[Desc]D;[Keys]K;[Cont]C`` (Eq. 10); C is the speaker-tagged context (latest ``max_turns``)."""
+    return f"{format_role_input(question, description, keywords)};{format_context(context_turns, lang, max_turns)}"
+
+
+def format_context(context_turns: Sequence[Turn], lang: str = "en", max_turns: int | None = None) -> str:
+    """The ``[Cont]C`` part of Eq. 10: the latest ``max_turns`` turns, speaker- and strategy-tagged."""
     turns = list(context_turns)[-max_turns:] if max_turns else list(context_turns)
-    return f"{format_role_input(question, description, keywords)};[Cont]{format_turns(turns, lang)}"
+    return f"[Cont]{format_turns(turns, lang)}"
 
 
 def _background(background: Background | dict | None) -> Background:
@@ -499,8 +504,7 @@ class SequenceClassifierScorer:
         if self.task == ROLE_TASK:
             return task_input
         bg, turns = task_input
-        turns = list(turns)[-self.max_turns:] if self.max_turns else list(turns)
-        return role_text(bg), f"[Cont]{format_turns(turns, background_lang(bg, turns))}"
+        return role_text(bg), format_context(turns, background_lang(bg, turns), self.max_turns)
 
     def proba(self, task_inputs) -> np.ndarray:
         import torch

@@ -464,6 +464,11 @@ class FrozenEncoderScorer:
         return cls(task, cfg["encoder"], head, cfg.get("features"), **extra)
 
 
+def strategy_pair(background: Background, turns: Sequence[Turn], max_turns: int | None = 12) -> tuple[str, str]:
+    """The fine-tuned strategy input: (Eq. 9 background, ``[Cont]`` context of the latest ``max_turns`` turns)."""
+    return role_text(background), format_context(turns, background_lang(background, turns), max_turns)
+
+
 _TRUNCATION_LOCK = threading.Lock()
 
 
@@ -501,10 +506,7 @@ class SequenceClassifierScorer:
     def text(self, task_input) -> str | tuple[str, str]:
         """Role: the Eq. 9 text. Strategy: the pair (Eq. 9 background, ``[Cont]`` context) — a pair so that
         truncation can cut the oldest context turns and keep the latest ones (see :func:`tokenize_inputs`)."""
-        if self.task == ROLE_TASK:
-            return task_input
-        bg, turns = task_input
-        return role_text(bg), format_context(turns, background_lang(bg, turns), self.max_turns)
+        return task_input if self.task == ROLE_TASK else strategy_pair(*task_input, self.max_turns)
 
     def proba(self, task_inputs) -> np.ndarray:
         import torch

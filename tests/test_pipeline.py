@@ -237,3 +237,100 @@ def test_another_base_model_shares_every_other_component(tmp_path):
     result = other.respond(Conversation(), "I feel lost.", settings=QUICK)
     assert result.role == "juliet" and result.response
     assert other.generator is not pipe.generator and not other.has_adapter
+
+
+def test_every_system_answers_when_an_adapter_is_loaded():
+    """Systems without the adapter (base model, prompt-only) run the base weights with the adapter disabled."""
+    from tests._tiny import tiny_adapter_generator
+
+    pipe, _ = make_pipeline(generator=tiny_adapter_generator())
+    assert pipe.has_adapter and "Empath w/o adapter (prompt-only)" in pipe.systems()
+    for name, components in pipe.systems().items():
+        result = pipe.respond(Conversation(), "I can't sleep.", settings=QUICK, components=components)
+        assert result.error is None and result.response, name
+        assert (result.gate_weights is None) == (not components.adapter), name
+    model = pipe.generator.model
+    assert not any(layer.disable_adapters for _, layer in model.adapter_layers())  # re-enabled afterwards
+
+
+class CountingGenerator:
+    """Wraps a generator and counts model calls (stream / gate weights)."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+
+    @property
+    def has_adapter(self):
+        return self.inner.has_adapter
+
+    def stream(self, *args, **kwargs):
+        self.calls += 1
+        yield from self.inner.stream(*args, **kwargs)
+
+
+def test_chinese_to_an_english_only_model_gets_a_chinese_notice_and_no_generation():
+    gen = CountingGenerator(tiny_generator())
+    pipe, parts = make_pipeline(generator=gen)  # PipelineConfig(): the offline default, declared English only
+    assert pipe.model_languages == ("en",) and not pipe.answers_in("zh")
+    conv = Conversation()
+    result = pipe.respond(conv, "我最近总是失眠，工作压力很大。", settings=QUICK)
+    assert gen.calls == 0 and result.response == "" and result.error is None
+    assert result.lang == "zh" and "SmolLM2-135M-Instruct" in result.notice
+    assert "中文" in result.notice and "EMPATH_BASE_MODEL=" in result.notice and "Sorry" not in result.notice
+    # everything around the reply still ran and shows
+    assert result.role == "juliet" and result.strategy == "Reflection of feelings" and result.experience
+    assert parts["safety_checker"].calls and parts["experience_bank"].calls and result.emotion
+    # nothing was answered: the dialogue the model sees is unchanged, the export keeps the turn
+    assert conv.turns == [] and conv.lang is None and conv.results[-1]["notice"] == result.notice
+    assert result.to_dict()["notice"] == result.notice
+
+
+def test_chinese_selected_for_english_input_steers_the_prompt_and_gets_an_english_notice():
+    gen = CountingGenerator(tiny_generator())
+    pipe, _ = make_pipeline(generator=gen)
+    result = pipe.respond(Conversation(), "I can't sleep and work is crushing me.", lang="zh", settings=QUICK)
+    assert result.lang == "zh" and "朱丽叶" in system_prompt(result)  # the zh prompt template was chosen
+    assert gen.calls == 0 and result.response == ""
+    assert result.notice.startswith("Sorry, I can't reply in Chinese") and "set Language back to auto" in result.notice
+
+
+def test_a_model_declared_chinese_capable_generates():
+    from empath.pipeline import PipelineConfig
+
+    gen = CountingGenerator(tiny_generator())
+    pipe = EmpathPipeline(PipelineConfig(languages=("en", "zh")), generator=gen, role_matcher=FakeRoleMatcher(),
+                          strategy_predictor=FakeStrategyPredictor(), emotion_scorer=FakeScorer(),
+                          experience_bank=FakeBank(), safety_checker=FakeSafety())
+    conv = Conversation()
+    result = pipe.respond(conv, "我最近总是失眠，工作压力很大。", settings=QUICK)
+    assert gen.calls == 1 and result.notice is None and result.response and result.lang == "zh"
+    assert len(conv.turns) == 2
+    # the table: Qwen speaks Chinese, another base model gets its own languages, not the main model's
+    assert EmpathPipeline(PipelineConfig(base_model="Qwen/Qwen2.5-1.5B-Instruct@abc")).answers_in("zh")
+    assert pipe.with_base_model("HuggingFaceTB/SmolLM2-360M-Instruct").model_languages == ("en",)
+
+
+def test_a_chinese_crisis_turn_gets_the_crisis_reply_not_the_notice():
+    from empath.safety import SafetyChecker
+
+    gen = CountingGenerator(tiny_generator())
+    pipe, _ = make_pipeline(generator=gen, safety_checker=SafetyChecker())
+    result = pipe.respond(Conversation(), "我不想活了，想一了百了。", settings=QUICK)
+    assert result.crisis and result.notice is None and gen.calls == 0
+    assert "400-161-9995" in result.response or "010-82951332" in result.response
+
+
+def test_model_languages_from_env_and_table(monkeypatch):
+    from empath.languages import languages_for, parse_languages
+
+    monkeypatch.delenv("EMPATH_BASE_MODEL", raising=False)
+    monkeypatch.setenv("EMPATH_MODEL_LANGUAGES", "EN, zh")
+    assert PipelineConfig.from_env().languages == ("en", "zh")
+    monkeypatch.setenv("EMPATH_MODEL_LANGUAGES", "english!")
+    with pytest.raises(ValueError, match="not a language code"):
+        PipelineConfig.from_env()
+    assert languages_for(None) == ("en",) and languages_for("smollm2-135m-instruct", "any") is None
+    assert languages_for("/models/Qwen2.5-7B-Instruct") == ("en", "zh")
+    assert "zh" not in languages_for("meta-llama/Llama-3.1-8B-Instruct")
+    assert languages_for("org/some-unknown-model") is None  # unknown: assumed to answer (documented)
+    assert parse_languages("") is None

@@ -7,12 +7,18 @@ paper's ablations (Section 6.5) through ``Components``.
 
 Where models come from (local folder or Hub ``id@revision``; unset = offline default):
 ``EMPATH_BASE_MODEL``, ``EMPATH_ADAPTER``, ``EMPATH_CLASSIFIERS``, ``EMPATH_EXPERIENCES``.
+
+Languages: the base model declares which languages it answers in (``EMPATH_MODEL_LANGUAGES``, else the table
+in ``empath/data/model_languages.yaml``; the offline default: English only). A turn in a language the model
+cannot answer in is not generated: ``TurnResult.notice`` says so in the seeker's language, while safety,
+role, strategy and experience still run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import unicodedata
 import uuid
@@ -24,12 +30,16 @@ import numpy as np
 from .dialogue import Background, Turn, detect_language
 from .emotion import EMOTION_DIMS as EMOTION_DIMENSIONS
 from .generation import ChatGenerator, GenerationError, SamplingSettings
+from .languages import can_answer, language_notice, languages_for, parse_languages
 from .prompts import PromptParts, build_messages, wants_experience
 from .roles import RoleBank, load_roles
 from .strategies import STRATEGY_NAMES, normalize_strategy
 
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 AUTO = "auto"
+# Terminal escape sequences, removed as a whole (not just their ESC byte): CSI (ESC [ or the C1 byte, e.g.
+# colours "\x1b[31m"), OSC (ESC ] ... BEL or ESC \, e.g. window titles, hyperlinks), and two-byte ESC sequences.
+ANSI_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]")
 
 
 class InputError(ValueError):
@@ -68,6 +78,8 @@ class PipelineConfig:
     default_role: str | None = None  # used when role matching is off; None = first role of the bank
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     max_context_tokens: int = 2048
+    # Languages the base model answers in ("en", "zh", ...); None = look it up in model_languages.yaml.
+    languages: tuple[str, ...] | None = None
 
     @classmethod
     def from_env(cls, **overrides) -> "PipelineConfig":
@@ -77,6 +89,7 @@ class PipelineConfig:
             "classifiers": os.environ.get("EMPATH_CLASSIFIERS") or None,
             "experiences": os.environ.get("EMPATH_EXPERIENCES") or None,
             "max_message_chars": int(os.environ.get("EMPATH_MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS)),
+            "languages": parse_languages(os.environ.get("EMPATH_MODEL_LANGUAGES")),
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
         from .hub import default_adapter_for
@@ -126,6 +139,9 @@ class TurnResult:
     components: dict = field(default_factory=dict)
     messages: list = field(default_factory=list)
     response: str = ""
+    # Set instead of a reply when the loaded model cannot answer in this turn's language: nothing was
+    # generated (``response`` stays empty); the app and CLI show this text, evaluation skips the turn.
+    notice: str | None = None
     error: str | None = None
     timings_ms: dict = field(default_factory=dict)
 
@@ -140,6 +156,7 @@ def clean_message(text: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> str:
     """Strip control characters (keeping newlines/tabs) and refuse empty or over-long messages."""
     if not isinstance(text, str):
         raise InputError("the message must be text")
+    text = ANSI_ESCAPE.sub("", text)
     cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
     if not cleaned:
         raise InputError("Please type a message first: it is empty (or only spaces/control characters).")
@@ -217,7 +234,7 @@ class EmpathPipeline:
     def with_base_model(self, base_model: str, adapter: str | None = None) -> "EmpathPipeline":
         """Another language model behind the same classifiers, scorer, bank and safety checker (for
         side-by-side comparison); its own generator is loaded on first use."""
-        config = replace(self.config, base_model=base_model, adapter=adapter)
+        config = replace(self.config, base_model=base_model, adapter=adapter, languages=None)  # its own languages
         return EmpathPipeline(config, roles=self.roles, role_matcher=self.role_matcher,
                               strategy_predictor=self.strategy_predictor, emotion_scorer=self.emotion_scorer,
                               experience_bank=self.experience_bank, safety_checker=self.safety)
@@ -227,6 +244,14 @@ class EmpathPipeline:
         for name in ("safety", "role_matcher", "strategy_predictor", "emotion_scorer", "experience_bank", "generator"):
             getattr(self, name)
         return self
+
+    @property
+    def model_languages(self) -> tuple[str, ...] | None:
+        """Languages the base model answers in (config, else model_languages.yaml); None = any."""
+        return languages_for(self.config.base_model, self.config.languages)
+
+    def answers_in(self, lang: str) -> bool:
+        return can_answer(self.model_languages, lang)
 
     @property
     def has_adapter(self) -> bool:
@@ -338,7 +363,12 @@ class EmpathPipeline:
         settings = settings or SamplingSettings()
         result = self.plan(conversation, message, role=role, strategy=strategy, lang=lang, components=components)
         tick = time.perf_counter()
-        if result.crisis:
+        if not result.crisis and not self.answers_in(result.lang):
+            # The model cannot write this language: a plain notice, never generated noise (no model call).
+            result.notice = language_notice(result.lang, detect_language(result.message), self.config.base_model,
+                                            self.model_languages)
+            yield result
+        elif result.crisis:
             # A fixed, reviewed reply: a crisis turn is never left to the sampler.
             role_obj = self.roles.get(result.role) if result.role else None
             result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang)
@@ -374,6 +404,9 @@ class EmpathPipeline:
 
     @staticmethod
     def _record(conversation: Conversation, result: TurnResult) -> None:
+        if result.notice:  # nothing was answered: kept in the export, not in the dialogue the model sees
+            conversation.results.append(result.to_dict())
+            return
         if not conversation.turns:
             conversation.background = Background(question=result.message)
             conversation.lang = result.lang

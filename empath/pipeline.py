@@ -39,7 +39,7 @@ DEFAULT_MAX_MESSAGE_CHARS = 2000
 AUTO = "auto"
 # Terminal escape sequences, removed as a whole (not just their ESC byte): CSI (ESC [ or the C1 byte, e.g.
 # colours "\x1b[31m"), OSC (ESC ] ... BEL or ESC \, e.g. window titles, hyperlinks), and two-byte ESC sequences.
-ANSI_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]")
+ANSI_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[!-/]*[0-~]")
 
 
 class InputError(ValueError):

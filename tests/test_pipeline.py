@@ -147,6 +147,17 @@ def test_control_characters_are_stripped():
     assert clean_message("he\x00llo\x1b there\n") == "hello there"
 
 
+@pytest.mark.parametrize("raw,clean", [
+    ("\x1b[31mred\x1b[0m text", "red text"), ("\x1b[1;32;40mgo\x1b[m", "go"), ("\x1b[?25lhidden", "hidden"),
+    ("a\x1b]0;window title\x07b", "ab"), ("x\x1b]8;;http://e.com\x1b\\link\x1b]8;;\x1b\\", "xlink"),
+    ("\x1b(Bok", "ok"), ("\x9b2Jcleared", "cleared"),
+])
+def test_terminal_escape_sequences_are_stripped_as_a_unit(raw, clean):
+    assert clean_message(raw) == clean  # no "[31m" remnants
+    with pytest.raises(InputError, match="empty"):
+        clean_message("\x1b[31m\x1b[0m")
+
+
 def test_unknown_persona_lists_valid_ids():
     pipe, _ = make_pipeline()
     with pytest.raises(KeyError, match="valid ids: sun_wukong"):

@@ -42,7 +42,8 @@ def _chat(args) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
-        print(f"[{result.role} | {result.strategy}] {result.response}")
+        print(f"[{result.role} | {result.strategy}] {result.response}" if not result.notice else
+              f"[{result.role} | {result.strategy}] (no reply generated) {result.notice}")
     if result.error:
         print(f"error: {result.error}", file=sys.stderr)
         return 1

@@ -369,9 +369,14 @@ class EmpathPipeline:
                                             self.model_languages)
             yield result
         elif result.crisis:
-            # A fixed, reviewed reply: a crisis turn is never left to the sampler.
+            # A fixed, reviewed reply: a crisis turn is never left to the sampler. It is a safety reply, not a
+            # helping-skill turn (no strategy, no experience); later crisis turns get the follow-up texts in turn.
             role_obj = self.roles.get(result.role) if result.role else None
-            result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang)
+            earlier = sum(1 for r in conversation.results if r.get("crisis"))
+            result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang,
+                                                       variant=earlier)
+            result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
+            result.experience_used = False
             yield result
         else:
             route = self._route(result, components)

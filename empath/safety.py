@@ -296,8 +296,11 @@ class SafetyChecker:
         result.category = next((c for c in CATEGORIES if c in categories), None)
         return result
 
-    def crisis_reply(self, result: SafetyResult, role=None, lang: str = "en") -> str:
-        return self._texts.reply(result, role, lang)
+    def crisis_reply(self, result: SafetyResult, role=None, lang: str = "en", variant: int = 0) -> str:
+        """The fixed, reviewed reply. ``variant``: how many crisis turns the conversation had before this one
+        (0 = the first reply; later ones get the follow-up texts in turn, so a repeat is not met with the
+        identical text)."""
+        return self._texts.reply(result, role, lang, variant)
 
     def resources_banner(self, lang: str = "en") -> str:
         return self._texts.banner(lang)
@@ -316,27 +319,37 @@ class _ReplyTexts:
                     "emergency": [(self.emergency, (lang,)) for lang in LANGUAGES]
                     + [(self.emergency, ("banner", lang)) for lang in LANGUAGES],
                     "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
+        required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
+                                if self.replies.get("followups")]
         for section, entries in required.items():
             for mapping, keys in entries:
                 value = mapping
                 for key in keys:
                     value = value.get(key) if isinstance(value, dict) else None
-                if not isinstance(value, str):
+                if keys[0] == "followups":
+                    if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+                        raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a list of strings")
+                elif not isinstance(value, str):
                     raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
 
     @staticmethod
     def _lang(lang: str | None) -> str:
         return lang if lang in LANGUAGES else "en"
 
-    def reply(self, result: SafetyResult, role, lang: str | None) -> str:
+    def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0) -> str:
         lang = self._lang(lang)
         texts = self.replies[lang]
         category = result.category if result.category in CATEGORIES else "suicide"
         name = _role_name(role, lang)
-        opening = texts["opening_with_role"].format(name=name) if name else texts["opening"]
+        followups = ((self.replies.get("followups") or {}).get(lang) or {}).get(category) or []
+        later = variant > 0 and bool(followups)
+        opening_key = "followup_opening_with_role" if later and "followup_opening_with_role" in texts \
+            else "opening_with_role"
+        opening = texts[opening_key].format(name=name) if name else texts["opening"]
         separator = "；" if lang == "zh" else "; "
         lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
-        return texts[category].format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()
+        template = followups[(variant - 1) % len(followups)] if later else texts[category]
+        return template.format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()
 
     def banner(self, lang: str | None) -> str:
         lang = self._lang(lang)
@@ -365,10 +378,10 @@ def check_message(text: str, lang: str | None = None) -> SafetyResult:
     return default_checker().check(text, lang=lang)
 
 
-def crisis_reply(result: SafetyResult, role=None, lang: str = "en") -> str:
+def crisis_reply(result: SafetyResult, role=None, lang: str = "en", variant: int = 0) -> str:
     """The reply for a flagged message: acknowledges the risk, urges emergency services or a crisis
     line, asks about safety. ``role`` (a Role or role id) only adds a line in the persona's name."""
-    return default_checker().crisis_reply(result, role=role, lang=lang)
+    return default_checker().crisis_reply(result, role=role, lang=lang, variant=variant)
 
 
 def resources_banner(lang: str = "en") -> str:

@@ -36,3 +36,17 @@ def test_chat_json_on_the_offline_default():
                               "doraemon", "juliet", "conan_edogawa", "big_big_wolf", "xiao_longnu"}
     assert result["strategy"] and result["response"].strip()
     assert result["crisis"] is False and len(result["emotion"]) == 8
+
+
+@pytest.mark.slow
+def test_chinese_on_the_offline_default_prints_the_notice_and_no_generated_text():
+    env = {k: v for k, v in os.environ.items() if k not in ("EMPATH_BASE_MODEL", "EMPATH_MODEL_LANGUAGES")}
+    out = subprocess.run([sys.executable, "-m", "empath", "chat", "--message", "我最近总是失眠", "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["response"] == "" and result["error"] is None
+    assert "SmolLM2-135M-Instruct" in result["notice"] and "中文" in result["notice"]
+    assert "EMPATH_BASE_MODEL=" in result["notice"]
+    assert result["lang"] == "zh" and result["role"] and result["strategy"] and result["crisis"] is False
+    assert result["experience"] and len(result["emotion"]) == 8

@@ -215,6 +215,20 @@ def test_crisis_reply_urges_help_in_both_languages(checker, lang, must_contain):
     assert crisis_reply(SafetyResult(True, "suicide"), lang="en") != crisis_reply(SafetyResult(True, "harm_to_others"))
 
 
+@pytest.mark.parametrize("lang, facts", [("en", ["988", "findahelpline.com", "911"]),
+                                         ("zh", ["400-161-9995", "findahelpline.com", "120"])])
+def test_later_crisis_turns_get_reviewed_follow_up_texts_chosen_by_count(checker, lang, facts):
+    for category in CATEGORIES:
+        result = SafetyResult(True, category, lang=lang)
+        replies = [crisis_reply(result, role="juliet", lang=lang, variant=n) for n in range(5)]
+        assert len(set(replies[:3])) == 3, category  # a repeated crisis message is not met with the same text
+        assert replies[3] == replies[1] and replies[4] == replies[2]  # deterministic: cycles the follow-ups
+        assert replies == [crisis_reply(result, role="juliet", lang=lang, variant=n) for n in range(5)]
+        for reply in replies:
+            assert all(fact in reply for fact in facts) and "{" not in reply
+            assert "Juliet" in reply or "朱丽叶" in reply
+
+
 def test_crisis_reply_speaks_in_the_persona_name():
     result = SafetyResult(True, "suicide", lang="zh")
     assert "孙悟空" in crisis_reply(result, role="sun_wukong", lang="zh") or "悟空" in crisis_reply(

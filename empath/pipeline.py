@@ -131,7 +131,7 @@ class TurnResult:
     role_source: str = ""  # matched | kept | override | default | none
     strategy: str | None = None
     strategy_probs: dict = field(default_factory=dict)
-    strategy_source: str = ""  # predicted | override | none
+    strategy_source: str = ""  # predicted | override | none | safety (a crisis turn's fixed reply)
     emotion: dict = field(default_factory=dict)
     experience: dict | None = None
     experience_used: bool = False  # put into the prompt (comforting strategies) or only retrieved

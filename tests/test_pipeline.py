@@ -236,6 +236,25 @@ def test_crisis_message_gets_the_safety_reply_not_a_sampled_one(message, lang):
     assert "in danger" in system_prompt(safe) or "有危险" in system_prompt(safe)  # later replies keep checking
 
 
+def test_crisis_turns_are_safety_replies_varied_by_count_not_strategies():
+    from empath.safety import SafetyChecker
+
+    pipe, _ = make_pipeline(safety_checker=SafetyChecker())
+    conv = Conversation()
+    first = pipe.respond(conv, "I want to kill myself tonight.", settings=QUICK)
+    again = pipe.respond(conv, "Nobody would notice if I was gone, I want to end my life.", settings=QUICK)
+    assert first.crisis and again.crisis
+    for result in (first, again):
+        assert result.strategy is None and result.strategy_source == "safety" and not result.experience_used
+        assert result.gate_weights is None
+    assert first.response != again.response  # acknowledged as a new message, not the identical canned text
+    assert conv.turns[1].strategy is None  # the dialogue history does not pretend it was a [Question]
+    replay = Conversation()
+    assert [pipe.respond(replay, m, settings=QUICK).response for m in
+            ("I want to kill myself tonight.", "Nobody would notice if I was gone, I want to end my life.")] == \
+        [first.response, again.response]  # deterministic: chosen by count, never sampled
+
+
 def test_another_base_model_shares_every_other_component(tmp_path):
     from tests._tiny import smollm_tokenizer, tiny_llama
 

@@ -54,7 +54,10 @@ def gate_bars(gates: dict | None):
 
 
 def tagged(result) -> str:
-    """The reply as shown in the chat: its strategy as a tag in front, as in the paper's figures."""
+    """The reply as shown in the chat: its strategy as a tag in front, as in the paper's figures. A turn the
+    loaded model cannot answer in its language shows the notice, marked as such and untagged (no reply)."""
+    if getattr(result, "notice", None):
+        return f"ℹ️ {result.notice}"
     tag = f"`[{result.strategy}]` " if result.strategy else ""
     return tag + (result.response or "…")
 
@@ -262,7 +265,8 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                     for result in stream:
                         hists[side][-1] = {"role": "assistant", "content": tagged(result)}
                         yield state, hists[0], hists[1], "", ""
-                    replies.append(result.error and f"⚠️ {result.error}" or result.response)
+                    replies.append(result.error and f"⚠️ {result.error}" or result.notice and f"ℹ️ {result.notice}"
+                                   or result.response)
                 state["messages"].append(text)
                 for side, reply in enumerate(replies):
                     state["replies"][side].append(reply)

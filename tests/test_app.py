@@ -106,6 +106,30 @@ def test_failed_generation_is_reported_and_text_restored(server, monkeypatch):
     assert "device lost" in text_of(out[0][-1])
 
 
+def test_language_zh_with_english_input_on_an_english_only_model_shows_the_notice(server, monkeypatch):
+    """Language zh in the controls steers the turn; the loaded (offline-default) model speaks only English, so
+    the chat shows the notice instead of a reply, and role, strategy and experience still show."""
+    client = Client(server["url"], verbose=False)
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("no generation may happen for a notice turn")
+        yield  # pragma: no cover - makes this a generator
+
+    monkeypatch.setattr(server["pipeline"].generator, "stream", counted)
+    out = _unpack(client.predict("I can't sleep and work is crushing me.", [], "auto", "auto", "zh",
+                                 *CHAT_DEFAULTS[3:], api_name="/chat"))
+    history, box, persona, strategy, experience, status = out[0], out[1], out[2], out[3], out[4], out[-1]
+    shown = text_of(history[-1])
+    assert calls == [] and shown.startswith("ℹ️") and "`[" not in shown
+    assert "can't reply in Chinese" in shown and "SmolLM2-135M-Instruct" in shown and "EMPATH_BASE_MODEL=" in shown
+    assert "Juliet" in persona and "Reflection of feelings" in strategy and "UNIQUE-EXPERIENCE-MARKER" in experience
+    assert box == "" and status == ""
+    chinese = _unpack(client.predict("我最近总是失眠", [], *CHAT_DEFAULTS, api_name="/chat"))
+    assert "中文" in text_of(chinese[0][-1]) and calls == []
+
+
 def test_compare_vote_is_persisted_and_names_revealed(server):
     client = Client(server["url"], verbose=False)
     client.predict("Empath", "Base model", api_name="/new_comparison")

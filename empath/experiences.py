@@ -81,7 +81,12 @@ class Experience:
 @dataclass(frozen=True)
 class RetrievedExperience:
     experience: Experience
-    similarity: float
+    similarity: float  # what retrieval ranked by: Eq. 8's cosine (or the text blend)
+    # Cosine after subtracting the persona's mean experience vector from both sides: all-positive 1-10 emotion
+    # vectors share one direction, so the raw cosine is always high (0.85-0.96 even for off-topic input) and
+    # tells a user little; centred, it reads whether query and experience lean the same way (-1..1). For display
+    # only: the ranking stays the paper's.
+    centred_similarity: float | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,8 +233,10 @@ class ExperienceBank:
         self._experiences = {r: tuple(by_role.get(r, ())) for r in self.roles}
         self._by_id = {e.id: e for exps in self._experiences.values() for e in exps}
         self._matrices = {}
+        self._means = {}
         for role, exps in self._experiences.items():
             vectors = np.stack([e.emotion for e in exps]) if exps else np.zeros((0, len(EMOTION_DIMS)), np.float32)
+            self._means[role] = vectors.mean(0).astype(np.float32) if len(exps) else None
             matrix = np.ascontiguousarray(_normalise_rows(vectors))
             matrix.setflags(write=False)
             self._matrices[role] = matrix
@@ -320,13 +327,30 @@ class ExperienceBank:
         """Cosine similarity (Eq. 8) of ``vector`` with every experience of ``role``."""
         return self.matrix(role) @ _unit_query(vector)
 
+    def centred_similarity(self, role: str, vector: Sequence[float], experience: Experience) -> float | None:
+        """Cosine of ``vector`` and ``experience.emotion`` after subtracting the mean emotion vector of the
+        persona's experiences from both (None when either is at the mean, e.g. a persona with one experience)."""
+        mean = self._means[self._check_role(role)]
+        if mean is None:
+            return None
+        query = np.asarray(vector, dtype=np.float32).reshape(-1) - mean
+        exp = np.asarray(experience.emotion, dtype=np.float32) - mean
+        norms = float(np.linalg.norm(query) * np.linalg.norm(exp))
+        return float(query @ exp / norms) if norms > 1e-9 else None
+
     def retrieve(self, role: str, vector: Sequence[float], k: int = 1, *, query_text: str | None = None,
                  text_weight: float = 0.0, lang: str = "en") -> list[RetrievedExperience]:
-        """The ``k`` experiences of ``role`` most similar to the emotion ``vector``, best first.
+        """The ``k`` experiences of ``role`` most similar to the emotion ``vector``, best first (ranked by
+        Eq. 7-8's cosine; each hit also carries the display-only ``centred_similarity``).
 
         ``text_weight > 0`` with a ``query_text`` blends in the cosine between the query text and the
         experience texts in ``lang`` (see the module docstring); the reported similarity is the blend.
         """
+        hits = self._retrieve(role, vector, k, query_text=query_text, text_weight=text_weight, lang=lang)
+        return [RetrievedExperience(h.experience, h.similarity, self.centred_similarity(role, vector, h.experience))
+                for h in hits]
+
+    def _retrieve(self, role, vector, k, *, query_text, text_weight, lang) -> list[RetrievedExperience]:
         matrix = self.matrix(role)
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")

@@ -345,7 +345,8 @@ class EmpathPipeline:
             hit = hits[0]
             exp = hit.experience
             result.experience = {"id": exp.id, "text": exp.text_for(result.lang), "source": getattr(exp, "source", None),
-                                 "similarity": round(float(hit.similarity), 4)}
+                                 "similarity": round(float(hit.similarity), 4),
+                                 "centred_similarity": _rounded(getattr(hit, "centred_similarity", None))}
 
     def _route(self, result: TurnResult, components: Components) -> dict | None:
         if not (components.adapter and components.persona and self.has_adapter and result.role):
@@ -422,6 +423,10 @@ class EmpathPipeline:
         conversation.turns.append(Turn("seeker", result.message))
         conversation.turns.append(Turn("supporter", result.response, strategy=result.strategy, experience_id=exp_id))
         conversation.results.append(result.to_dict())
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
 
 
 def _ms(start: float) -> float:

@@ -255,3 +255,24 @@ def test_build_experience_index_is_idempotent(tmp_path, bank_dir):
     (folder / "juliet.jsonl").write_text(before["juliet.jsonl"], encoding="utf-8")
     assert main(["--path", str(folder), "--check", "--quiet"]) == 1
     assert (folder / "juliet.jsonl").read_text(encoding="utf-8") == before["juliet.jsonl"]
+
+
+def test_centred_similarity_discriminates_where_the_raw_cosine_does_not():
+    """All-positive 1-10 vectors: the raw cosine of the best hit is high for any query (issue 10 item 7); the
+    centred cosine shown to users spreads out, and the ranking is still the paper's (Eq. 7-8)."""
+    bank = ExperienceBank.load()  # the shipped experiences
+    rng = np.random.default_rng(0)
+    raw, centred = [], []
+    for role in ("juliet", "sun_wukong", "harry_potter"):
+        sims_matrix = bank.matrix(role)
+        for _ in range(30):
+            query = rng.uniform(1, 10, size=len(EMOTION_DIMS)).astype(np.float32)
+            hit = bank.retrieve(role, query, k=1)[0]
+            assert hit.experience is bank.experiences(role)[int(np.argmax(sims_matrix @ (query / np.linalg.norm(query))))]
+            assert hit.centred_similarity == pytest.approx(bank.centred_similarity(role, query, hit.experience))
+            raw.append(hit.similarity)
+            centred.append(hit.centred_similarity)
+    assert min(raw) > 0.75 and max(raw) - min(raw) < 0.25  # the problem: raw cosine hardly varies
+    assert np.std(centred) > 3 * np.std(raw) and max(centred) - min(centred) > 0.5  # centred: it discriminates
+    mean = np.mean([e.emotion for e in bank.experiences("juliet")], axis=0)
+    assert bank.centred_similarity("juliet", mean, bank.experiences("juliet")[0]) is None  # at the mean: no direction

@@ -11,6 +11,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from contextlib import closing
 from pathlib import Path
 
@@ -25,7 +26,8 @@ CREATE TABLE IF NOT EXISTS votes (
     system_b TEXT NOT NULL,
     criterion TEXT NOT NULL,
     choice TEXT NOT NULL CHECK (choice IN ('A', 'B', 'Tie')),
-    comparison TEXT NOT NULL  -- JSON: the seeker messages and both systems' replies
+    comparison TEXT NOT NULL,  -- JSON: the seeker messages and both systems' replies
+    ballot TEXT  -- one id per submitted vote (a comparison judged on up to 5 criteria = up to 5 rows)
 );
 """
 
@@ -48,6 +50,10 @@ class VoteStore:
         conn = sqlite3.connect(self.path)
         if not self._ready:
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(votes)")}
+            if "ballot" not in columns:  # a file from before ballots: its rows are grouped by comparison text
+                conn.execute("ALTER TABLE votes ADD COLUMN ballot TEXT")
+                conn.commit()
             self._ready = True
         return conn
 
@@ -58,16 +64,17 @@ class VoteStore:
         unknown = set(votes) - set(CRITERIA)
         if unknown:
             raise ValueError(f"unknown criteria {sorted(unknown)}; valid: {', '.join(CRITERIA)}")
-        rows = [(time.time(), system_a, system_b, c, v, json.dumps(comparison, ensure_ascii=False))
+        created, ballot = time.time(), uuid.uuid4().hex
+        rows = [(created, system_a, system_b, c, v, json.dumps(comparison, ensure_ascii=False), ballot)
                 for c, v in votes.items() if v]
-        bad = [v for *_x, v, _j in rows if v not in CHOICES]
+        bad = [v for *_x, v, _j, _b in rows if v not in CHOICES]
         if bad:
             raise ValueError(f"a vote must be one of {', '.join(CHOICES)}, got {bad[0]!r}")
         if not rows:
             raise ValueError("choose A, B or Tie for at least one criterion before submitting")
         with self._lock, closing(self._connect()) as conn, conn:
-            conn.executemany("INSERT INTO votes (created, system_a, system_b, criterion, choice, comparison) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT INTO votes (created, system_a, system_b, criterion, choice, comparison, ballot) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
     def count(self) -> int:
@@ -77,17 +84,21 @@ class VoteStore:
             return conn.execute("SELECT COUNT(*) FROM votes").fetchone()[0]
 
     def leaderboard(self) -> list[dict]:
-        """Per system: votes, wins, losses, ties, win rate (ties count half), overall and per criterion."""
+        """Per system: ``comparisons`` (submitted votes it took part in) and ``criterion_votes`` (one per criterion
+        judged in them), with wins, losses, ties and the win rate (ties count half) over criterion votes, overall
+        and per criterion."""
         if not self.path.exists():
             return []
         with self._lock, closing(self._connect()) as conn:
-            rows = conn.execute("SELECT system_a, system_b, criterion, choice FROM votes").fetchall()
+            rows = conn.execute("SELECT system_a, system_b, criterion, choice, "
+                                "COALESCE(ballot, system_a || '|' || system_b || '|' || comparison) FROM votes").fetchall()
         stats: dict[str, dict] = {}
-        for a, b, criterion, choice in rows:
+        for a, b, criterion, choice, ballot in rows:
             for system, won, lost in ((a, choice == "A", choice == "B"), (b, choice == "B", choice == "A")):
-                s = stats.setdefault(system, {"system": system, "votes": 0, "wins": 0, "losses": 0, "ties": 0,
-                                              "by_criterion": {c: [0.0, 0] for c in CRITERIA}})
-                s["votes"] += 1
+                s = stats.setdefault(system, {"system": system, "ballots": set(), "criterion_votes": 0, "wins": 0,
+                                              "losses": 0, "ties": 0, "by_criterion": {c: [0.0, 0] for c in CRITERIA}})
+                s["ballots"].add(ballot)
+                s["criterion_votes"] += 1
                 s["wins"] += won
                 s["losses"] += lost
                 s["ties"] += not (won or lost)
@@ -95,9 +106,10 @@ class VoteStore:
                 s["by_criterion"][criterion][1] += 1
         board = []
         for s in stats.values():
-            row = {k: s[k] for k in ("system", "votes", "wins", "losses", "ties")}
-            row["win_rate"] = round((s["wins"] + 0.5 * s["ties"]) / s["votes"], 3)
+            row = {"system": s["system"], "comparisons": len(s["ballots"]),
+                   **{k: s[k] for k in ("criterion_votes", "wins", "losses", "ties")}}
+            row["win_rate"] = round((s["wins"] + 0.5 * s["ties"]) / s["criterion_votes"], 3)
             for c, (points, n) in s["by_criterion"].items():
                 row[c] = round(points / n, 3) if n else None
             board.append(row)
-        return sorted(board, key=lambda r: (-r["win_rate"], -r["votes"]))
+        return sorted(board, key=lambda r: (-r["win_rate"], -r["comparisons"]))

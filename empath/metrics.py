@@ -3,8 +3,9 @@
 Automatic metrics, all reported x100 like the paper:
 
 ``D-1``/``D-2``  Distinct-n (Li et al., 2016): distinct n-grams / all n-grams over every prediction.
-``B-1``/``B-4``  corpus BLEU (sacrebleu, brevity penalty included) with n-gram orders up to 1 and 4,
-                 computed on our tokens (``tokenize="none"``) so both languages share one tokenisation.
+``B-1``/``B-2``/``B-4``  corpus BLEU (sacrebleu, brevity penalty included, no smoothing) with n-gram orders up
+                 to 1, 2 and 4 (uniform weights), computed on our tokens (``tokenize="none"``) so both languages
+                 share one tokenisation.
 ``F1``           token-level unigram F1 (multiset overlap) per pair, averaged.
 ``R-L``          ROUGE-L F-measure (rouge-score's LCS) per pair, averaged.
 
@@ -22,11 +23,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
 
-TABLE3_COLUMNS = ("D-1", "D-2", "B-1", "B-4", "F1", "R-L")
+TABLE3_COLUMNS = ("D-1", "D-2", "B-1", "B-2", "B-4", "F1", "R-L")
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
 _TOKEN = re.compile(
@@ -111,10 +112,40 @@ def generation_metrics(predictions: Sequence[str], references: Sequence[str]) ->
         "D-1": distinct_n(predictions, 1),
         "D-2": distinct_n(predictions, 2),
         "B-1": bleu(predictions, references, 1),
+        "B-2": bleu(predictions, references, 2),
         "B-4": bleu(predictions, references, 4),
         "F1": token_f1(predictions, references),
         "R-L": rouge_l(predictions, references),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Reply defects: text a help-seeker should never see
+# ---------------------------------------------------------------------------------------------
+DEFECTS = ("markdown", "other_language", "second_speaker")
+_MARKDOWN = re.compile(r"\*\*|```|^[ \t]*#{1,6}(?:\s|$)", re.MULTILINE)
+_SPEAKER_LINE = re.compile(
+    r"^[ \t]*(?:user|seeker|help[- ]?seeker|assistant|supporter|system|client|counsell?or|therapist|"
+    r"来访者|求助者|咨询师|心理咨询师|用户|助手)[ \t]*[:：]|<\|im_(?:start|end)\|>",
+    re.MULTILINE | re.IGNORECASE,
+)
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+
+def reply_defects(text: str, lang: str = "en") -> list[str]:
+    """Which :data:`DEFECTS` a reply shows: markdown debris (``**``, a code fence, a ``#`` heading line), another
+    language (any CJK character in an English reply; a Chinese reply that is not mostly CJK), a second speaker
+    (a line opening with ``User:``/``Seeker:``/``Assistant:``/``来访者：``... or a chat-template marker)."""
+    from .dialogue import detect_language
+
+    found = []
+    if _MARKDOWN.search(text):
+        found.append("markdown")
+    if (_CJK_CHAR.search(text) if lang != "zh" else detect_language(text) != "zh" and re.search(r"[A-Za-z]", text)):
+        found.append("other_language")
+    if _SPEAKER_LINE.search(text):
+        found.append("second_speaker")
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,6 +189,8 @@ class JudgePrompt:
     role_block: str
     no_role_block: str
     criteria: tuple[Criterion, ...] = field(default_factory=tuple)
+    pairwise_system: str = ""
+    pairwise_user: str = ""
 
 
 @lru_cache(maxsize=4)
@@ -176,7 +209,8 @@ def load_judge_prompt(path: str | None = None) -> JudgePrompt:
             )
             for c in data["criteria"]
         )
-        prompt = JudgePrompt(data["system"], data["user"], data["role_block"], data["no_role_block"], criteria)
+        prompt = JudgePrompt(data["system"], data["user"], data["role_block"], data["no_role_block"], criteria,
+                             data.get("pairwise_system", ""), data.get("pairwise_user", ""))
     except (KeyError, TypeError) as exc:
         raise DataFileError(f"{path}: judge prompt lacks {exc}") from None
     for c in criteria:
@@ -238,20 +272,7 @@ def parse_judgement(text: str) -> Judgement:
     "RoA."); values must be numbers (or numeric strings) within 0..max_points. Raises ValueError naming
     what is missing or out of range.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("empty reply")
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    obj = None
-    for candidate in candidates:
-        obj = _first_json_object(candidate)
-        if obj is not None:
-            break
-    if obj is None:
-        raise ValueError("no JSON object in the reply")
-    aliases = {}
-    for c in judge_criteria():
-        for alias in (c.key, c.name, c.abbreviation):
-            aliases[_normalise_key(alias)] = c
+    obj, aliases = _reply_object(text), _criterion_aliases()
     scores, problems, bad_keys = {}, [], set()
     for key, value in obj.items():
         c = aliases.get(_normalise_key(str(key)))
@@ -280,6 +301,21 @@ def parse_judgement(text: str) -> Judgement:
     return Judgement(ordered, str(analysis), text)
 
 
+def _reply_object(text: str) -> dict:
+    """The first JSON object in a judge reply (code fences searched first); ValueError if there is none."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("empty reply")
+    for candidate in [m.group(1) for m in _FENCE.finditer(text)] + [text]:
+        obj = _first_json_object(candidate)
+        if obj is not None:
+            return obj
+    raise ValueError("no JSON object in the reply")
+
+
+def _criterion_aliases() -> dict[str, Criterion]:
+    return {_normalise_key(alias): c for c in judge_criteria() for alias in (c.key, c.name, c.abbreviation)}
+
+
 def _first_json_object(text: str) -> dict | None:
     decoder = json.JSONDecoder()
     for m in re.finditer(r"\{", text):
@@ -293,19 +329,20 @@ def _first_json_object(text: str) -> dict | None:
 
 
 def judge_client_from_env() -> tuple[Any, str]:
-    """An ``openai.OpenAI`` client and model name from ``EMPATH_JUDGE_*``; raises JudgeError if unset."""
-    model = os.environ.get("EMPATH_JUDGE_MODEL")
+    """An ``openai.OpenAI`` client and model name from ``EMPATH_JUDGE_*`` (else ``EMPATH_LLM_*``); JudgeError if unset."""
+    def env(name: str) -> str | None:
+        return os.environ.get(f"EMPATH_JUDGE_{name}") or os.environ.get(f"EMPATH_LLM_{name}") or None
+
+    model = env("MODEL")
     if not model:
         raise JudgeError(
             "no judge model configured: set EMPATH_JUDGE_MODEL (and EMPATH_JUDGE_BASE_URL / "
-            "EMPATH_JUDGE_API_KEY for any OpenAI-compatible endpoint)"
+            "EMPATH_JUDGE_API_KEY for any OpenAI-compatible endpoint; EMPATH_LLM_* are used when those are unset)"
         )
     import openai
 
-    client = openai.OpenAI(
-        base_url=os.environ.get("EMPATH_JUDGE_BASE_URL") or None,
-        api_key=os.environ.get("EMPATH_JUDGE_API_KEY") or "EMPTY",  # local servers accept any key
-    )
+    # local servers accept any key
+    client = openai.OpenAI(base_url=env("BASE_URL"), api_key=env("API_KEY") or "EMPTY")
     return client, model
 
 
@@ -351,14 +388,21 @@ def judge_dialogue(
         if not model:
             raise JudgeError("no judge model given: pass model= or set EMPATH_JUDGE_MODEL")
     messages = build_judge_messages(text, role, lang or "en")
+    judgement, attempts = ask_judge(client, model, messages, parse_judgement, max_attempts=max_attempts,
+                                    backoff_s=backoff_s, temperature=temperature)
+    judgement.attempts = attempts
+    return judgement
+
+
+def ask_judge(client: Any, model: str, messages: list[dict], parse: Callable[[str], Any], *, max_attempts: int = 3,
+              backoff_s: float = 2.0, temperature: float = 0.0) -> tuple[Any, int]:
+    """``(parse(reply), attempts)``, retrying unusable replies and transient API errors; JudgeError after the last."""
     last_reason, last_reply = "", ""
     for attempt in range(1, max_attempts + 1):
         try:
             response = client.chat.completions.create(model=model, messages=messages, temperature=temperature)
             last_reply = response.choices[0].message.content or ""
-            judgement = parse_judgement(last_reply)
-            judgement.attempts = attempt
-            return judgement
+            return parse(last_reply), attempt
         except ValueError as exc:
             last_reason = f"unusable reply ({exc})"
         except _transient_errors() as exc:
@@ -368,6 +412,73 @@ def judge_dialogue(
     snippet = last_reply.strip().replace("\n", " ")[:300]
     message = f"judge failed after {max_attempts} attempts: {last_reason}"
     raise JudgeError(message + (f"; last reply: {snippet!r}" if snippet else ""))
+
+
+# -- pairwise judging of single replies ---------------------------------------------------------
+PREFERENCES = ("A", "B", "tie")
+_PREFERENCE_ALIASES = {"a": "A", "replya": "A", "b": "B", "replyb": "B", "tie": "tie", "equal": "tie", "same": "tie",
+                       "draw": "tie", "none": "tie", "neither": "tie", "both": "tie"}
+
+
+@dataclass
+class PairwiseJudgement:
+    scores: dict[str, float]  # criterion key -> share won by the first reply over both orders (1 win, 0.5 tie)
+    verdicts: list[dict[str, str]]  # per order: criterion key -> "A" | "B" | "tie" as the judge answered
+    consistent: float  # share of criteria on which both orders agree once the swap is undone
+    attempts: int = 2
+
+
+def build_pairwise_messages(context: str, reply_a: str, reply_b: str) -> list[dict[str, str]]:
+    """Chat messages asking the judge which of two replies to ``context`` is better on each Table 7 criterion."""
+    prompt = load_judge_prompt()
+    if not prompt.pairwise_user:
+        raise DataFileError(f"{JUDGE_PROMPT_FILE}: no pairwise_user prompt")
+    example = "{" + ", ".join(f'"{c.key}": "A|B|tie"' for c in prompt.criteria) + "}"
+    user = prompt.pairwise_user.format(criteria=_criteria_text(prompt.criteria), example=example,
+                                       context=context.strip(), reply_a=reply_a.strip(), reply_b=reply_b.strip())
+    return [{"role": "system", "content": prompt.pairwise_system.strip()}, {"role": "user", "content": user}]
+
+
+def parse_preferences(text: str) -> dict[str, str]:
+    """``{criterion key: "A" | "B" | "tie"}`` from a pairwise judge reply (the first JSON object; keys as in
+    :func:`parse_judgement`); raises ValueError naming what is missing or unusable."""
+    obj, aliases = _reply_object(text), _criterion_aliases()
+    verdicts, problems = {}, []
+    for key, value in obj.items():
+        c = aliases.get(_normalise_key(str(key)))
+        if c is None:
+            continue
+        verdict = _PREFERENCE_ALIASES.get(_normalise_key(str(value)))
+        if verdict is None:
+            problems.append(f"{c.key}={value!r} is not A, B or tie")
+        else:
+            verdicts[c.key] = verdict
+    missing = [c.key for c in judge_criteria() if c.key not in verdicts and not any(p.startswith(c.key + "=")
+                                                                                     for p in problems)]
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return {c.key: verdicts[c.key] for c in judge_criteria()}
+
+
+def judge_pair(context: str, reply: str, other: str, *, client: Any = None, model: str | None = None,
+               max_attempts: int = 3, backoff_s: float = 2.0, temperature: float = 0.0) -> PairwiseJudgement:
+    """Judge ``reply`` against ``other`` in both orders (A/B, then B/A); scores are ``reply``'s share won."""
+    if client is None:
+        client, env_model = judge_client_from_env()
+        model = model or env_model
+    if not model:
+        raise JudgeError("no judge model given: pass model= or set EMPATH_JUDGE_MODEL")
+    kwargs = dict(max_attempts=max_attempts, backoff_s=backoff_s, temperature=temperature)
+    first, n1 = ask_judge(client, model, build_pairwise_messages(context, reply, other), parse_preferences, **kwargs)
+    second, n2 = ask_judge(client, model, build_pairwise_messages(context, other, reply), parse_preferences, **kwargs)
+    points = {"A": 1.0, "tie": 0.5, "B": 0.0}
+    swapped = {"A": "B", "B": "A", "tie": "tie"}
+    keys = [c.key for c in judge_criteria()]
+    scores = {k: (points[first[k]] + points[swapped[second[k]]]) / 2 for k in keys}
+    consistent = sum(first[k] == swapped[second[k]] for k in keys) / len(keys)
+    return PairwiseJudgement(scores, [first, second], consistent, n1 + n2)
 
 
 def summarize_judgements(judgements: Sequence[Judgement]) -> dict[str, float]:

@@ -121,32 +121,10 @@ def shifted(name: str, names: Sequence[str]) -> str:
     return names[(list(names).index(name) + 1) % len(names)]
 
 
-def reply_loss(model, example: RoutedExample, route: Optional[dict] = None) -> tuple[float, int]:
-    """Summed cross-entropy (nats) over the reply tokens and their count. ``route=None``: the base model alone."""
-    import torch
-
-    ids = torch.tensor([example.prompt_ids + example.reply_ids])
-    labels = torch.tensor([[-100] * len(example.prompt_ids) + example.reply_ids])
-    with torch.inference_mode():
-        if route is None:
-            context = model.disable_adapter() if hasattr(model, "disable_adapter") else _null()
-            with context:
-                logits = model(input_ids=ids).logits
-        else:
-            logits = model(input_ids=ids, role_ids=route["role"], strategy_ids=route["strategy"]).logits
-    shift_logits, shift_labels = logits[0, :-1].float(), labels[0, 1:]
-    loss = torch.nn.functional.cross_entropy(shift_logits, shift_labels, ignore_index=-100, reduction="sum")
-    return float(loss), int((shift_labels != -100).sum())
-
-
-def _null():
-    from contextlib import nullcontext
-
-    return nullcontext()
-
-
 def evaluate(model, examples: Sequence[RoutedExample], conditions: Sequence[str] = CONDITIONS, progress: bool = False) -> dict:
     """``{condition: {"loss": mean nats per reply token, "perplexity": exp(loss), "tokens": n}}``."""
+    from empath.evaluation import reply_loss
+
     role_names, strategy_names = model.role_names, model.strategy_names
     totals = {c: [0.0, 0] for c in conditions}
     start = time.time()
@@ -157,7 +135,7 @@ def evaluate(model, examples: Sequence[RoutedExample], conditions: Sequence[str]
                 route = {"role": example.role, "strategy": example.strategy}
             elif condition == "adapter (wrong route)":
                 route = {"role": shifted(example.role, role_names), "strategy": shifted(example.strategy, strategy_names)}
-            loss, count = reply_loss(model, example, route)
+            loss, count = reply_loss(model, example.prompt_ids, example.reply_ids, route)
             totals[condition][0] += loss
             totals[condition][1] += count
         if progress and (i + 1) % 10 == 0:

@@ -1,0 +1,152 @@
+"""Persona-voice metric (empath.persona_voice, training.evaluate_persona_voice) and the seed dialogues."""
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from empath.dialogue import SEEKER, SUPPORTER, read_jsonl
+from empath.experiences import ExperienceBank
+from empath.persona_voice import PersonaVoiceClassifier, persona_texts, persona_voice_accuracy, persona_voice_report
+from empath.roles import load_roles
+from empath.strategies import strategies as load_strategies
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seed_dialogues" / "persona_en.jsonl"
+COMFORTING = {"Self-disclosure", "Reflection of feelings", "Affirmation and Reassurance"}
+
+
+@pytest.fixture(scope="module")
+def experience_bank():
+    return ExperienceBank.load()
+
+
+@pytest.fixture(scope="module")
+def classifier(experience_bank):
+    return PersonaVoiceClassifier().fit(load_roles(), experience_bank, lang="en")
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return read_jsonl(SEED)
+
+
+# -- the classifier ----------------------------------------------------------------------------
+def test_fitted_only_on_the_personas_own_texts(experience_bank):
+    texts = persona_texts(load_roles(), experience_bank, "en")
+    assert {t.kind for t in texts} == {"name", "profile", "style", "example", "experience"}
+    assert {t.role for t in texts} == set(load_roles().ids)
+    assert sum(t.kind == "experience" for t in texts) == len(experience_bank)
+    seed_sentences = {t.text for d in read_jsonl(SEED) for t in d.turns}
+    assert not seed_sentences & {t.text for t in texts}
+
+
+def test_cross_validated_accuracy_well_above_chance(classifier):
+    cv = classifier.cross_validate(folds=3)
+    assert cv["chance"] == pytest.approx(1 / 9)
+    assert cv["accuracy"] >= 0.75, cv  # about 0.91 with 5 folds
+
+
+def test_replies_from_held_out_experiences_are_identified(experience_bank):
+    held_out, kept = [], []
+    for role in experience_bank.roles:
+        for i, exp in enumerate(experience_bank.experiences(role)):
+            (held_out if i % 4 == 0 else kept).append(exp)
+    clf = PersonaVoiceClassifier().fit(load_roles(), ExperienceBank(kept), lang="en")
+    # a reply-length piece (first two sentences) of each unseen experience, as the persona would tell it
+    replies = [" ".join(re.split(r"(?<=[.!?])\s+", e.text["en"])[:2]) for e in held_out]
+    personas = [e.role for e in held_out]
+    accuracy = persona_voice_accuracy(replies, personas, clf)
+    assert accuracy >= 0.75, accuracy  # about 0.95; chance is 0.11
+
+
+def test_style_examples_name_their_persona(classifier):
+    bank = load_roles()
+    examples = [(x, r.id) for r in bank for x in r.style_examples("en")]
+    assert classifier.score([x for x, _ in examples], [r for _, r in examples]) >= 0.9
+
+
+def test_report_and_errors(classifier):
+    report = persona_voice_report(["Hahaha! The genius got dumped fifty times, so grab the rebound!",
+                                   "Let me see what's in my pocket. Nobita and Gian fought again."],
+                                  ["hanamichi_sakuragi", "doraemon"], classifier)
+    assert report["n"] == 2 and report["accuracy"] == 1.0
+    assert set(report["per_persona"]) == {"hanamichi_sakuragi", "doraemon"}
+    with pytest.raises(ValueError):
+        persona_voice_accuracy(["one"], [], classifier)
+    with pytest.raises(RuntimeError):
+        PersonaVoiceClassifier().predict(["not fitted"])
+    assert classifier.predict([]) == []
+
+
+def test_seed_dialogues_are_identified_well_above_chance(classifier, seed):
+    replies = [(t.text, d.background.role) for d in seed for t in d.turns if t.speaker == SUPPORTER]
+    report = persona_voice_report([r for r, _ in replies], [p for _, p in replies], classifier)
+    assert report["accuracy"] >= 0.4, report["accuracy"]  # about 0.57; chance 0.11
+    assert all(row["accuracy"] > report["chance"] for row in report["per_persona"].values())
+
+
+def test_cli_predictions_and_seed(tmp_path, capsys):
+    from training.evaluate_persona_voice import main
+
+    preds = tmp_path / "predictions.jsonl"
+    lines = [{"reply": "Ha! Little friend, old Sun climbed out from under the mountain.", "role": "sun_wukong",
+              "system": "a"},
+             {"reply": "Let's look at it like a case: what is the first clue?", "role": "conan_edogawa",
+              "system": "b"},
+             {"reply": "no role here"}]
+    preds.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    assert main(["--predictions", str(preds), "--seed-dialogues", str(SEED), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["predictions"]["n"] == 2 and out["predictions"]["skipped"] == 1
+    assert set(out["predictions"]["per_system"]) == {"a", "b"}
+    assert out["seed_dialogues"]["n"] == sum(1 for d in read_jsonl(SEED) for t in d.turns if t.speaker == SUPPORTER)
+
+
+# -- the seed dialogues ------------------------------------------------------------------------
+def test_seed_file_has_six_dialogues_per_persona(seed):
+    per = defaultdict(int)
+    for d in seed:
+        assert d.lang == "en" and d.source == "empath-seed"
+        assert d.background.question.strip() and d.background.topic
+        per[d.background.role] += 1
+    assert set(per) == set(load_roles().ids)
+    assert min(per.values()) >= 6 and len(seed) >= 54
+    assert len({d.id for d in seed}) == len(seed)
+
+
+def test_seed_turns_alternate_and_are_tagged(seed):
+    canonical = {s.name for s in load_strategies()}
+    for d in seed:
+        assert 8 <= len(d.turns) <= 10, d.id
+        for i, turn in enumerate(d.turns):
+            assert turn.speaker == (SEEKER if i % 2 == 0 else SUPPORTER), (d.id, i)
+            if turn.speaker == SUPPORTER:
+                assert turn.strategy in canonical, (d.id, i)
+                assert 10 <= len(turn.text.split()) <= 45, (d.id, i, turn.text)
+            else:
+                assert turn.strategy is None and turn.experience_id is None
+
+
+def test_seed_covers_all_strategies_per_persona(seed):
+    canonical = {s.name for s in load_strategies()}
+    assert len(canonical) == 8
+    per = defaultdict(set)
+    for d in seed:
+        per[d.background.role] |= {t.strategy for t in d.turns if t.speaker == SUPPORTER}
+    for role, strategies in per.items():
+        assert strategies == canonical, (role, canonical - strategies)
+
+
+def test_seed_experiences_exist_and_belong_to_the_persona(seed, experience_bank):
+    for d in seed:
+        used = [t for t in d.turns if t.experience_id]
+        assert any(t.strategy in COMFORTING for t in used), f"{d.id}: no experience in a comforting turn"
+        for turn in used:
+            assert turn.experience_id in experience_bank, turn.experience_id
+            assert experience_bank.get(turn.experience_id).role == d.background.role
+        for turn in d.turns:
+            if turn.strategy == "Self-disclosure":
+                assert turn.experience_id, f"{d.id}: self-disclosure without an experience"

@@ -94,6 +94,7 @@ class EvalTurn:
 
     @property
     def key(self) -> tuple[str, int]:
+        """(dialogue id, turn index): what resumption matches on."""
         return (self.dialogue_id, self.turn_index)
 
     def conversation(self) -> Conversation:
@@ -119,7 +120,7 @@ def split_message(context: Sequence[Turn]) -> tuple[list[Turn], str] | None:
 
 
 def sample_turns(dialogues: Iterable, every: int = 1, max_turns: int | None = None) -> tuple[list[EvalTurn], dict]:
-    """The sampled turns (see the module docstring) and counts ``{"supporter_turns", "usable", "skipped_no_seeker_message"}``."""
+    """The sampled turns (see the module docstring) and counts of supporter, usable and skipped turns."""
     if every < 1:
         raise EvaluationError("--every must be >= 1")
     turns, counts = [], {"supporter_turns": 0, "usable": 0, "skipped_no_seeker_message": 0}
@@ -171,6 +172,7 @@ class System:
 
     @property
     def label(self) -> str:
+        """The name shown in tables and plots."""
         return SYSTEM_LABELS.get(self.name, self.name)
 
     def answer(self, turn: EvalTurn, settings: SamplingSettings, with_ppl: bool = True) -> dict:
@@ -198,8 +200,7 @@ class System:
 
 
 def resolve_systems(pipeline: EmpathPipeline, names: Sequence[str]) -> list[System]:
-    """Systems for checked names (:func:`check_system_names`); a model ref gets full Empath on that base model
-    without an adapter (:meth:`EmpathPipeline.with_base_model`)."""
+    """Systems for checked names; a model ref runs full Empath prompting on that base model, no adapter."""
     systems = []
     for name in names:
         if name == CONSTANT:
@@ -212,8 +213,7 @@ def resolve_systems(pipeline: EmpathPipeline, names: Sequence[str]) -> list[Syst
 
 
 def check_system_names(names: Sequence[str]) -> list[str]:
-    """The names, stripped and de-duplicated; refuses 'human' and names that are neither built in nor a model ref
-    (a Hub id ``owner/name[@rev]``, an existing folder, or the offline default's name)."""
+    """Stripped, de-duplicated names; refuses 'human' and names neither built in nor a model ref (Hub id, folder)."""
     import difflib
 
     from .hub import DEFAULT_BASE_MODEL
@@ -239,9 +239,10 @@ def check_system_names(names: Sequence[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Gold-reply perplexity
 # ---------------------------------------------------------------------------------------------
-def reply_loss(model, prompt_ids: Sequence[int], reply_ids: Sequence[int], route: dict | None = None) -> tuple[float, int]:
-    """Summed cross-entropy (nats) of ``reply_ids`` after ``prompt_ids`` and their count. ``route`` routes a
-    Group MoELoRA model (``model.route(**route)``); None runs the base weights alone (``disable_adapter()``)."""
+def reply_loss(model, prompt_ids: Sequence[int], reply_ids: Sequence[int],
+               route: dict | None = None) -> tuple[float, int]:
+    """Summed cross-entropy (nats) of ``reply_ids`` after ``prompt_ids``, and their count; route None = base weights."""
+    # a route goes through ``model.route(**route)``; without one an adapter model runs inside ``disable_adapter()``
     from contextlib import nullcontext
 
     import torch
@@ -261,7 +262,7 @@ def reply_loss(model, prompt_ids: Sequence[int], reply_ids: Sequence[int], route
 
 
 def gold_reply_loss(generator, messages: list[dict], gold: str, route: dict | None) -> tuple[float, int]:
-    """:func:`reply_loss` of ``gold`` (+ EOS) after the serving prompt for ``messages`` (as the generator encodes it)."""
+    """:func:`reply_loss` of ``gold`` (+ EOS) after ``messages`` encoded as the generator serves them."""
     tokenizer = generator.tokenizer
     prompt_ids = generator.encode(messages)["input_ids"][0].tolist()
     reply_ids = tokenizer(gold.strip() + (tokenizer.eos_token or ""), add_special_tokens=False)["input_ids"]
@@ -353,41 +354,38 @@ def format_table(results: dict) -> str:
     judge_cols = list(next(iter(judge.values()))) if judge else []
     cols = ["PPL", *TABLE3_COLUMNS, *judge_cols]
     header = ["System", *cols, "D-2 / human", "defects (md/lang/speaker)", "n"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" + "---:|" * (len(header) - 1)]
+    lines = [header, ["---"] + ["---:"] * (len(header) - 1)]
 
     def cell(value) -> str:
         return "–" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
 
     for name, row in results["systems"].items():
-        defects = "/".join(str(row["defects"][d]) for d in DEFECTS)
         values = [row.get(c) for c in ["PPL", *TABLE3_COLUMNS]] + [judge.get(name, {}).get(c) for c in judge_cols]
-        lines.append("| " + " | ".join([SYSTEM_LABELS.get(name, name), *map(cell, values), cell(row["D-2 / human"]),
-                                        defects, str(row["n"])]) + " |")
+        lines.append([SYSTEM_LABELS.get(name, name), *map(cell, values), cell(row["D-2 / human"]),
+                      "/".join(str(row["defects"][d]) for d in DEFECTS), str(row["n"])])
     human = results[HUMAN]
-    lines.append("| " + " | ".join([SYSTEM_LABELS[HUMAN], *(cell(human.get(c)) for c in cols), "1.00", "", str(human["n"])])
-                 + " |")
+    lines.append([SYSTEM_LABELS[HUMAN], *(cell(human.get(c)) for c in cols), "1.00", "", str(human["n"])])
     for anchor in PUBLISHED:
         label = f"{anchor['system']} *({anchor['comparable']})*"
-        lines.append("| " + " | ".join([label, *(cell(anchor.get(c)) for c in cols), "", "", ""]) + " |")
+        lines.append([label, *(cell(anchor.get(c)) for c in cols), "", "", ""])
     cfg = results.get("config", {})
     every = cfg.get("every", 1)
-    note = (f"\n{results.get('turns', human['n'])} turns of `{cfg.get('data', '?')}` ("
-            f"{'every usable supporter turn' if every == 1 else f'1 in {every} usable supporter turns'}), decoding `{cfg.get('decoding', '?')}`. Scores x100; D-1/D-2 corpus level; "
-            "B-n corpus BLEU (sacrebleu on our tokens, brevity penalty, no smoothing); F1 and R-L means of per-reply "
-            "scores; PPL of the gold reply after each system's own prompt. Published rows use their own splits and "
-            "tokenisation.")
+    sample = "every usable supporter turn" if every == 1 else f"1 in {every} usable supporter turns"
+    note = (f"{results.get('turns', human['n'])} turns of `{cfg.get('data', '?')}` ({sample}), decoding "
+            f"`{cfg.get('decoding', '?')}`. Scores x100; D-1/D-2 corpus level; B-n corpus BLEU (sacrebleu on our "
+            "tokens, brevity penalty, no smoothing); F1 and R-L means of per-reply scores; PPL of the gold reply after "
+            "each system's own prompt. Published rows use their own splits and tokenisation.")
     if judge:
         note += (f" Judge columns: share of criteria won against `{results['judge']['opponent']}` "
                  "(both orders; tie = 0.5).")
-    return "\n".join(lines) + "\n" + note + "\n"
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines) + "\n\n" + note + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
 # Plots
 # ---------------------------------------------------------------------------------------------
 def write_plots(results: dict, out: Path) -> tuple[list[str], list[str]]:
-    """Ablation bars (Figure 7) and, with judge results, a radar (Figure 8): PNG with matplotlib, else
-    interactive HTML with plotly; returns (files written, notes)."""
+    """Ablation bars (Fig. 7) and judge radar (Fig. 8): PNG via matplotlib, else plotly HTML; (files, notes)."""
     bars = {SYSTEM_LABELS.get(n, n): [r[c] for c in TABLE3_COLUMNS] for n, r in results["systems"].items()}
     judge = (results.get("judge") or {}).get("systems", {})
     try:
@@ -459,8 +457,7 @@ def _radar_matplotlib(plt, judge: dict, path: Path) -> str:
 def run_judge(records: Sequence[dict], systems: Sequence[str], out: Path, *, client: Any = None,
               model: str | None = None, opponent: str = HUMAN, max_turns: int | None = None,
               progress: bool = False) -> dict:
-    """Pairwise judgements of each system's reply against ``opponent`` (``human``: the gold reply) on the first
-    ``max_turns`` turns, resumable through ``judgements.jsonl``; returns per-system mean shares won."""
+    """Each system's reply judged pairwise against ``opponent`` (resumable ``judgements.jsonl``); mean shares won."""
     from .dialogue import format_turns
     from .metrics import judge_client_from_env, judge_criteria, judge_pair, summarize_judgements
 
@@ -510,10 +507,9 @@ def run_evaluation(pipeline: EmpathPipeline, dialogues: Iterable, systems: Seque
                    max_new_tokens: int | None = None, judge: bool = False, judge_client: Any = None,
                    judge_model: str | None = None, judge_against: str = HUMAN, judge_turns: int | None = None,
                    config: dict | None = None, progress: bool = True, stop_after: int | None = None) -> dict:
-    """Answer every sampled turn with every system (resuming ``out/predictions.jsonl``), score, and write
-    ``results.json``, ``table.md`` and plots into ``out``; returns the results. ``config`` adds fields (data
-    path, format, model refs) to ``results.json`` and to the resume check. ``stop_after``: return after this
-    many newly answered turns without scoring (an interrupted run; used by tests)."""
+    """Answer, score and write every output into ``out`` (resuming a partial run); returns the results."""
+    # ``config`` adds fields (data path, format, model refs) to results.json and to the resume check;
+    # ``stop_after`` returns after that many newly answered turns, unscored: an interrupted run, for tests
     names = check_system_names(systems)
     if judge and judge_against != HUMAN and judge_against not in names:
         raise EvaluationError(f"--judge-against {judge_against!r} is not among the systems ({', '.join(names)})")
@@ -564,7 +560,8 @@ def run_evaluation(pipeline: EmpathPipeline, dialogues: Iterable, systems: Seque
 def summary_line(results: dict) -> dict:
     """The ``--json`` object: per system the Table 3 keys (plus PPL and the D-2 ratio), the human row, counts."""
     keys = (*TABLE3_COLUMNS, "PPL", "D-2 / human")
-    out = {"turns": results["turns"], "systems": {n: {k: r.get(k) for k in keys} for n, r in results["systems"].items()},
+    rows = results["systems"]
+    out = {"turns": results["turns"], "systems": {n: {k: r.get(k) for k in keys} for n, r in rows.items()},
            HUMAN: {k: results[HUMAN][k] for k in ("D-1", "D-2")},
            "defects": {n: r["defects"] for n, r in results["systems"].items()}}
     if "judge" in results:

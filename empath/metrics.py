@@ -133,9 +133,10 @@ _CJK_CHAR = re.compile(rf"[{_CJK}]")
 
 
 def reply_defects(text: str, lang: str = "en") -> list[str]:
-    """Which :data:`DEFECTS` a reply shows: markdown debris (``**``, a code fence, a ``#`` heading line), another
-    language (any CJK character in an English reply; a Chinese reply that is not mostly CJK), a second speaker
-    (a line opening with ``User:``/``Seeker:``/``Assistant:``/``来访者：``... or a chat-template marker)."""
+    """Which :data:`DEFECTS` a reply shows (markdown debris, another language, a second speaker's turn)."""
+    # markdown: ``**``, a code fence, a ``#`` heading line; other language: any CJK character in an English
+    # reply, or a Chinese reply that is not mostly CJK; second speaker: a line opening with User:/Seeker:/
+    # Assistant:/来访者：... or a chat-template marker
     from .dialogue import detect_language
 
     found = []
@@ -329,7 +330,7 @@ def _first_json_object(text: str) -> dict | None:
 
 
 def judge_client_from_env() -> tuple[Any, str]:
-    """An ``openai.OpenAI`` client and model name from ``EMPATH_JUDGE_*`` (else ``EMPATH_LLM_*``); JudgeError if unset."""
+    """An ``openai.OpenAI`` client and model from ``EMPATH_JUDGE_*``, else ``EMPATH_LLM_*``; JudgeError if unset."""
     def env(name: str) -> str | None:
         return os.environ.get(f"EMPATH_JUDGE_{name}") or os.environ.get(f"EMPATH_LLM_{name}") or None
 
@@ -440,8 +441,7 @@ def build_pairwise_messages(context: str, reply_a: str, reply_b: str) -> list[di
 
 
 def parse_preferences(text: str) -> dict[str, str]:
-    """``{criterion key: "A" | "B" | "tie"}`` from a pairwise judge reply (the first JSON object; keys as in
-    :func:`parse_judgement`); raises ValueError naming what is missing or unusable."""
+    """``{criterion key: "A" | "B" | "tie"}`` from a pairwise judge reply; ValueError naming what is unusable."""
     obj, aliases = _reply_object(text), _criterion_aliases()
     verdicts, problems = {}, []
     for key, value in obj.items():

@@ -155,12 +155,14 @@ def test_run_writes_everything_and_the_constant_floor(tmp_path):
     assert {k: constant[k] for k in TABLE3_COLUMNS} == {k: pytest.approx(v, abs=1e-4) for k, v in expected.items()}
     assert constant["PPL"] is None and constant["defects"] == {"markdown": 0, "other_language": 0, "second_speaker": 0}
     human = results["human"]
-    assert constant["D-2 / human"] == pytest.approx(constant["D-2"] / human["D-2"], abs=1e-3) and constant["D-2 / human"] < 0.7
+    assert constant["D-2 / human"] == pytest.approx(constant["D-2"] / human["D-2"], abs=1e-3)
+    assert constant["D-2 / human"] < 0.7  # a constant reply fails the diversity target
     assert all(results["systems"][s]["PPL"] > 1 for s in ("empath", "base", "no-strategy"))
     saved = json.loads((out / "results.json").read_text())
     assert saved["systems"]["constant"]["B-2"] == constant["B-2"] and saved["published"][0]["B-4"] == 1.89
     table = (out / "table.md").read_text()
-    assert "| Constant reply |" in table and "Human (gold)" in table and "TransESC" in table and "not comparable" in table
+    assert "| Constant reply |" in table and "Human (gold)" in table
+    assert "TransESC" in table and "not comparable" in table
     assert results["plots"] or results["notes"]
 
 
@@ -214,7 +216,8 @@ def test_gold_perplexity_follows_each_systems_route(tmp_path):
     assert turn["systems"]["prompt-only"]["nll"] == pytest.approx(float(nll), rel=1e-4)
     assert turn["systems"]["prompt-only"]["tokens"] == len(reply_ids)
     # reply_loss with a route equals the routed forward pass
-    routed = reply_loss(generator.model, prompt_ids, reply_ids, {"role": "juliet", "strategy": "Reflection of feelings"})
+    route = {"role": "juliet", "strategy": "Reflection of feelings"}
+    routed = reply_loss(generator.model, prompt_ids, reply_ids, route)
     assert turn["systems"]["empath"]["nll"] == pytest.approx(routed[0], rel=1e-4)
 
 
@@ -255,7 +258,8 @@ def prefs(**overrides):
 
 def test_parse_preferences():
     assert parse_preferences(prefs())["skillfulness"] == "B"
-    loose = '```json\n{"Fluency": "Reply A", "RoA.": "Tie", "Ski.": "b", "EMPATHY": "a", "Hel.": "equal", "Safety": "A"}\n```'
+    loose = ('```json\n{"Fluency": "Reply A", "RoA.": "Tie", "Ski.": "b", "EMPATHY": "a", "Hel.": "equal", '
+             '"Safety": "A"}\n```')
     assert parse_preferences(loose) == {"fluency": "A", "role_alignment": "tie", "skillfulness": "B", "empathy": "A",
                                         "helpfulness": "tie", "safety": "A"}
     with pytest.raises(ValueError, match="empathy='maybe' is not A, B or tie"):
@@ -266,16 +270,17 @@ def test_parse_preferences():
 
 def test_judge_pair_asks_both_orders_and_cancels_position():
     # a judge that always prefers the first reply shown: both orders -> every criterion a 0.5 draw
-    client = FakeClient(prefs(**dict.fromkeys(["role_alignment", "skillfulness", "helpfulness", "safety"], "A")),
-                        "not json", prefs(**dict.fromkeys(["role_alignment", "skillfulness", "helpfulness", "safety"], "A")))
+    always_a = prefs(**dict.fromkeys(["role_alignment", "skillfulness", "helpfulness", "safety"], "A"))
+    client = FakeClient(always_a, "not json", always_a)
     j = judge_pair("Help-seeker: I feel low.", "MINE", "THEIRS", client=client, model="m", backoff_s=0)
     assert j.scores == dict.fromkeys(j.scores, 0.5) and j.consistent == 0.0 and j.attempts == 3
     first, last = client.calls[0]["messages"][1]["content"], client.calls[-1]["messages"][1]["content"]
     assert first.index("MINE") < first.index("THEIRS") and last.index("THEIRS") < last.index("MINE")
     # a consistent judge: A in the first order and B in the swapped one -> the reply won
-    client = FakeClient(prefs(), json.dumps({k: {"A": "B", "B": "A"}.get(v, v) for k, v in json.loads(prefs()).items()}))
+    swapped = {k: {"A": "B", "B": "A"}.get(v, v) for k, v in json.loads(prefs()).items()}
+    client = FakeClient(prefs(), json.dumps(swapped))
     j = judge_pair("ctx", "MINE", "THEIRS", client=client, model="m", backoff_s=0)
-    assert j.scores["fluency"] == 1 and j.scores["skillfulness"] == 0 and j.scores["safety"] == 0.5 and j.consistent == 1
+    assert (j.scores["fluency"], j.scores["skillfulness"], j.scores["safety"], j.consistent) == (1, 0, 0.5, 1)
     assert "Reply A" in build_pairwise_messages("c", "x", "y")[1]["content"]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from empath._data import DataFileError
 from empath.evaluation import DECODINGS, HUMAN, EvaluationError, check_system_names, run_evaluation, summary_line
@@ -40,8 +41,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="app: the app's default sampling settings; greedy: the same at temperature 0")
     p.add_argument("--max-new-tokens", type=int, default=None, help="default: the app's")
     p.add_argument("--out", required=True, help="output folder (rerun with the same folder to resume)")
-    p.add_argument("--judge", action="store_true", help="pairwise LLM judging (needs EMPATH_JUDGE_MODEL or EMPATH_LLM_MODEL)")
-    p.add_argument("--judge-against", default=HUMAN, help="opponent of every system: human (the gold reply) or a system")
+    p.add_argument("--judge", action="store_true",
+                   help="pairwise LLM judging (needs EMPATH_JUDGE_MODEL or EMPATH_LLM_MODEL)")
+    p.add_argument("--judge-against", default=HUMAN,
+                   help="opponent of every system: human (the gold reply) or one of the systems")
     p.add_argument("--judge-turns", type=int, default=100, help="judge the first N turns (default 100)")
     p.add_argument("--base-model", help="base model of the built-in systems (default: EMPATH_BASE_MODEL / offline)")
     p.add_argument("--adapter", help="Group MoELoRA adapter ('none' for none; default: EMPATH_ADAPTER / the demo)")
@@ -73,8 +76,8 @@ def main(argv=None, pipeline=None) -> int:
 
             torch.set_num_threads(args.threads)
         pipeline = pipeline or build_pipeline(args)
-        config = {"data": str(args.data), "format": args.format, "base_model": pipeline.config.base_model,
-                  "adapter": pipeline.config.adapter}
+        config = {"data": str(Path(args.data).resolve()), "format": args.format,
+                  "base_model": pipeline.config.base_model, "adapter": pipeline.config.adapter}
         results = run_evaluation(pipeline, dialogues, systems, args.out, every=args.every, max_turns=args.max_turns,
                                  seed=args.seed, decoding=args.decoding, max_new_tokens=args.max_new_tokens,
                                  judge=args.judge, judge_against=args.judge_against, judge_turns=args.judge_turns,
@@ -83,8 +86,6 @@ def main(argv=None, pipeline=None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"error: {message}", file=sys.stderr)
         return 2
-    from pathlib import Path
-
     print((Path(args.out) / "table.md").read_text(encoding="utf-8"))
     for note in results["notes"]:
         print(f"note: {note}")

@@ -20,11 +20,14 @@ from empath._data import PACKAGE_DATA
 from empath.arena import CHOICES, CRITERIA, VoteStore
 from empath.generation import SamplingSettings
 from empath.pipeline import (AUTO, EMOTION_DIMENSIONS, Components, Conversation, EmpathPipeline, InputError,
-                             PipelineConfig)
+                             PipelineConfig, TurnResult)
 from empath.strategies import STRATEGY_NAMES
 
 RANDOM = "random"
-KEEP_PANELS = (gr.skip(),) * 6  # persona, strategy, experience, radar, gates, banner
+KEEP_PANELS = (gr.skip(),) * 7  # persona, strategy, experience, radar, gates, gates caption, banner
+SAFETY_TAG = "`[Safety reply]` "
+GATES_EXPLAINED = ("Experts are small LoRA weight updates inside the model; for each reply a gate mixes the role "
+                   "experts by the persona and the strategy experts by the strategy.")
 
 
 # -- presentation helpers ------------------------------------------------------------------------
@@ -39,11 +42,12 @@ def emotion_radar(emotion: dict | None):
     return fig
 
 
-def gate_bars(gates: dict | None):
+def gate_bars(gates: dict | None, crisis: bool = False):
     fig = go.Figure()
     if not gates:
-        fig.add_annotation(text="No Group MoELoRA adapter in use:<br>prompt-only generation", showarrow=False,
-                           font={"size": 14})
+        text = ("Crisis turn: no generation happened<br>(a fixed, reviewed safety reply)" if crisis
+                else "No Group MoELoRA adapter in use:<br>prompt-only generation")
+        fig.add_annotation(text=text, showarrow=False, font={"size": 14})
         fig.update_layout(height=300, xaxis={"visible": False}, yaxis={"visible": False}, title="Gate weights")
         return fig
     for group, weights in gates.items():
@@ -62,6 +66,31 @@ def tagged(result) -> str:
     return tag + (result.response or "…")
 
 
+def shown(result, blind: bool = False) -> str:
+    """The reply as a chat message: tagged with its strategy (a crisis turn: as a safety reply), an error marked.
+    ``blind`` (Compare, before the vote): no tag at all, since only some systems predict a strategy."""
+    if result.error:
+        return f"⚠️ {result.error}"
+    if blind:
+        return f"ℹ️ {result.notice}" if getattr(result, "notice", None) else (result.response or "…")
+    if result.crisis and not getattr(result, "notice", None):
+        return SAFETY_TAG + (result.response or "…")
+    return tagged(result)
+
+
+def gates_caption(pipeline: EmpathPipeline, result) -> str:
+    """One line under the gate bars: what an expert is, and the route the weights were computed for."""
+    if result.crisis:
+        return "**Gate weights:** none. No generation happened on this crisis turn: the reply is a fixed, reviewed safety text."
+    if getattr(result, "notice", None):
+        return "**Gate weights:** none. Nothing was generated on this turn (see the notice)."
+    if not result.gate_weights:
+        return "**Gate weights:** none. No Group MoELoRA adapter in use: prompt-only generation."
+    role = pipeline.roles.get(result.role)
+    strategy = result.strategy or "all strategies evenly (no strategy predicted)"
+    return f"{GATES_EXPLAINED} Route: **{role.name_en}** · **{strategy}**."
+
+
 def persona_panel(pipeline: EmpathPipeline, result) -> str:
     if not result.role:
         return "**Persona:** none (plain supporter)"
@@ -74,6 +103,8 @@ def persona_panel(pipeline: EmpathPipeline, result) -> str:
 
 
 def strategy_panel(result) -> str:
+    if result.strategy_source == "safety":
+        return "**Strategy:** none. A crisis turn gets a fixed, reviewed safety reply, not a helping-skill strategy."
     if not result.strategy:
         return "**Strategy:** free (prediction off)"
     conf = result.strategy_probs.get(result.strategy)
@@ -88,8 +119,16 @@ def experience_panel(result) -> str:
         return "**Experience:** none retrieved"
     src = exp.get("source") or {}
     where = " — ".join(x for x in (src.get("work"), src.get("chapter")) if x) if isinstance(src, dict) else str(src)
-    use = "used in this reply" if result.experience_used else f"retrieved, not used: a {result.strategy} turn takes none"
-    return f"**Experience** ({use}; similarity {exp['similarity']:.2f}, {where}):\n\n> {exp['text']}"
+    centred = exp.get("centred_similarity")
+    match = (f"emotion match {centred:+.2f} (cosine centred on this persona's experiences; raw {exp['similarity']:.2f})"
+             if centred is not None else f"similarity {exp['similarity']:.2f}")
+    if result.experience_used:
+        return f"**Experience** (used in this reply; {match}, {where}):\n\n> {exp['text']}"
+    why = ("a crisis turn gets the fixed safety reply" if result.crisis else
+           f"a {result.strategy} turn takes none" if result.strategy else "no strategy, so none is added")
+    # Not used: one line; the retrieved text stays one click away instead of a long quote on most turns.
+    return (f"**Experience:** retrieved, not used ({why}); {match}.\n\n"
+            f"<details><summary>Show the retrieved experience ({where})</summary>\n\n{exp['text']}\n\n</details>")
 
 
 def about_markdown() -> str:
@@ -119,10 +158,11 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                     "**A research demo — not therapy, not a diagnosis.**")
         with gr.Tab("Chat"):
             conversation = gr.State(None)  # a Conversation, created on the first message
-            banner = gr.Markdown(banner_text, visible=False, elem_id="crisis-banner")
+            banner = gr.Markdown(banner_text, visible=False, elem_id="crisis-banner", label="Crisis resources")
             with gr.Row():
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Conversation", height=480, elem_id="chatbot")
+                    # At most half the screen, so the message box and Send stay in the first screen on phones.
+                    chatbot = gr.Chatbot(label="Conversation", height="min(480px, 45vh)", elem_id="chatbot")
                     message = gr.Textbox(label="Your message", placeholder="Tell me what is on your mind…",
                                          lines=2, elem_id="message")
                     with gr.Row():
@@ -130,18 +170,21 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                         new_chat = gr.Button("New conversation")
                         export = gr.Button("Export JSON")
                     export_file = gr.File(label="Conversation export", visible=False)
-                    status = gr.Markdown("", elem_id="status")
+                    status = gr.Markdown("", elem_id="status", label="Status")
                 with gr.Column(scale=2):
-                    persona_md = gr.Markdown("**Persona:** chosen on your first message", elem_id="persona")
-                    strategy_md = gr.Markdown("**Strategy:** —", elem_id="strategy")
-                    experience_md = gr.Markdown("**Experience:** —", elem_id="experience")
+                    persona_md = gr.Markdown("**Persona:** chosen on your first message", elem_id="persona",
+                                             label="Persona")
+                    strategy_md = gr.Markdown("**Strategy:** —", elem_id="strategy", label="Strategy")
+                    experience_md = gr.Markdown("**Experience:** —", elem_id="experience", label="Experience")
                     radar = gr.Plot(label="Emotion")
                     gates = gr.Plot(label="Gate weights")
+                    gates_md = gr.Markdown(GATES_EXPLAINED, elem_id="gates-caption", label="Gate weights caption")
             with gr.Accordion("Controls (expert intervention and sampling)", open=False):
                 with gr.Row():
                     role_dd = gr.Dropdown(role_choices, value=AUTO, label="Persona (id or name)", elem_id="role",
                                           allow_custom_value=True)  # names like "Monkey King" resolve too
-                    strategy_dd = gr.Dropdown(strategy_choices, value=AUTO, label="Strategy for the next reply")
+                    strategy_dd = gr.Dropdown(strategy_choices, value=AUTO, elem_id="strategy-override",
+                                              label="Strategy for the next reply (then back to Auto)")
                     lang_radio = gr.Radio(["auto", "en", "zh"], value="auto", label="Language")
                 with gr.Row():
                     temperature = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="Temperature")
@@ -158,33 +201,37 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                 except (InputError, KeyError, ValueError) as exc:
                     problem = f"⚠️ {exc.args[0] if isinstance(exc, KeyError) else exc}"
                     gr.Warning(problem)
-                    yield history, text, conv, *KEEP_PANELS, problem  # the typed text stays in the box
+                    yield history, text, conv, *KEEP_PANELS, problem, strategy  # the typed text stays in the box
                     return
-                shown = history + [{"role": "user", "content": result.message},
-                                   {"role": "assistant", "content": tagged(result)}]
+                chat_shown = history + [{"role": "user", "content": result.message},
+                                        {"role": "assistant", "content": shown(result)}]
                 panels = (persona_panel(pipeline, result), strategy_panel(result), experience_panel(result),
-                          emotion_radar(result.emotion), gate_bars(result.gate_weights),
-                          gr.update(visible=result.crisis_mode))
-                yield shown, "", conv, *panels, ""
+                          emotion_radar(result.emotion), gate_bars(result.gate_weights, crisis=result.crisis),
+                          gates_caption(pipeline, result), gr.update(visible=result.crisis_mode))
+                # The accepted message leaves the box now; later updates leave the box alone, so a message typed
+                # while the reply streams stays there (and Send, pressed meanwhile, sends it once this one ends).
+                yield chat_shown, "", conv, *panels, "", gr.skip()
                 for result in stream:  # only the reply changes while tokens stream in
-                    shown[-1] = {"role": "assistant", "content": tagged(result)}
-                    yield shown, "", conv, *KEEP_PANELS, ""
+                    chat_shown[-1] = {"role": "assistant", "content": shown(result)}
+                    yield chat_shown, gr.skip(), conv, *KEEP_PANELS, "", gr.skip()
                 if result.error:  # the conversation is kept; the failed reply is marked, the text restored
-                    shown[-1] = {"role": "assistant", "content": f"⚠️ {result.error}"}
-                    yield shown, text, conv, *panels, f"⚠️ {result.error}"
-                else:
-                    yield shown, "", conv, *panels, ""
+                    chat_shown[-1] = {"role": "assistant", "content": f"⚠️ {result.error}"}
+                    yield chat_shown, text, conv, *panels, f"⚠️ {result.error}", strategy  # no reply: override kept
+                else:  # a strategy override is for one reply: the control goes back to Auto
+                    yield chat_shown, gr.skip(), conv, *panels, "", AUTO
 
             chat_inputs = [message, chatbot, conversation, role_dd, strategy_dd, lang_radio, temperature, top_p,
                            max_tokens]
             chat_outputs = [chatbot, message, conversation, persona_md, strategy_md, experience_md, radar, gates,
-                            banner, status]
-            send.click(chat, chat_inputs, chat_outputs, api_name="chat")
-            message.submit(chat, chat_inputs, chat_outputs, api_name=False)
+                            gates_md, banner, status, strategy_dd]
+            # One event for the button and Enter; "always_last": Send pressed while a reply streams is not
+            # dropped but runs when that reply is done, with what is then in the box.
+            gr.on([send.click, message.submit], chat, chat_inputs, chat_outputs, api_name="chat",
+                  trigger_mode="always_last")
 
             def reset():
                 return [], "", Conversation(), "**Persona:** chosen on your first message", "**Strategy:** —", \
-                    "**Experience:** —", None, None, gr.update(visible=False), ""
+                    "**Experience:** —", None, None, GATES_EXPLAINED, gr.update(visible=False), "", AUTO
 
             new_chat.click(reset, None, chat_outputs, api_name="new_conversation", concurrency_limit=None)
 
@@ -206,20 +253,23 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                         "a vote.")
             pair = gr.State(None)
             with gr.Row():
-                sys_a = gr.Dropdown([RANDOM] + list(systems), value=RANDOM, label="Model A system")
-                sys_b = gr.Dropdown([RANDOM] + list(systems), value=RANDOM, label="Model B system")
-                new_pair = gr.Button("New comparison")
+                sys_a = gr.Dropdown([RANDOM] + list(systems), value=RANDOM, label="Model A system", elem_id="sys-a")
+                sys_b = gr.Dropdown([RANDOM] + list(systems), value=RANDOM, label="Model B system", elem_id="sys-b")
+                new_pair = gr.Button("New comparison", elem_id="new-pair")
             with gr.Row():
-                chat_a = gr.Chatbot(label="Model A", height=360)
-                chat_b = gr.Chatbot(label="Model B", height=360)
-            cmp_message = gr.Textbox(label="Seeker message", lines=2)
-            cmp_send = gr.Button("Send to both", variant="primary")
+                chat_a = gr.Chatbot(label="Model A", height="min(360px, 40vh)", elem_id="chat-a")
+                chat_b = gr.Chatbot(label="Model B", height="min(360px, 40vh)", elem_id="chat-b")
+            cmp_message = gr.Textbox(label="Seeker message", lines=2, elem_id="cmp-message")
+            cmp_send = gr.Button("Send to both", variant="primary", elem_id="cmp-send")
             with gr.Row():
                 vote_radios = [gr.Radio(list(CHOICES), label=c) for c in CRITERIA]
             vote_btn = gr.Button("Submit vote")
-            reveal = gr.Markdown("")
-            board = gr.Dataframe(value=lambda: _board_rows(votes), label="Leaderboard (win rate: ties count half)",
-                                 interactive=False)
+            reveal = gr.Markdown("", label="Comparison status", elem_id="reveal")
+            gr.Markdown("**Leaderboard.** *comparisons*: votes submitted; *criterion_votes*: the criteria judged in "
+                        "them (up to 5 per comparison). Wins, losses, ties and the win rate count criterion votes; "
+                        "ties count half.")
+            board = gr.Dataframe(value=lambda: _board_rows(votes), interactive=False, elem_id="leaderboard",
+                                 label="Leaderboard")
 
             def draw_pair(a, b) -> dict:
                 names = list(systems)
@@ -228,7 +278,7 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                 if a == b:
                     raise ValueError("Pick two different systems.")
                 return {"systems": [a, b], "conversations": [Conversation(), Conversation()], "messages": [],
-                        "replies": [[], []], "voted": False}
+                        "replies": [[], []], "strategies": [[], []], "voted": False}
 
             def start_pair(a, b):
                 try:
@@ -260,17 +310,28 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                         gr.Warning(str(exc))
                         yield state, hists[0], hists[1], text, f"⚠️ {exc}"
                         return
+                    except Exception as exc:  # noqa: BLE001 - any failure shows in this side's panel, as in Chat
+                        result = _failed(text, exc)
+                    # Blind until the vote: no [Strategy] tag on either side (only some systems predict one).
                     hists[side] = hists[side] + [{"role": "user", "content": result.message},
-                                                 {"role": "assistant", "content": tagged(result)}]
-                    for result in stream:
-                        hists[side][-1] = {"role": "assistant", "content": tagged(result)}
-                        yield state, hists[0], hists[1], "", ""
+                                                 {"role": "assistant", "content": shown(result, blind=True)}]
+                    box = "" if side == 0 else gr.skip()  # later updates leave a newly typed message alone
+                    yield state, hists[0], hists[1], box, ""
+                    try:
+                        for result in stream if not result.error else ():
+                            hists[side][-1] = {"role": "assistant", "content": shown(result, blind=True)}
+                            yield state, hists[0], hists[1], gr.skip(), ""
+                    except Exception as exc:  # noqa: BLE001 - as above
+                        result.error = _failed(text, exc).error
+                        hists[side][-1] = {"role": "assistant", "content": shown(result, blind=True)}
+                    state.setdefault("strategies", [[], []])[side].append(
+                        "safety reply" if result.crisis else result.strategy or "none")
                     replies.append(result.error and f"⚠️ {result.error}" or result.notice and f"ℹ️ {result.notice}"
                                    or result.response)
                 state["messages"].append(text)
                 for side, reply in enumerate(replies):
                     state["replies"][side].append(reply)
-                yield state, hists[0], hists[1], "", ""
+                yield state, hists[0], hists[1], gr.skip(), ""
 
             cmp_send.click(compare, [cmp_message, pair, chat_a, chat_b, sys_a, sys_b],
                            [pair, chat_a, chat_b, cmp_message, reveal], api_name="compare")
@@ -291,8 +352,9 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                     gr.Warning(str(exc))
                     return state, f"⚠️ {exc}", gr.skip(), *([gr.skip()] * len(CRITERIA))
                 state = {**state, "voted": True}
-                return (state, f"Thanks! **Model A** was *{a}*, **Model B** was *{b}*.", _board_rows(votes),
-                        *([None] * len(CRITERIA)))
+                used = [", ".join(s) for s in state.get("strategies", [[], []])]
+                return (state, f"Thanks! **Model A** was *{a}* (strategies: {used[0] or '—'}), **Model B** was *{b}* "
+                               f"(strategies: {used[1] or '—'}).", _board_rows(votes), *([None] * len(CRITERIA)))
 
             vote_btn.click(vote, [pair, *vote_radios], [pair, reveal, board, *vote_radios], api_name="vote",
                            concurrency_limit=None)
@@ -302,11 +364,15 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
     return demo
 
 
+def _failed(text: str, exc: BaseException) -> TurnResult:
+    return TurnResult(message=text, lang="", error=f"generation failed: {type(exc).__name__}: {exc}")
+
+
 def _board_rows(votes: VoteStore):
     import pandas as pd
 
     rows = votes.leaderboard()
-    columns = ["system", "votes", "wins", "losses", "ties", "win_rate", *CRITERIA]
+    columns = ["system", "comparisons", "criterion_votes", "wins", "losses", "ties", "win_rate", *CRITERIA]
     return pd.DataFrame(rows, columns=columns)
 
 

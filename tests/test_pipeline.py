@@ -40,7 +40,7 @@ class FakeBank(Recorder):
         self.calls.append(role)
         exp = SimpleNamespace(id=f"{role}-007", source={"work": "W", "chapter": "C"},
                               text_for=lambda lang: "UNIQUE-EXPERIENCE-MARKER: I waited by the window all night.")
-        return [SimpleNamespace(experience=exp, similarity=0.93)]
+        return [SimpleNamespace(experience=exp, similarity=0.93, centred_similarity=0.41)]
 
 
 class FakeSafety(Recorder):

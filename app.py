@@ -42,10 +42,11 @@ def emotion_radar(emotion: dict | None):
     return fig
 
 
-def gate_bars(gates: dict | None, crisis: bool = False):
+def gate_bars(gates: dict | None, crisis: bool = False, generated: bool = True):
     fig = go.Figure()
     if not gates:
         text = ("Crisis turn: no generation happened<br>(a fixed, reviewed safety reply)" if crisis
+                else "No reply was generated on this turn" if not generated
                 else "No Group MoELoRA adapter in use:<br>prompt-only generation")
         fig.add_annotation(text=text, showarrow=False, font={"size": 14})
         fig.update_layout(height=300, xaxis={"visible": False}, yaxis={"visible": False}, title="Gate weights")
@@ -206,7 +207,8 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                 chat_shown = history + [{"role": "user", "content": result.message},
                                         {"role": "assistant", "content": shown(result)}]
                 panels = (persona_panel(pipeline, result), strategy_panel(result), experience_panel(result),
-                          emotion_radar(result.emotion), gate_bars(result.gate_weights, crisis=result.crisis),
+                          emotion_radar(result.emotion),
+                          gate_bars(result.gate_weights, crisis=result.crisis, generated=not result.notice),
                           gates_caption(pipeline, result), gr.update(visible=result.crisis_mode))
                 # The accepted message leaves the box now; later updates leave the box alone, so a message typed
                 # while the reply streams stays there (and Send, pressed meanwhile, sends it once this one ends).

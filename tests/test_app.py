@@ -106,6 +106,13 @@ def test_crisis_turn_is_a_tagged_safety_reply_varied_on_repeat_and_no_generation
     assert text_of(again["history"][-1]) != reply  # a follow-up text, not the identical canned one
 
 
+def test_a_turn_without_a_generated_reply_does_not_blame_the_adapter(server):
+    client = Client(server["url"], verbose=False)
+    out = named(client.predict("I can't sleep.", [], "auto", "auto", "zh", *CHAT_DEFAULTS[3:], api_name="/chat"))
+    assert "Nothing was generated" in out["gates_caption"] and "No reply was generated" in str(out["gates"])
+    assert "prompt-only" not in str(out["gates"])
+
+
 def test_gate_weights_have_a_caption_with_the_route(server):
     client = Client(server["url"], verbose=False)
     out = named(chat(client, "I feel so alone"))

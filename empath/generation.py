@@ -3,10 +3,18 @@
 One ``ChatGenerator`` wraps one loaded model; a lock serialises generation so a single model copy is
 shared safely between concurrent app users (routing state lives on the adapter layers during a call).
 On a ZeroGPU Space the streaming function runs under ``@spaces.GPU``; elsewhere that decorator is a no-op.
+
+Single-route fast path: a turn has one (persona, strategy) route, fixed before the first token, so with a Group
+MoELoRA adapter the route's combined update is merged into the weights and decoding runs at base-model speed. The
+merged route stays merged while the next turns keep it; it is swapped (one pass per layer) when the route changes,
+and unmerged before a base-model turn (``route=None``) or a mixed-route batch, all under the generator's lock.
+``EMPATH_MERGE_ROUTES=0`` turns this off (every turn then runs the fused adapter path); on ZeroGPU it is off by
+default, since weights changed inside a GPU call need not persist to the next one.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -16,9 +24,12 @@ try:  # Hugging Face Spaces (ZeroGPU) allocate a GPU per decorated call.
     import spaces
 
     gpu = spaces.GPU
+    ON_ZEROGPU = True
 except ImportError:  # pragma: no cover - the package is only present on Spaces
     def gpu(fn=None, **_kwargs):
         return fn if fn is not None else (lambda f: f)
+
+    ON_ZEROGPU = False
 
 
 class GenerationError(RuntimeError):
@@ -58,11 +69,38 @@ class SamplingSettings:
 class ChatGenerator:
     """Streams a reply for chat messages from ``model`` (a causal LM or a GroupMoELoraModel)."""
 
-    def __init__(self, model, tokenizer, max_context_tokens: int = 2048):
+    def __init__(self, model, tokenizer, max_context_tokens: int = 2048, merge_routes: bool | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.max_context_tokens = max_context_tokens
+        if merge_routes is None:
+            flag = os.environ.get("EMPATH_MERGE_ROUTES", "").strip().lower()
+            merge_routes = flag in ("1", "true", "yes", "on") if flag else not ON_ZEROGPU
+        self.merge_routes = bool(merge_routes)
         self._lock = threading.Lock()
+        self.route_switches = 0  # how many times a (different) route was merged in: observable in tests
+
+    def _routing(self, route: dict | None):
+        """The context a turn generates in (called under the lock): the merged fast path for one route, the fused
+        path for a mixed-route batch (or with merging off), the base weights alone for ``route=None``."""
+        if not self.has_adapter:
+            return nullcontext()
+        model = self.model
+        merged = getattr(model, "merged_route", None) is not None
+        if not route:  # base model: the merged update must leave the weights first
+            if merged:
+                model.unmerge()
+            return model.disable_adapter()
+        if self.merge_routes and hasattr(model, "merge_route"):
+            role = model.route_probs("role", route.get("role"))
+            strategy = model.route_probs("strategy", route.get("strategy"))
+            if role is not None and strategy is not None and role.shape[0] == 1 and strategy.shape[0] == 1:
+                if model.merge_route(role, strategy):
+                    self.route_switches += 1
+                return model.route(**route)
+        if merged:  # mixed routes (or merging off): the fused path needs the original weights
+            model.unmerge()
+        return model.route(**route)
 
     @property
     def has_adapter(self) -> bool:
@@ -97,13 +135,8 @@ class ChatGenerator:
             try:
                 if settings.seed is not None:
                     torch.manual_seed(settings.seed)
-                if not self.has_adapter:
-                    routing = nullcontext()
-                elif route:
-                    routing = self.model.route(**route)
-                else:  # a system without the adapter (base model, prompt-only): the base weights alone
-                    routing = self.model.disable_adapter()
-                with routing, torch.inference_mode():
+                # A system without the adapter (base model, prompt-only) runs the base weights alone.
+                with self._routing(route), torch.inference_mode():
                     self.model.generate(**inputs, **settings.generate_kwargs(), streamer=streamer,
                                         pad_token_id=self.tokenizer.pad_token_id)
             except BaseException as exc:  # surfaced to the caller below, never swallowed

@@ -156,6 +156,7 @@ class GroupMoELoraLayer(nn.Module, BaseTunerLayer):
         self.merged_adapters: list[str] = []
         self._route: Optional[RouteState] = None
         self._merged_coefficients: Optional[torch.Tensor] = None
+        self._original_weight: Optional[torch.Tensor] = None  # half-precision bases: W0 kept while merged
         self._active_adapter = adapter_name
         self._disable_adapters = False
         self.update_layer(adapter_name, config)
@@ -247,7 +248,11 @@ class GroupMoELoraLayer(nn.Module, BaseTunerLayer):
         return delta.to(self.get_base_layer().weight.dtype)
 
     def merge(self, safe_merge: bool = False, adapter_names=None, *, coefficients: Optional[torch.Tensor] = None):
-        """Fold one route's update into W0 (``coefficients: [E]``); forward then costs the same as the base."""
+        """Fold one route's update into W0 (``coefficients: [E]``); forward then costs the same as the base.
+
+        fp32/fp64 weights take the update in place and give it back on :meth:`unmerge` (the round trip leaves a
+        residue of a few ulps). Half-precision weights would lose up to half an ulp on every round trip, which adds
+        up over many route switches, so their original is copied (to CPU) first and restored exactly."""
         if coefficients is None:
             raise ValueError("Group MoELoRA merges one route: use GroupMoELoraModel.merge(role=..., strategy=...)")
         if self.merged:
@@ -257,15 +262,40 @@ class GroupMoELoraLayer(nn.Module, BaseTunerLayer):
             delta = self.delta_weight(coefficients)
             if safe_merge and not torch.isfinite(base.weight + delta).all():
                 raise ValueError("merging would produce NaN/inf weights; the adapter is likely broken")
+            if base.weight.dtype not in (torch.float32, torch.float64):
+                self._original_weight = base.weight.detach().to("cpu", copy=True)
             base.weight.add_(delta)
         self._merged_coefficients = coefficients.detach().clone()
         self.merged_adapters = [self._adapter]
+
+    def remerge(self, coefficients: torch.Tensor) -> None:
+        """Swap the merged route for another (``coefficients: [E]``) in one pass: ``W += Σ_k (c'_k - c_k) B_k A_k``
+        in place, or the kept original plus the new update for half-precision weights."""
+        if not self.merged:
+            self.merge(coefficients=coefficients)
+            return
+        base = self.get_base_layer()
+        with torch.no_grad():
+            original = getattr(self, "_original_weight", None)
+            if original is not None:
+                base.weight.copy_(original.to(base.weight.device))
+                base.weight.add_(self.delta_weight(coefficients))
+            else:
+                old = self._merged_coefficients.to(coefficients.device, torch.float32)
+                base.weight.add_(self.delta_weight(coefficients.float() - old))
+        self._merged_coefficients = coefficients.detach().clone()
 
     def unmerge(self) -> None:
         if not self.merged:
             return
         with torch.no_grad():
-            self.get_base_layer().weight.sub_(self.delta_weight(self._merged_coefficients))
+            weight = self.get_base_layer().weight
+            original = getattr(self, "_original_weight", None)
+            if original is not None:
+                weight.copy_(original.to(weight.device))
+            else:
+                weight.sub_(self.delta_weight(self._merged_coefficients))
+        self._original_weight = None
         self._merged_coefficients = None
         self.merged_adapters = []
 

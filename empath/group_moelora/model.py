@@ -350,7 +350,10 @@ class GroupMoELoraModel(BaseTuner):
 
     @contextlib.contextmanager
     def disable_adapter(self):
-        """Run the base model alone inside the block (ablations; comparisons with the base)."""
+        """Run the base model alone inside the block (ablations; comparisons with the base). A merged route is
+        unmerged first: the disabled layers return the base layer's output, which would still carry it."""
+        if self._merged_route is not None:
+            self.unmerge()
         trainable = {name: p.requires_grad for name, p in self.named_parameters()}
         self._enable_adapter_layers(False)
         try:
@@ -378,6 +381,41 @@ class GroupMoELoraModel(BaseTuner):
         for _, layer in self.adapter_layers():
             layer.unmerge()
         self._merged_route = None
+
+    @property
+    def merged_route(self) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
+        """``(role probs [1, N], strategy probs [1, M])`` of the route folded into the weights, or None."""
+        return self._merged_route
+
+    def is_merged_for(self, role: RouteSpec, strategy: RouteSpec) -> bool:
+        if self._merged_route is None:
+            return False
+        role_p, strategy_p = self.route_probs("role", role), self.route_probs("strategy", strategy)
+        return all(p.shape == m.shape and torch.allclose(p, m, atol=1e-6) for p, m in zip((role_p, strategy_p), self._merged_route))
+
+    @torch.no_grad()
+    def merge_route(self, role: RouteSpec, strategy: RouteSpec) -> bool:
+        """Make ``(role, strategy)`` the merged route: nothing to do when it already is (returns False); another
+        merged route is swapped in one pass per layer (:meth:`GroupMoELoraLayer.remerge`). Returns True on a change."""
+        role_probs, strategy_probs = self.route_probs("role", role), self.route_probs("strategy", strategy)
+        if role_probs.shape[0] != 1 or strategy_probs.shape[0] != 1:
+            raise RoutingError("merge_route() takes one role and one strategy")
+        if self.is_merged_for(role_probs, strategy_probs):
+            return False
+        if self._merged_route is None:
+            self.merge(role_probs, strategy_probs)
+            return True
+        state = self._route_state(role_probs, strategy_probs)
+        self._merged_route = None  # a failure half-way leaves no claim of a merged route behind
+        try:
+            for _, layer in self.adapter_layers():
+                layer.remerge(layer.coefficients_for(state)[0])
+        except BaseException:
+            for _, layer in self.adapter_layers():
+                layer.unmerge()
+            raise
+        self._merged_route = (role_probs, strategy_probs)
+        return True
 
     def merge_and_unload(self, role: RouteSpec, strategy: RouteSpec) -> nn.Module:
         """The base model with one route folded in, adapter layers removed (a plain transformers model)."""

@@ -32,6 +32,7 @@ import json
 import math
 import os
 import zlib
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -266,7 +267,9 @@ def gold_reply_loss(generator, messages: list[dict], gold: str, route: dict | No
     tokenizer = generator.tokenizer
     prompt_ids = generator.encode(messages)["input_ids"][0].tolist()
     reply_ids = tokenizer(gold.strip() + (tokenizer.eos_token or ""), add_special_tokens=False)["input_ids"]
-    return reply_loss(generator.model, prompt_ids, reply_ids, route)
+    routed = getattr(generator, "routed", None)  # the generator's lock and merged route (single-route fast path)
+    with routed(route) if routed else nullcontext():
+        return reply_loss(generator.model, prompt_ids, reply_ids, route)
 
 
 # ---------------------------------------------------------------------------------------------

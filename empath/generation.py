@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Iterator
 
@@ -105,6 +105,13 @@ class ChatGenerator:
     @property
     def has_adapter(self) -> bool:
         return hasattr(self.model, "route") and hasattr(self.model, "gate_weights")
+
+    @contextmanager
+    def routed(self, route: dict | None):
+        """Hold the lock with the model set up for ``route`` as a turn would be (for scoring with ``self.model``
+        between turns, e.g. gold-reply perplexity): a merged route is kept, swapped or unmerged as needed."""
+        with self._lock, self._routing(route):
+            yield self.model
 
     def encode(self, messages: list[dict]):
         """Chat-template input ids; the oldest dialogue turns are dropped (system kept) to fit the context."""

@@ -154,3 +154,15 @@ def test_env_switch(monkeypatch):
     assert not generator.merge_routes
     turn(generator, A)
     assert generator.model.merged_route is None
+
+
+def test_scoring_between_turns_goes_through_the_generator(pair):
+    """Gold-reply perplexity uses the generator's model between turns: another route or the base must work."""
+    from empath.evaluation import gold_reply_loss
+
+    fast, fused = pair
+    turn(fast, A)
+    for route in (B, None, A):
+        got = gold_reply_loss(fast, MESSAGES, "That sounds hard.", route)
+        expected = gold_reply_loss(fused, MESSAGES, "That sounds hard.", route)
+        assert got[1] == expected[1] and got[0] == pytest.approx(expected[0], rel=1e-4)

@@ -170,17 +170,21 @@ def read_experience_file(path: str | os.PathLike, topics: Iterable[str] | None =
 
 def experiences_dir(path_or_repo: str | os.PathLike | None = None) -> Path:
     """The folder (or single file) to load: a local path, a Hub ``id@rev`` (its ``experiences/`` folder
-    if present), ``EMPATH_EXPERIENCES``, or the repository's ``experiences/``."""
+    if present; ``datasets/id@rev`` for a dataset repo), ``EMPATH_EXPERIENCES``, or the repository's ``experiences/``."""
     ref = path_or_repo or os.environ.get("EMPATH_EXPERIENCES")
     if ref is None:
         return REPO_ROOT / "experiences"
     local = Path(ref).expanduser()
     if local.exists():
         return local
-    from .hub import ModelResolutionError, resolve
+    from .hub import ModelRef, ModelResolutionError, resolve, snapshot
 
     try:
-        folder = resolve(str(ref))
+        if str(ref).startswith("datasets/"):  # a Hub dataset repo (training.push_to_hub publishes the bank as one)
+            parsed = ModelRef.parse(str(ref)[len("datasets/"):])
+            folder = snapshot(parsed.repo_id, parsed.revision, repo_type="dataset")
+        else:
+            folder = resolve(str(ref))
     except ModelResolutionError as exc:
         raise DataFileError(f"experiences {ref!r}: {exc}") from exc
     return folder / "experiences" if (folder / "experiences").is_dir() else folder

@@ -59,6 +59,8 @@ def _lookup(base_model) -> tuple[str, ...] | None:
 
     raw = str(base_model or os.environ.get("EMPATH_BASE_MODEL") or DEFAULT_BASE_MODEL).strip()
     name = raw.partition("@")[0] if not os.path.exists(raw) else raw
+    if name.lower().startswith("openai:"):  # a model behind an OpenAI-compatible server (empath.remote)
+        name = name[len("openai:"):]
     candidates = {name.lower(), os.path.basename(os.path.normpath(name)).lower()}
     best = None
     for row in table().get("models") or []:

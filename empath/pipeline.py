@@ -92,6 +92,10 @@ class PipelineConfig:
             "languages": parse_languages(os.environ.get("EMPATH_MODEL_LANGUAGES")),
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
+        if not env["base_model"]:  # EMPATH_LLM_BASE_URL + EMPATH_LLM_MODEL: that server writes the replies
+            from .remote import env_ref
+
+            env["base_model"] = env_ref()
         from .hub import default_adapter_for
 
         env["adapter"] = default_adapter_for(env["base_model"], env["adapter"])
@@ -193,7 +197,10 @@ class EmpathPipeline:
 
     def _load_generator(self) -> ChatGenerator:
         from .hub import load_causal_lm
+        from .remote import is_remote_ref, remote_generator
 
+        if is_remote_ref(self.config.base_model):  # "openai:<model>[@<url>]": an OpenAI-compatible server
+            return remote_generator(self.config.base_model, adapter=self.config.adapter)
         model, tokenizer = load_causal_lm(self.config.base_model)
         if self.config.adapter:
             from .group_moelora import GroupMoELoraModel

@@ -130,7 +130,7 @@ class ChatGenerator:
 
     def _stream(self, messages, settings, route):
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self.encode(messages)
         device = next(self.model.parameters()).device
@@ -145,20 +145,39 @@ class ChatGenerator:
                 # A system without the adapter (base model, prompt-only) runs the base weights alone.
                 with self._routing(route), torch.inference_mode():
                     self.model.generate(**inputs, **settings.generate_kwargs(), streamer=streamer,
-                                        pad_token_id=self.tokenizer.pad_token_id)
+                                        pad_token_id=self.tokenizer.pad_token_id,
+                                        stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]))
             except BaseException as exc:  # surfaced to the caller below, never swallowed
                 failure.append(exc)
                 streamer.end()
 
+        stop = threading.Event()
         with self._lock:
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
-            for piece in streamer:
-                if piece:
-                    yield piece
-            worker.join()
+            try:
+                for piece in streamer:
+                    if piece:
+                        yield piece
+            finally:
+                # A consumer that stops early (a closed stream, a client that went away) ends generation at the
+                # next token, and the lock is released only once the model is free again.
+                stop.set()
+                worker.join()
         if failure:
             raise GenerationError(f"generation failed: {type(failure[0]).__name__}: {failure[0]}") from failure[0]
+
+
+class _StopWhenSet:
+    """A ``generate()`` stopping criterion: stop every sequence once ``event`` is set."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
 @gpu

@@ -166,3 +166,19 @@ def test_scoring_between_turns_goes_through_the_generator(pair):
         got = gold_reply_loss(fast, MESSAGES, "That sounds hard.", route)
         expected = gold_reply_loss(fused, MESSAGES, "That sounds hard.", route)
         assert got[1] == expected[1] and got[0] == pytest.approx(expected[0], rel=1e-4)
+
+
+def test_closing_the_stream_early_stops_generation_and_frees_the_model():
+    """A consumer that goes away (a closed SSE stream, a closed browser tab) must not leave generate() running
+    on the shared model after the lock is released."""
+    import time
+
+    generator = tiny_adapter_generator()
+    pieces = generator.stream(MESSAGES, SamplingSettings(temperature=0.0, max_new_tokens=2000), A)
+    next(pieces)
+    t0 = time.perf_counter()
+    pieces.close()
+    assert time.perf_counter() - t0 < 5
+    assert generator._lock.acquire(blocking=False)  # free: the worker has finished
+    generator._lock.release()
+    assert turn(generator, A)  # and the next turn works

@@ -1,4 +1,4 @@
-"""Command line: ``python -m empath {prepare,chat,check-safety,export-lora}``."""
+"""Command line: ``python -m empath {prepare,chat,check-safety,export-lora,export-routes,serve}``."""
 
 from __future__ import annotations
 
@@ -67,6 +67,19 @@ def _export_lora(args) -> int:
     return 0
 
 
+def _serve(args) -> int:
+    import os
+
+    from .pipeline import EmpathPipeline, PipelineConfig
+    from .server import serve
+
+    config = PipelineConfig.from_env(base_model=args.base_model, adapter=args.adapter)
+    pipeline = EmpathPipeline(config).warm_up()
+    serve(pipeline, host=args.host, port=args.port, api_key=args.api_key or os.environ.get("EMPATH_API_KEY") or None,
+          max_tokens_limit=args.max_tokens_limit)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m empath", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rank", type=int, help="truncate by SVD to this rank (default: exact)")
     p.add_argument("--base-model", help="default: the base model named in the adapter config")
     p.set_defaults(func=_export_lora)
+
+    p = sub.add_parser("serve", help="an OpenAI-compatible HTTP API over the pipeline (/v1/chat/completions)")
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (0.0.0.0 to listen on every interface)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--api-key", help="require this bearer token (default: EMPATH_API_KEY; unset = no key)")
+    p.add_argument("--max-tokens-limit", type=int, default=1024, help="the largest max_tokens a request may ask for")
+    p.add_argument("--base-model"), p.add_argument("--adapter")
+    p.set_defaults(func=_serve)
     return parser
 
 

@@ -67,6 +67,17 @@ def _export_lora(args) -> int:
     return 0
 
 
+def _export_routes(args) -> int:
+    from .group_moelora.export import export_routes
+
+    manifest = export_routes(args.adapter, args.out, rank=args.rank, base_model=args.base_model,
+                             max_loras=args.max_loras, uniform=not args.no_uniform)
+    worst = max(r["relative_error"] for r in manifest["routes"])
+    print(f"{len(manifest['routes'])} routes (rank {manifest['rank']}, largest relative error {worst:.3g}) in "
+          f"{manifest['out_dir']}; start them with {manifest['out_dir']}/serve-vllm.sh (see its README.md)")
+    return 0
+
+
 def _serve(args) -> int:
     import os
 
@@ -116,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rank", type=int, help="truncate by SVD to this rank (default: exact)")
     p.add_argument("--base-model", help="default: the base model named in the adapter config")
     p.set_defaults(func=_export_lora)
+
+    p = sub.add_parser("export-routes", help="every (role, strategy) route as a PEFT LoRA + a vllm serve script")
+    p.add_argument("--adapter", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--rank", type=int, help="truncate every route by SVD to this rank (default: exact)")
+    p.add_argument("--base-model", help="what vllm serves (default: the base model named in the adapter config)")
+    p.add_argument("--max-loras", type=int, help="vllm --max-loras: routes mixed in one batch (default: min(16, routes))")
+    p.add_argument("--no-uniform", action="store_true", help="skip the <role>--uniform routes (no strategy predicted)")
+    p.set_defaults(func=_export_routes)
 
     p = sub.add_parser("serve", help="an OpenAI-compatible HTTP API over the pipeline (/v1/chat/completions)")
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (0.0.0.0 to listen on every interface)")

@@ -139,7 +139,8 @@ def about_markdown() -> str:
 # -- the app ---------------------------------------------------------------------------------------
 def comparison_systems(pipeline: EmpathPipeline, other_models: list[str] = ()) -> dict:
     """System name -> (pipeline, components): Empath, the base model, each ablation, and any other models
-    (``EMPATH_COMPARE_MODELS``: comma-separated local folders or Hub id@revision, prompted like Empath)."""
+    (``EMPATH_COMPARE_MODELS``: comma-separated local folders, Hub id@revision, or ``openai:<model>[@<base url>]``
+    for a model behind an OpenAI-compatible server (``empath.remote``), each prompted like Empath)."""
     systems = {name: (pipeline, components) for name, components in pipeline.systems().items()}
     for ref in other_models:
         systems[f"Other model: {ref}"] = (pipeline.with_base_model(ref), Components(adapter=False))

@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import os
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -636,7 +637,7 @@ class RolePrediction:
     role: str
     probs: dict[str, float]
     lang: str = "en"
-    source: str = "head"  # "head" | "similarity" (a role the head was not trained on won)
+    source: str = "head"  # "head" | "similarity" (a role the head was not trained on won) | "keyword"
 
 
 @dataclass(frozen=True)
@@ -646,8 +647,29 @@ class StrategyPrediction:
     lang: str = "en"
 
 
+KEYWORD_WEIGHT = 0.9  # probability mass a topic-naming first keyword moves to its persona
+_KEYWORD_SEPARATORS = re.compile(r"[,，、;；/|\s]+")
+
+
+def keyword_role(keywords: Iterable[str] | str | None, roles: RoleBank) -> str | None:
+    """The persona of the topic the first keyword names (PsyQA: ``成长,迷茫`` -> the 成长 persona), looked up
+    among the role bank's topic ids and English/Chinese names (``roles.yaml``); None when it names none."""
+    keys = _keyword_list(keywords)
+    first = next((k for k in _KEYWORD_SEPARATORS.split(keys[0]) if k), "") if keys else ""
+    if not first:
+        return None
+    try:
+        return roles.role_for_topic(roles.topic(first).id).id
+    except KeyError:
+        return None
+
+
 class RoleMatcher:
     """Picks the persona for a seeker's background (Eq. 9); probabilities cover the whole role bank.
+
+    Keywords, when given, are read the PsyQA way: a first keyword that names a topic of the role bank
+    (``成长``, ``Career``...) moves ``KEYWORD_WEIGHT`` of the probability to that topic's persona
+    (``source="keyword"``); other keywords are only part of the text the head reads.
 
     ``scorers`` maps a language (``en``/``zh``) to a backend; the detected language picks one (else
     ``default_lang``). Roles the head lacks get similarity scores against their topic description
@@ -731,9 +753,14 @@ class RoleMatcher:
             idx = [i for i, l in enumerate(langs) if l == group_lang]
             probs = self._proba([texts[i] for i in idx], group_lang)
             for row, i in zip(probs, idx):
+                keyed = keyword_role(backgrounds[i].keywords, self.roles) if use_keywords else None
+                if keyed is not None:  # PsyQA: the first keyword names the topic outright
+                    row = (1.0 - KEYWORD_WEIGHT) * row
+                    row[self.roles.ids.index(keyed)] += KEYWORD_WEIGHT
                 best = int(row.argmax())
                 role = self.roles.ids[best]
-                source = "similarity" if role in self.untrained_roles(group_lang) else "head"
+                source = "keyword" if keyed is not None else \
+                    "similarity" if role in self.untrained_roles(group_lang) else "head"
                 out[i] = RolePrediction(role, {r: float(p) for r, p in zip(self.roles.ids, row)}, group_lang, source)
         return out
 

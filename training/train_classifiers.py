@@ -21,6 +21,10 @@ Backends:
 Reproduce the shipped default (``empath/data/classifiers``)::
 
     python -m training.train_classifiers --output empath/data/classifiers
+
+Only the Chinese role head (ESConv + ``training/data/psyqa_zh/train.json``), keeping every other head::
+
+    python -m training.train_classifiers --output empath/data/classifiers --tasks role --langs zh
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from empath.roles import load_roles
 from empath.strategies import STRATEGY_NAMES
 
 OPENING_SEEKER_TURNS = 3  # what a live seeker has typed when the role is matched
+PSYQA_ZH = Path(__file__).resolve().parent / "data" / "psyqa_zh" / "train.json"  # Chinese role questions
 TEMPERATURES = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2)
 
 
@@ -72,6 +77,32 @@ def role_examples(dialogues, augment: bool = False) -> tuple[list[Background], l
                 backgrounds.append(bg)
                 labels.append(d.background.role)
     return backgrounds, labels
+
+
+def psyqa_role_examples(path, every: int = 0) -> tuple[list[Background], list[str], list[Background], list[str]]:
+    """Chinese PsyQA-format questions (``training/data/psyqa_zh/train.json``) as role examples: each question
+    as title + description, title alone, description alone, and title + description with its keywords after
+    the first (the first names the topic and is read by the keyword table at inference, not by the head).
+    With ``every`` > 0, every ``every``-th question is kept apart (title + description) for epoch selection."""
+    from empath.dialogue import read_psyqa
+
+    train, labels, valid, valid_labels = [], [], [], []
+    seen = set()
+    for n, d in enumerate(x for x in read_psyqa(path) if x.background.role):
+        bg = d.background
+        if (bg.question, bg.description) in seen:  # one dialogue per answer: a question may repeat
+            continue
+        seen.add((bg.question, bg.description))
+        if every and len(seen) % every == 0:
+            valid.append(Background(bg.question, bg.description))
+            valid_labels.append(bg.role)
+            continue
+        for variant in (Background(bg.question, bg.description), Background(bg.question), Background("", bg.description),
+                        Background(bg.question, bg.description, list(bg.keywords[1:]))):
+            if role_text(variant):
+                train.append(variant)
+                labels.append(bg.role)
+    return train, labels, valid, valid_labels
 
 
 def validation_role_examples(dialogues, role_names) -> tuple[list[Background], list[str]]:
@@ -147,21 +178,35 @@ def train_frozen(train, valid, encoder_name: str, args, lang: str, role_backend:
     encoder = embedding_cache(encoder_name, not args.no_cache)
     role_names = [r for r in load_roles().ids if any(d.background.role == r for d in train)]
     log: dict = {"encoder": encoder_name}
+    role = strategy = None
     try:
         # role
         bgs, ys = role_examples(train, augment=True)
         temperature = calibrate_temperature(encoder, bgs, ys, lang)
-        if role_backend == "similarity":
+        psyqa = getattr(args, "psyqa_zh", None) if lang == "zh" and role_backend == "head" else None
+        if ROLE_TASK not in getattr(args, "tasks", (ROLE_TASK,)):
+            pass
+        elif role_backend == "similarity":
             role = SimilarityScorer(ROLE_TASK, encoder_name, temperature=temperature)
             log["role"] = {"backend": "similarity", "temperature": temperature}
         else:
             vbgs, vys = validation_role_examples(valid, role_names)
+            if psyqa:  # Chinese questions, oversampled next to ESConv's English ones; a tenth picks the epoch
+                zbgs, zys, zvbgs, zvys = psyqa_role_examples(psyqa, every=10)
+                bgs, ys = bgs + zbgs * args.psyqa_repeat, ys + zys * args.psyqa_repeat
+                vbgs, vys = vbgs + zvbgs, vys + zvys
+                role_names = [r for r in load_roles().ids if r in set(ys)]
             x = encoder.encode([role_text(b) for b in bgs], progress=args.progress)
             xv = encoder.encode([role_text(b) for b in vbgs], progress=args.progress)
             head, hist = train_head(x, ys, role_names, (xv, vys) if vbgs else None, hidden=args.role_hidden,
                                     seed=args.seed, epochs=args.epochs, progress=args.progress, desc=f"role head ({lang})")
             role = FrozenEncoderScorer(ROLE_TASK, encoder_name, head, temperature=temperature)
             log["role"] = {"train_examples": len(ys), "valid_examples": len(vys), "temperature": temperature, **_summary(hist)}
+            if psyqa:
+                log["role"].update(psyqa_zh=str(psyqa), psyqa_train_examples=len(zys), psyqa_valid_questions=len(zvys),
+                                   psyqa_repeat=args.psyqa_repeat)
+        if STRATEGY_TASK not in getattr(args, "tasks", (STRATEGY_TASK,)):
+            return role, strategy, log
         # strategy
         items, ys = strategy_examples(train)
         vitems, vys = strategy_examples(valid)
@@ -235,9 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", choices=("frozen", "finetune"), default="frozen")
     p.add_argument("--encoder", default=DEFAULT_ENCODER, help="sentence encoder of the English heads")
     p.add_argument("--zh-encoder", default=MULTILINGUAL_ENCODER, help="multilingual encoder of the Chinese heads ('none' to skip)")
-    p.add_argument("--zh-role", choices=("similarity", "head"), default="similarity",
-                   help="Chinese role matching: topic-description similarity (default; no Chinese training data) "
-                        "or a head trained cross-lingually on the training dialogues")
+    p.add_argument("--zh-role", choices=("similarity", "head"), default="head",
+                   help="Chinese role matching: a head trained on the training dialogues and the Chinese PsyQA-format "
+                        "questions of --psyqa-zh (default), or topic-description similarity (no training)")
+    p.add_argument("--psyqa-zh", default=str(PSYQA_ZH) if PSYQA_ZH.exists() else "",
+                   help="Chinese PsyQA-format questions for the Chinese role head (--zh-role head; '' to skip)")
+    p.add_argument("--psyqa-repeat", type=int, default=3, help="times each Chinese question variant is repeated")
+    p.add_argument("--langs", nargs="+", choices=("en", "zh"), default=["en", "zh"],
+                   help="--backend frozen: heads to train; the others already in --output are kept")
     p.add_argument("--role-hidden", type=int, nargs="*", default=[], help="hidden sizes of the role MLP (none = linear)")
     p.add_argument("--strategy-hidden", type=int, nargs="*", default=[])
     p.add_argument("--strategy-lr", type=float, default=3e-3)
@@ -256,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ft-warmup", type=float, default=0.0, help="warm-up steps, or a fraction (< 1) of all steps")
     p.add_argument("--ft-weight-decay", type=float, default=0.0)
     p.add_argument("--tasks", nargs="+", choices=(ROLE_TASK, STRATEGY_TASK), default=[ROLE_TASK, STRATEGY_TASK],
-                   help="--backend finetune: which classifiers to train")
+                   help="which classifiers to train (frozen: the other one in --output is kept)")
     p.add_argument("--work-dir", default="artifacts/classifier-finetune", help="Trainer checkpoints")
     args = p.parse_args(argv)
 
@@ -278,15 +328,28 @@ def main(argv: list[str] | None = None) -> int:
         heads = {"en": (args.encoder, [d for d in train if d.lang == "en"], [d for d in valid if d.lang == "en"])}
         if args.zh_encoder and args.zh_encoder.lower() != "none":
             heads["zh"] = (args.zh_encoder, train, valid)  # multilingual: every language helps
-        roles, strategies = {}, {}
+        partial = set(args.langs) != set(heads) or set(args.tasks) != {ROLE_TASK, STRATEGY_TASK}
+        kept = (out / "config.json").exists() and partial  # update some heads of an existing folder
+        roles = dict(RoleMatcher.load(out).scorers) if kept and ROLE_TASK in args.tasks else {}
+        strategies = dict(StrategyPredictor.load(out).scorers) if kept and STRATEGY_TASK in args.tasks else {}
         for lang, (encoder, tr, va) in heads.items():
+            if lang not in args.langs:
+                continue
             backend = args.zh_role if lang == "zh" else "head"
-            roles[lang], strategies[lang], log[lang] = train_frozen(tr, va, encoder, args, lang, backend)
-        RoleMatcher(roles, "en").save(out)
-        StrategyPredictor(strategies, "en").save(out)
+            role, strategy, log[lang] = train_frozen(tr, va, encoder, args, lang, backend)
+            roles.update({lang: role} if role is not None else {})
+            strategies.update({lang: strategy} if strategy is not None else {})
+        if ROLE_TASK in args.tasks:
+            RoleMatcher(roles, "en").save(out)
+        if STRATEGY_TASK in args.tasks:
+            StrategyPredictor(strategies, "en").save(out)
     config_path = out / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
+    if args.backend == "frozen" and kept:  # keep the log of the heads and tasks not retrained
+        old = (config.get("training") or {}).get("log") or {}
+        log = {lang: {**old.get(lang, {}), **log.get(lang, {})} for lang in dict.fromkeys([*old, *log])}
     config["training"] = {"seed": args.seed, "esconv": bool(args.esconv), "jsonl": args.jsonl or [],
+                          "psyqa_zh": args.psyqa_zh or None,
                           "role_input": format_role_input("Q", "D", ["K"]), "log": log}
     config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(log, indent=2, ensure_ascii=False))

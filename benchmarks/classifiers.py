@@ -91,6 +91,8 @@ def main(argv=None) -> int:
             for mode in ("cold", "live"):  # cold first: live then reuses what the cold pass encoded
                 if mode == "cold":
                     encoder._memo.clear()
+                    if hasattr(scorer, "clear_memo"):  # the sequence head's GRU states per dialogue prefix
+                        scorer.clear_memo()
                 else:  # new since the last message: the seeker's message and the reply before it
                     for t in context[-2:]:
                         encoder._memo.pop(t.text.strip(), None)

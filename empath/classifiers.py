@@ -606,6 +606,10 @@ def _load_scorers(task: str, folder: Path, config: dict) -> tuple[dict[str, Any]
     scorers = {}
     for lang, cfg in section["heads"].items():
         backend = cfg.get("backend")
+        if backend == "sequence-gru" and backend not in _BACKENDS:  # strategy over the whole dialogue
+            from .strategy_sequence import SEQUENCE, SequenceScorer
+
+            _BACKENDS[SEQUENCE] = SequenceScorer
         if backend not in _BACKENDS:
             raise DataFileError(f"{folder / CONFIG_NAME}: {task}.{lang}: unknown backend {backend!r}; valid: {', '.join(_BACKENDS)}")
         scorers[lang] = _BACKENDS[backend].from_config(task, folder, cfg)

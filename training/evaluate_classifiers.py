@@ -20,6 +20,8 @@ import sys
 from dataclasses import replace
 from typing import Sequence
 
+import numpy as np
+
 from empath.dialogue import read_dialogues
 
 FORMATS = ("esconv", "psyqa", "jsonl", "multiturn", "auto")
@@ -44,9 +46,16 @@ def classification_metrics(gold: Sequence[str], pred: Sequence[str], label_order
         "n": len(gold),
         "accuracy": float(accuracy_score(gold, pred)),
         "weighted_f1": float(f1_score(gold, pred, labels=labels, average="weighted", zero_division=0)),
+        "macro_f1": float(np.mean(f)),  # unweighted mean over the classes in gold or predictions
         "per_class": {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
                       for i, lab in enumerate(labels)},
     }
+
+
+def top_k_accuracy(gold: Sequence[str], probs: Sequence[dict[str, float]], k: int = 3) -> float:
+    """Share of examples whose gold label is among the ``k`` most probable (ties broken by label order)."""
+    hits = [g in sorted(p, key=lambda label: -p[label])[:k] for g, p in zip(gold, probs)]
+    return float(np.mean(hits)) if hits else 0.0
 
 
 def role_cases(dialogues, use_keywords: bool = True):
@@ -91,6 +100,7 @@ def evaluate(dialogues, matcher, predictor, use_keywords: bool = True, progress:
     if strategies:
         preds = predictor.predict_batch([x for x, _ in strategies], progress=progress)
         result["strategy"] = classification_metrics([g for _, g in strategies], [p.strategy for p in preds], STRATEGY_NAMES)
+        result["strategy"]["top3"] = top_k_accuracy([g for _, g in strategies], [p.probs for p in preds], 3)
         if records is not None:
             records.extend({"task": "strategy", "gold": g, "pred": p.strategy, "probs": p.probs}
                            for (_, g), p in zip(strategies, preds))
@@ -106,6 +116,9 @@ def format_table(name: str, metrics: dict, names: dict[str, str] | None = None) 
         lines.append(f"  {names.get(label, label):<{width}}  {100 * m['precision']:6.2f}  {100 * m['recall']:6.2f}  "
                      f"{100 * m['f1']:6.2f}  {m['support']:7d}")
     lines.append(f"  {'Weighted F1':<{width}}  {'':>6}  {'':>6}  {100 * metrics['weighted_f1']:6.2f}")
+    lines.append(f"  {'Macro F1':<{width}}  {'':>6}  {'':>6}  {100 * metrics['macro_f1']:6.2f}")
+    if "top3" in metrics:
+        lines.append(f"  {'Top-3 accuracy':<{width}}  {'':>6}  {'':>6}  {100 * metrics['top3']:6.2f}")
     return "\n".join(lines)
 
 

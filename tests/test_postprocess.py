@@ -1,0 +1,46 @@
+"""Reply post-processing: one plain-text supporter turn in the seeker's language."""
+
+import pytest
+
+from empath.postprocess import clean_reply, cut_at_turn_marker, reply_problems, strip_markdown
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("That sounds so hard. User: thanks for listening", "That sounds so hard."),
+    ("I hear you.\nSeeker: I know.\nSupporter: ok", "I hear you."),
+    ("我明白你的难过。\n用户：谢谢", "我明白你的难过。"),
+    ("You did your best. <|im_start|>user\nhi", "You did your best."),
+])
+def test_cuts_at_the_next_speakers_turn(raw, expected):
+    assert clean_reply(raw, "zh" if "明白" in raw else "en") == expected
+
+
+def test_markdown_debris_and_strategy_tags_are_removed_words_kept():
+    raw = "[Question] **How long** has this been going on?\n- Try a walk.\n## Tip:\n`breathe.`"
+    assert clean_reply(raw) == "How long has this been going on? Try a walk. Tip: breathe."
+    assert strip_markdown("[link](http://x.y) text") == "link text"
+
+
+def test_sentences_in_another_script_are_dropped():
+    assert clean_reply("I see. 我也是这样。 You are brave!") == "I see. You are brave!"
+    assert clean_reply("别担心。This is a long English sentence here. 我在这里。", "zh") == "别担心。我在这里。"
+
+
+def test_unfinished_last_sentence_is_cut_only_when_final():
+    raw = "That must hurt. Have you talked to"
+    assert clean_reply(raw) == "That must hurt."
+    assert clean_reply(raw, final=False) == raw  # still streaming: more tokens may finish it
+    assert clean_reply("Have you talked to") == "Have you talked to"  # never empty a one-sentence reply
+
+
+def test_runaway_length_is_capped():
+    raw = " ".join(f"Sentence {i}." for i in range(10))
+    assert clean_reply(raw, max_sentences=3) == "Sentence 0. Sentence 1. Sentence 2."
+
+
+def test_problems_are_named():
+    assert reply_problems("Fine. User: x") == ["turn marker"]
+    assert reply_problems("**Bold**") == ["markdown"]
+    assert reply_problems("Okay. 好的。") == ["other language"]
+    assert reply_problems("A clean reply.") == []
+    assert cut_at_turn_marker("Said: nothing") == ("Said: nothing", False)  # a colon alone is not a turn

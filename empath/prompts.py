@@ -7,6 +7,7 @@ as chat turns. Templates live in ``empath/data/prompts/counselling.yaml``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,16 +17,24 @@ from .strategies import get_strategy
 
 PROMPTS_FILE = PACKAGE_DATA / "prompts" / "counselling.yaml"
 _SECTIONS = ("persona", "strategy", "experience", "rules", "plain", "safety_followup")
+PROMPT_STYLES = ("full", "compact")
 
 
 @lru_cache(maxsize=1)
 def templates() -> dict:
     data = load_yaml(PROMPTS_FILE)
-    for lang in ("en", "zh"):
-        missing = [s for s in _SECTIONS if s not in (data.get(lang) or {})]
-        if missing:
-            raise DataFileError(f"{PROMPTS_FILE}: language {lang!r} lacks {', '.join(missing)}")
+    for where, block in (("", data), ("compact.", data.get("compact") or {})):
+        for lang in ("en", "zh"):
+            missing = [s for s in _SECTIONS if s not in (block.get(lang) or {})]
+            if missing:
+                raise DataFileError(f"{PROMPTS_FILE}: {where}{lang} lacks {', '.join(missing)}")
     return data
+
+
+def _style_templates(style: str) -> dict:
+    if style not in PROMPT_STYLES:
+        raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(PROMPT_STYLES)}")
+    return templates() if style == "full" else templates()["compact"]
 
 
 def experience_strategies() -> set[str]:
@@ -44,16 +53,19 @@ class PromptParts:
     experience_text: str | None
     lang: str = "en"
     safety_followup: bool = False  # an earlier turn of this conversation was a crisis
+    style: str = "full"  # "compact": a short system message and only the last turns (small base models)
 
 
 def system_prompt(parts: PromptParts) -> str:
-    t = templates()["en" if parts.lang != "zh" else "zh"]
+    t = _style_templates(parts.style)["en" if parts.lang != "zh" else "zh"]
     followup = [t["safety_followup"]] if parts.safety_followup else []
     if parts.role is None:
         return "\n\n".join([t["plain"], *followup])
     lang = "zh" if parts.lang == "zh" else "en"
     role = parts.role
     quote = "「{}」" if lang == "zh" else '"{}"'
+    if parts.style == "compact":
+        return _compact_prompt(t, parts, followup)
     blocks = [t["persona"].format(
         name=role.name(lang), source=role.source(lang), profile=role.profile_text(lang),
         style=role.style_description(lang),
@@ -68,8 +80,40 @@ def system_prompt(parts: PromptParts) -> str:
     return "\n\n".join(blocks + followup)
 
 
+def _compact_prompt(t: dict, parts: PromptParts, followup: list[str]) -> str:
+    lang = "zh" if parts.lang == "zh" else "en"
+    role = parts.role
+    lines = [t["persona"].format(name=role.name(lang), source=role.source(lang))]
+    if parts.strategy:
+        lines.append(t["strategy"].format(strategy=get_strategy(parts.strategy).display_name(lang)))
+    if parts.experience_text:
+        lines.append(t["experience"].format(experience=short_experience(parts.experience_text)))
+    lines.append(t["rules"].format(name=role.name(lang)))
+    return "\n".join(lines + followup)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+def short_experience(text: str) -> str:
+    """An experience cut to its first and last sentence: the event and what the persona took from it."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if len(sentences) <= 2:
+        return " ".join(sentences)
+    joiner = "" if re.search(r"[\u4e00-\u9fff]", text) else " "
+    return joiner.join([sentences[0], sentences[-1]])
+
+
+def history_window(style: str) -> int | None:
+    """How many of the latest dialogue turns a prompt style keeps (None: all that fit the context)."""
+    return int(templates()["compact"]["max_turns"]) if style == "compact" else None
+
+
 def build_messages(parts: PromptParts, history: list[tuple[str, str]]) -> list[dict]:
     """Chat-template messages: the system prompt, then (speaker, text) turns mapped to user/assistant."""
+    window = history_window(parts.style)
+    if window:
+        history = list(history)[-window:]
     messages = [{"role": "system", "content": system_prompt(parts)}]
     for speaker, text in history:
         chat_role = "user" if speaker == "seeker" else "assistant"

@@ -101,3 +101,67 @@ def test_cli_reports_bad_data_clearly(tmp_path, capsys):
     bad.write_text('{"id": "x"}\n')
     assert main(["--data", str(bad), "--out", str(tmp_path / "o"), "--base-model", str(tmp_path)]) == 2
     assert "bad.jsonl:1" in capsys.readouterr().err
+
+
+def _tiny_examples():
+    dialogues = read_dialogues(FIXTURE)
+    examples, _ = build_examples(dialogues, byte_tokenizer(), load_roles().ids, list(STRATEGY_NAMES))
+    return examples
+
+
+def test_reply_only_logits_give_the_same_loss_as_full_logits(tiny_base_dir):
+    """Left padding + logits on reply positions only: the loss of the full right-padded forward, cheaper."""
+    from transformers import AutoModelForCausalLM
+
+    from empath.group_moelora import get_group_moelora_model
+    from empath.group_moelora.training import ReplyOnlyCollator, reply_loss
+
+    torch.manual_seed(0)
+    config = GroupMoELoraConfig(r=2, num_role_experts=2, num_strategy_experts=2, embedding_dim=8,
+                                embedding_init="learned", init_lora_weights=False, lora_dropout=0.0)
+    model = get_group_moelora_model(AutoModelForCausalLM.from_pretrained(tiny_base_dir), config).eval()
+    examples = _tiny_examples()[:3]
+    assert len({len(e["input_ids"]) for e in examples}) > 1  # padding really happens
+    pad = byte_tokenizer().pad_token_id
+    fast = ReplyOnlyCollator(pad)(examples)
+    assert int(fast["logits_to_keep"]) < fast["input_ids"].shape[1]
+    full = RoutedCollator(pad)(examples)
+    with torch.no_grad():
+        expected = model(**full).loss
+        got = reply_loss(model, fast)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-4)
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(tiny_base_dir, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from empath.group_moelora.training import last_checkpoint, train
+
+    from transformers import TrainerCallback
+
+    class KillAt(TrainerCallback):
+        """Stops the run after a step, as a kill would (its checkpoints stay)."""
+
+        def __init__(self, step):
+            self.step = step
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step >= self.step:
+                control.should_training_stop = True
+
+    def run(out, kill_at=None):
+        config = GroupMoELoraConfig(r=2, num_role_experts=2, num_strategy_experts=2, embedding_dim=8,
+                                    embedding_init="learned", lora_dropout=0.0)
+        base = AutoModelForCausalLM.from_pretrained(tiny_base_dir)
+        return train(base, [], out, tokenizer=byte_tokenizer(), config=config, examples=_tiny_examples(),
+                     max_steps=4, learning_rate=1e-2, per_device_train_batch_size=1, save_steps=1,
+                     save_total_limit=None, reply_logits_only=True, resume=True, logging_steps=1,
+                     callbacks=[KillAt(kill_at)] if kill_at else None)
+
+    run(tmp_path / "interrupted", kill_at=2)  # killed after step 2: its checkpoints stay
+    assert last_checkpoint(tmp_path / "interrupted").endswith("checkpoint-2")
+    resumed = run(tmp_path / "interrupted")  # the same command again continues at step 3
+    straight = run(tmp_path / "straight")
+    assert last_checkpoint(tmp_path / "interrupted").endswith("checkpoint-4")
+    a, b = resumed.adapter_state_dict(), straight.adapter_state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)  # same weights as an uninterrupted run

@@ -97,11 +97,53 @@ class RoutedCollator:
         }
 
 
+class ReplyOnlyCollator(RoutedCollator):
+    """Left-pads a batch so every reply ends at the last position, and asks the model for logits over the last
+    ``logits_to_keep`` positions only: the 49k-word vocabulary projection then runs on the reply, not the prompt
+    (the largest single saving for a small model with a large vocabulary)."""
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        width = max(len(f["input_ids"]) for f in features)
+
+        def pad(key, value):
+            return torch.tensor([[value] * (width - len(f[key])) + f[key] for f in features])
+
+        mask = torch.tensor([[0] * (width - len(f["input_ids"])) + [1] * len(f["input_ids"]) for f in features])
+        reply = max(sum(1 for x in f["labels"] if x != -100) for f in features)
+        return {
+            "input_ids": pad("input_ids", self.pad_token_id),
+            "labels": pad("labels", -100),
+            "attention_mask": mask,
+            "position_ids": (mask.cumsum(-1) - 1).clamp(min=0),  # left padding must not shift positions
+            "logits_to_keep": torch.tensor(min(reply + 1, width)),
+            "role_ids": torch.tensor([f["role_ids"] for f in features]),
+            "strategy_ids": torch.tensor([f["strategy_ids"] for f in features]),
+        }
+
+
+def reply_loss(model, inputs: dict) -> torch.Tensor:
+    """Mean cross-entropy of the label tokens, computing logits only over the last ``logits_to_keep`` positions."""
+    inputs = dict(inputs)
+    labels = inputs.pop("labels")
+    keep = int(inputs.pop("logits_to_keep"))
+    logits = model(**inputs, logits_to_keep=keep).logits  # positions L-keep .. L-1
+    targets = labels[:, labels.shape[1] - keep + 1:]  # position t predicts token t+1
+    return torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
+                                             targets.reshape(-1), ignore_index=-100)
+
+
 def _trainer_class():
     from transformers import Trainer
 
     class GroupMoELoraTrainer(Trainer):
-        """Checkpoints hold the adapter only (adapter_config.json + adapter_model.safetensors)."""
+        """Checkpoints hold the adapter only (adapter_config.json + adapter_model.safetensors) plus the Trainer's
+        optimiser/scheduler/RNG state, so an interrupted run resumes where it stopped."""
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if "logits_to_keep" not in inputs:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            loss = reply_loss(model, inputs)
+            return (loss, None) if return_outputs else loss
 
         def _save(self, output_dir: Optional[str] = None, state_dict=None):
             output_dir = output_dir or self.args.output_dir
@@ -109,7 +151,21 @@ def _trainer_class():
             if self.processing_class is not None:
                 self.processing_class.save_pretrained(output_dir)
 
+        def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
+            from .config import WEIGHTS_NAME
+            from .model import read_adapter_weights
+
+            weights = Path(resume_from_checkpoint) / WEIGHTS_NAME
+            (model or self.model).load_adapter_state_dict(read_adapter_weights(weights), source=str(weights))
+
     return GroupMoELoraTrainer
+
+
+def last_checkpoint(output_dir: Union[str, os.PathLike]) -> Optional[str]:
+    """The newest ``checkpoint-N`` folder under ``output_dir`` (None if there is none)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
 
 
 def train(
@@ -134,14 +190,28 @@ def train(
     save_steps: Optional[int] = None,
     push_to_hub: Optional[str] = None,
     hub_private: Optional[bool] = None,
+    examples: Optional[Sequence[dict]] = None,
+    reply_logits_only: bool = False,
+    group_by_length: bool = False,
+    warmup_steps: int = 0,
+    lr_scheduler_type: str = "linear",
+    save_total_limit: Optional[int] = 2,
+    resume: bool = False,
+    threads: Optional[int] = None,
+    callbacks: Optional[list] = None,
 ) -> GroupMoELoraModel:
     """Train a Group MoELoRA adapter, save it to ``output_dir`` and optionally push it to the Hub repo ``push_to_hub``.
 
     ``base_model``: a model reference for ``empath.hub.load_causal_lm`` or a loaded model (then pass ``tokenizer``).
-    ``data``: a dialogue file for ``empath.dialogue.read_dialogues`` or a list of ``Dialogue``."""
+    ``data``: a dialogue file for ``empath.dialogue.read_dialogues`` or a list of ``Dialogue``; ``examples``:
+    already tokenised examples (``build_examples``' shape) used instead of ``data``. ``reply_logits_only``: left-pad
+    and compute the vocabulary logits on reply positions only (same loss, faster). ``resume``: continue from the
+    newest checkpoint in ``output_dir``, if any."""
     from transformers import TrainingArguments, set_seed
 
-    if isinstance(data, (str, os.PathLike)):  # read (and validate) the data before loading a large model
+    if threads:
+        torch.set_num_threads(threads)
+    if examples is None and isinstance(data, (str, os.PathLike)):  # read (and validate) the data before loading a large model
         from empath.dialogue import read_dialogues
 
         data = read_dialogues(data, format=data_format)
@@ -157,16 +227,19 @@ def train(
         tokenizer = tokenizer or loaded_tokenizer
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    config = config or GroupMoELoraConfig()
-    adapted = get_group_moelora_model(model, config, encoder=encoder)
+    config = config or (model.adapter_config if isinstance(model, GroupMoELoraModel) else GroupMoELoraConfig())
+    # an adapter already on the model (continued training) is trained further, not wrapped again
+    adapted = model if isinstance(model, GroupMoELoraModel) else get_group_moelora_model(model, config, encoder=encoder)
     adapted.print_trainable_parameters()
-    examples, skipped = build_examples(
-        data, tokenizer, config.role_names, config.strategy_names, max_source_length, max_target_length
-    )
-    if skipped:
-        logger.warning("skipped %d supporter turns/dialogues, e.g. %s", len(skipped), skipped[:3])
-    if not examples:
-        raise ValueError(f"no trainable supporter turns in {len(data)} dialogues (skipped: {skipped[:5]})")
+    if examples is None:
+        examples, skipped = build_examples(
+            data, tokenizer, config.role_names, config.strategy_names, max_source_length, max_target_length
+        )
+        if skipped:
+            logger.warning("skipped %d supporter turns/dialogues, e.g. %s", len(skipped), skipped[:3])
+        if not examples:
+            raise ValueError(f"no trainable supporter turns in {len(data)} dialogues (skipped: {skipped[:5]})")
+    examples = list(examples)
     args = TrainingArguments(
         output_dir=str(output_dir),
         max_steps=max_steps,
@@ -180,15 +253,23 @@ def train(
         logging_steps=logging_steps,
         save_strategy="steps" if save_steps else "no",
         save_steps=save_steps or 500,
+        save_total_limit=save_total_limit,
+        warmup_steps=warmup_steps,
+        lr_scheduler_type=lr_scheduler_type,
+        train_sampling_strategy="group_by_length" if group_by_length else "random",
         **{_checkpointing_arg(): gradient_checkpointing},
         remove_unused_columns=False,  # the route ids are forward() keyword arguments Trainer cannot see by name
         report_to="none",
     )
     trainer = _trainer_class()(
-        model=adapted, args=args, train_dataset=examples, data_collator=RoutedCollator(tokenizer.pad_token_id),
-        processing_class=tokenizer,
+        model=adapted, args=args, train_dataset=examples,
+        data_collator=(ReplyOnlyCollator if reply_logits_only else RoutedCollator)(tokenizer.pad_token_id),
+        processing_class=tokenizer, callbacks=callbacks,
     )
-    trainer.train()
+    checkpoint = last_checkpoint(output_dir) if resume else None
+    if checkpoint:
+        logger.warning("resuming from %s", checkpoint)
+    trainer.train(resume_from_checkpoint=checkpoint)
     adapted.eval()
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     adapted.save_pretrained(output_dir)

@@ -189,6 +189,23 @@ def default_adapter_for(base_model: str | None, adapter: str | None) -> str | No
     return None
 
 
+ADAPTER_PROMPT_FILE = "empath.json"  # written next to an adapter by training/train_demo_adapter.py
+
+
+def adapter_prompt_style(adapter: str | os.PathLike | None) -> str:
+    """The prompt style an adapter was trained with (its ``empath.json``; a Hub adapter is fetched as for loading);
+    "full" when there is no adapter or it records none."""
+    if not adapter:
+        return "full"
+    meta = resolve(adapter) / ADAPTER_PROMPT_FILE
+    if not meta.is_file():
+        return "full"
+    try:
+        return str(json.loads(meta.read_text(encoding="utf-8")).get("prompt_style", "full"))
+    except (OSError, ValueError) as exc:
+        raise ModelResolutionError(f"{meta}: unreadable ({exc})") from exc
+
+
 def resolve_encoder(ref: str | os.PathLike | None = None) -> Path:
     ref = ref or DEFAULT_ENCODER_REF
     if str(ref) == DEFAULT_ENCODER_REF:

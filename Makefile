@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 export EMPATH_SHARED_DATA ?= $(abspath ../shared/data)
 PYTEST_ARGS ?=
 
-.PHONY: setup models browser run test bench clean
+.PHONY: setup models browser run test bench clean train-demo
 
 setup: $(STAMP)
 
@@ -39,11 +39,18 @@ run: models
 test: models browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Retrains the offline default's adapter (about an hour on 2 CPU cores; rerun to resume after an interruption).
+train-demo: models
+	$(BIN)/python -m training.train_demo_adapter --out artifacts/demo-adapter
+	cp artifacts/demo-adapter/adapter_config.json artifacts/demo-adapter/adapter_model.safetensors \
+	  artifacts/demo-adapter/empath.json empath/data/adapters/smollm2-esconv-demo/
+
 bench: models
 	$(BIN)/python benchmarks/group_moelora.py
 	$(BIN)/python benchmarks/classifiers.py
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/app.py
+	$(BIN)/python benchmarks/serving.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

@@ -1,0 +1,361 @@
+"""Serving benchmark on the offline default (run: ``python benchmarks/serving.py [--tokens 64] [--clients 8]``).
+
+All numbers come from one run on this machine, so the ratios compare like with like:
+1. decode tokens/s on the app's own prompt (Empath's system prompt, the demo adapter's route), same sampling
+   settings and seed: bare ``generate()`` of the base model; the same with the route fused (the adapter's expert
+   sum per token) and merged (the single-route fast path); the base with ``TextIteratorStreamer`` in a thread (the
+   streamer's cost); the base greedy (the sampling processors' cost) and on a short prompt (the prompt length's
+   cost); and the app path itself (``EmpathPipeline.stream``), with the fast path on and off. Tokens are timed
+   inside ``generate()`` (a timestamp per generated token), decode = (tokens - 1) / (last - first);
+2. first-token latency of the app path (message in -> first reply text out: safety, persona, strategy, experience,
+   prompt, route merge, prefill);
+3. the pipeline's non-generation overhead per turn on unseen messages (p50 / p95, per stage);
+4. the HTTP API's added latency over the same request handled in process (``EmpathAPI.completion``), measured with a
+   generator that returns a fixed reply so only the HTTP/JSON layer differs;
+5. N concurrent OpenAI-client requests to ``python -m empath serve`` (streamed), all answered or not.
+Prints a Markdown table (and ``--json`` a JSON object).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from empath.generation import SamplingSettings  # noqa: E402 - after the path is set
+
+
+class FixedLength(SamplingSettings):
+    """The app's sampling settings, with ``min_new_tokens`` = ``max_new_tokens``: every run decodes as many tokens."""
+
+    def generate_kwargs(self) -> dict:
+        return {**super().generate_kwargs(), "min_new_tokens": int(self.max_new_tokens)}
+
+
+MESSAGES = [
+    "I lost my job last week and I feel worthless.",
+    "My girlfriend broke up with me and I can't stop thinking about her.",
+    "My parents keep fighting and I feel it's my fault.",
+    "I can't sleep at night, my mind keeps racing.",
+    "I procrastinate on everything and hate myself for it.",
+    "My friends stopped inviting me to things.",
+    "My exams are next week and I can't focus at all.",
+    "I moved to a new city and I don't know anyone here.",
+]
+
+
+class Clock:
+    """A ``generate()`` streamer that only timestamps each generated token (the first ``put`` is the prompt)."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self._prompt_seen = False
+
+    def put(self, value):
+        if not self._prompt_seen:
+            self._prompt_seen = True
+            return
+        self.times.append(time.perf_counter())
+
+    def end(self):
+        pass
+
+    def rate(self) -> dict:
+        n = len(self.times)
+        span = self.times[-1] - self.times[0] if n > 1 else float("nan")
+        return {"tokens": n, "tokens_per_s": (n - 1) / span if n > 1 else float("nan")}
+
+
+def _timed_put():
+    """Timestamps for the app path: wrap ``TextIteratorStreamer.put`` (called in the generation thread per token)."""
+    from transformers import TextIteratorStreamer
+
+    stamps: list[float] = []
+    original = TextIteratorStreamer.put
+
+    def put(self, value):
+        stamps.append(time.perf_counter())
+        return original(self, value)
+
+    TextIteratorStreamer.put = put
+    return stamps, lambda: setattr(TextIteratorStreamer, "put", original)
+
+
+def decode_speeds(pipeline, tokens: int, seed: int = 0) -> dict:
+    import torch
+    from transformers import TextIteratorStreamer
+
+    from empath.generation import SamplingSettings
+    from empath.pipeline import Conversation
+
+    generator = pipeline.generator
+    settings = SamplingSettings(max_new_tokens=tokens, seed=seed)
+    plan = pipeline.plan(Conversation(), MESSAGES[0])
+    route = pipeline._route(plan, plan_components())
+    inputs = generator.encode(plan.messages)
+    short = generator.encode([{"role": "user", "content": MESSAGES[0]}])
+    out = {"prompt_tokens": int(inputs["input_ids"].shape[1]), "short_prompt_tokens": int(short["input_ids"].shape[1]),
+           "route": route}
+
+    def bare(name, route_, merge, enc=inputs, sampling=None, streamer_cls=None):
+        generator.merge_routes = merge
+        kwargs = (sampling or settings).generate_kwargs()
+        kwargs.update(min_new_tokens=tokens, max_new_tokens=tokens)  # same length for every bare run
+        clock = Clock()
+        with generator.routed(route_), torch.inference_mode():
+            torch.manual_seed(seed)
+            if streamer_cls is None:
+                generator.model.generate(**enc, **kwargs, streamer=clock, pad_token_id=generator.tokenizer.pad_token_id)
+            else:  # the streamer the app uses, drained by this thread, generate() in another
+                stamps, restore = _timed_put()
+                streamer = streamer_cls(generator.tokenizer, skip_prompt=True, skip_special_tokens=True)
+                worker = threading.Thread(target=generator.model.generate, kwargs=dict(
+                    **enc, **kwargs, streamer=streamer, pad_token_id=generator.tokenizer.pad_token_id))
+                worker.start()
+                for _ in streamer:
+                    pass
+                worker.join()
+                restore()
+                clock.times = stamps[1:]
+        out[name] = clock.rate()
+
+    bare("warmup", None, True)
+    bare("base", None, True)
+    if route:
+        bare("route_fused", route, False)
+        bare("route_merged", route, True)
+    bare("base_streamer", None, True, streamer_cls=TextIteratorStreamer)
+    bare("base_greedy", None, True, sampling=SamplingSettings(temperature=0.0, max_new_tokens=tokens))
+    bare("base_short_prompt", None, True, enc=short)
+    out.pop("warmup")
+    fixed = FixedLength(max_new_tokens=tokens, seed=seed)  # the app path also decodes exactly ``tokens`` tokens
+    for name, merge in (("app_fast_path", True), ("app_fused", False)):
+        generator.merge_routes = merge
+        stamps, restore = _timed_put()
+        try:
+            t0 = time.perf_counter()
+            first = None
+            for result in pipeline.stream(Conversation(), MESSAGES[0], settings=fixed, record=False):
+                if first is None and result.response:
+                    first = time.perf_counter() - t0
+        finally:
+            restore()
+        times = stamps[1:]  # the first put is the prompt
+        out[name] = {"tokens": len(times),
+                     "tokens_per_s": (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan"),
+                     "first_token_s": first, "error": result.error}
+    generator.merge_routes = True
+    out["app_vs_base"] = out["app_fast_path"]["tokens_per_s"] / out["base"]["tokens_per_s"]
+    return out
+
+
+def plan_components():
+    from empath.pipeline import Components
+
+    return Components()
+
+
+def first_token(pipeline, rounds: int) -> dict:
+    from empath.generation import SamplingSettings
+    from empath.pipeline import Conversation
+
+    times = []
+    for i in range(rounds):
+        t0 = time.perf_counter()
+        for result in pipeline.stream(Conversation(), f"{MESSAGES[i % len(MESSAGES)]} ({i})",
+                                      settings=SamplingSettings(max_new_tokens=4, seed=i), record=False):
+            if result.response:
+                times.append(time.perf_counter() - t0)
+                break
+    return {"p50_s": statistics.median(times), "max_s": max(times), "n": len(times)}
+
+
+def overhead(pipeline, rounds: int) -> dict:
+    from empath.pipeline import Conversation
+
+    totals, stages = [], {}
+    for r in range(rounds):
+        for message in MESSAGES:
+            t0 = time.perf_counter()
+            plan = pipeline.plan(Conversation(), f"{message} (take {r}, {time.time_ns() % 997})")  # unseen text
+            totals.append((time.perf_counter() - t0) * 1000)
+            for stage, ms in plan.timings_ms.items():
+                stages.setdefault(stage, []).append(ms)
+    totals.sort()
+    return {"p50_ms": statistics.median(totals), "p95_ms": totals[int(0.95 * (len(totals) - 1))], "n": len(totals),
+            "stages_p50_ms": {k: round(statistics.median(v), 2) for k, v in stages.items()}}
+
+
+class FixedReply:
+    """A generator that answers at once: the HTTP measurement then sees only the API layer's own cost."""
+
+    has_adapter = False
+    tokenizer = None
+
+    def stream(self, messages, settings, route=None):
+        yield "That sounds hard. "
+        yield "I am here with you."
+
+
+def api_latency(pipeline, rounds: int) -> dict:
+    import httpx
+
+    from empath.pipeline import EmpathPipeline
+    from empath.server import EmpathAPI
+
+    fixed = EmpathPipeline(pipeline.config, roles=pipeline.roles, generator=FixedReply(),
+                           role_matcher=pipeline.role_matcher, strategy_predictor=pipeline.strategy_predictor,
+                           emotion_scorer=pipeline.emotion_scorer, experience_bank=pipeline.experience_bank,
+                           safety_checker=pipeline.safety)
+    api = EmpathAPI(fixed)
+    def body(i, side):  # a text neither path has seen (the encoders cache by text)
+        text = f"{MESSAGES[i % len(MESSAGES)]} [{side}{i}-{time.time_ns() % 100003}]"
+        return {"model": "empath", "messages": [{"role": "user", "content": text}], "max_tokens": 16}
+
+    def local(i):
+        t0 = time.perf_counter()
+        api.completion(api.parse(body(i, "local")))
+        in_process.append((time.perf_counter() - t0) * 1000)
+
+    def remote(i):
+        t0 = time.perf_counter()
+        response = client.post(url + "/v1/chat/completions", json=body(i, "http"))
+        over_http.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, response.text
+
+    in_process, over_http = [], []
+    with api_server(fixed) as url, httpx.Client(timeout=60) as client:
+        client.post(url + "/v1/chat/completions", json=body(-1, "warm"))  # warm-up
+        for i in range(rounds):  # interleaved, each going first half the time, so drift hits both alike
+            for run in ((local, remote) if i % 2 else (remote, local)):
+                run(i)
+    return {"in_process_p50_ms": statistics.median(in_process), "http_p50_ms": statistics.median(over_http),
+            "added_p50_ms": statistics.median(over_http) - statistics.median(in_process), "n": rounds}
+
+
+def concurrent_clients(pipeline, clients: int, tokens: int) -> dict:
+    import openai
+
+    outcomes = []
+    lock = threading.Lock()
+    with api_server(pipeline) as url:
+        def ask(i):
+            client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=900)
+            t0 = time.perf_counter()
+            try:
+                text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+                    model="empath", stream=True, max_tokens=tokens, seed=i,
+                    messages=[{"role": "user", "content": MESSAGES[i % len(MESSAGES)]}]) if c.choices)
+                ok, detail = bool(text), ""
+            except Exception as exc:  # noqa: BLE001 - a failed request is what this measures
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+            with lock:
+                outcomes.append((ok, time.perf_counter() - t0, detail))
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=1800)
+        wall = time.perf_counter() - t0
+    latencies = sorted(s for _, s, _ in outcomes)
+    return {"clients": clients, "answered": sum(ok for ok, _, _ in outcomes),
+            "failed": sum(not ok for ok, _, _ in outcomes), "wall_s": wall,
+            "p50_s": statistics.median(latencies), "max_s": latencies[-1],
+            "errors": [d for ok, _, d in outcomes if not ok][:3]}
+
+
+class api_server:
+    """``python -m empath serve``'s app on a free port, in a thread."""
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+
+    def __enter__(self) -> str:
+        import uvicorn
+
+        from empath.server import create_app
+
+        self.server = uvicorn.Server(uvicorn.Config(create_app(self.pipeline), host="127.0.0.1", port=0,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.server.servers[0].sockets[0].getsockname()[1]}"
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=64, help="new tokens per decode measurement")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--client-tokens", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="overhead rounds over the message set")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from empath.pipeline import Conversation, EmpathPipeline, PipelineConfig
+
+    t0 = time.perf_counter()
+    pipeline = EmpathPipeline(PipelineConfig.from_env()).warm_up()
+    load_s = time.perf_counter() - t0
+    pipeline.plan(Conversation(), "warm-up message")
+    decode = decode_speeds(pipeline, args.tokens)
+    ttft = first_token(pipeline, 4)
+    over = overhead(pipeline, args.rounds)
+    http = api_latency(pipeline, 4 * len(MESSAGES))
+    load = concurrent_clients(pipeline, args.clients, args.client_tokens)
+    report = {"cpu_threads": os.cpu_count(), "load_s": load_s, "decode": decode, "first_token": ttft,
+              "overhead": over, "api": http, "concurrent": load}
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+        return
+
+    def rate(name):
+        d = decode.get(name)
+        return f"{d['tokens_per_s']:.1f} tok/s ({d['tokens']} tokens)" if d else "n/a (no adapter)"
+
+    base = decode["base"]["tokens_per_s"]
+    print(f"\n## Serving benchmark (offline default, {os.cpu_count()} CPU threads, {args.tokens} new tokens, "
+          f"prompt {decode['prompt_tokens']} tokens)\n")
+    print("| measure | value | vs bare base generate() |\n|---|---|---|")
+    for name, label in (("base", "bare `generate()`, base model, app prompt, app sampling"),
+                        ("route_fused", "... with the route, fused adapter path"),
+                        ("route_merged", "... with the route merged (fast path)"),
+                        ("base_streamer", "... base + TextIteratorStreamer in a thread"),
+                        ("base_greedy", "... base, greedy (no sampling processors)"),
+                        ("base_short_prompt", f"... base, short prompt ({decode['short_prompt_tokens']} tokens)"),
+                        ("app_fused", "app path (`EmpathPipeline.stream`), fast path off"),
+                        ("app_fast_path", "app path, fast path on (default)")):
+        d = decode.get(name)
+        ratio = f"{d['tokens_per_s'] / base:.2f}x" if d else ""
+        print(f"| {label} | {rate(name)} | {ratio} |")
+    print(f"| first-token latency, app path (p50 / max of {ttft['n']}) | {ttft['p50_s']:.2f} / {ttft['max_s']:.2f} s | |")
+    print(f"| non-generation overhead per turn, unseen messages, p50 / p95 (n={over['n']}) | "
+          f"{over['p50_ms']:.1f} / {over['p95_ms']:.1f} ms | |")
+    print(f"| ... per stage, p50 ms | {', '.join(f'{k} {v}' for k, v in over['stages_p50_ms'].items())} | |")
+    print(f"| HTTP API added latency, p50 (in process {http['in_process_p50_ms']:.1f} ms, over HTTP "
+          f"{http['http_p50_ms']:.1f} ms, n={http['n']}) | {http['added_p50_ms']:.1f} ms | |")
+    print(f"| {load['clients']} concurrent API clients (streamed, {args.client_tokens} tokens): answered / failed | "
+          f"{load['answered']} / {load['failed']} (wall {load['wall_s']:.1f} s, p50 {load['p50_s']:.1f} s, "
+          f"max {load['max_s']:.1f} s) | |")
+    print(f"\napp path vs bare base `generate()`: {decode['app_vs_base']:.2f}x (target >= 0.95x)")
+    if load["errors"]:
+        print("\nerrors:", *load["errors"], sep="\n- ")
+
+
+if __name__ == "__main__":
+    main()

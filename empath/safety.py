@@ -13,8 +13,13 @@ past, fiction) also overrides it for that category. A hit of either means: stop
 the usual generation, answer with :func:`crisis_reply` and show :func:`resources_banner`.
 
 The detector is deliberately high-recall: a false alarm costs one careful message, a miss can cost
-far more. It reads one message at a time; callers that keep a conversation should stay in crisis mode
-once a turn has been flagged (see ``training/evaluate_safety.py`` for measured recall, FPR and limits).
+far more. It reads one message at a time, and with ``history`` (the seeker's earlier turns) also the
+conversation: risk spread over turns ("nothing will ever get better" ... "I've planned it, this weekend")
+is caught when the classifier's crisis probability of the last ``CONVERSATION_TURNS`` seeker turns read
+together reaches the threshold while the new message itself scores at least ``CONVERSATION_FLOOR`` (a
+"thank you" after a dark turn is not flagged again); rule id ``model/conversation``. Callers that keep a
+conversation should stay in crisis mode once a turn has been flagged (see ``training/evaluate_safety.py``
+for measured recall, FPR and limits).
 """
 
 from __future__ import annotations
@@ -199,6 +204,22 @@ def _split_sentences(text: str) -> list[str]:
 
 
 MODEL_RULE_ID = "model/crisis"
+CONVERSATION_RULE_ID = "model/conversation"
+CONVERSATION_TURNS = 3  # the new message and the two seeker turns before it
+CONVERSATION_FLOOR = 0.15  # the new message's own crisis probability the conversation check needs
+
+
+def _turn_text(turn: Any) -> str:
+    text = turn if isinstance(turn, str) else turn.get("text") if isinstance(turn, dict) else getattr(turn, "text", "")
+    return text.strip() if isinstance(text, str) else ""
+
+
+def conversation_window(text: str, history: Iterable[Any] | None, turns: int = CONVERSATION_TURNS) -> list[str]:
+    """The last ``turns`` seeker messages, oldest first, ending with ``text``. ``history`` holds the seeker's
+    earlier turns (strings, ``{"text": ...}`` or objects with ``.text``; other speakers' turns are the caller's
+    to leave out)."""
+    earlier = [t for t in (_turn_text(turn) for turn in (history or ())) if t]
+    return earlier[-(turns - 1):] + [text] if turns > 1 else [text]
 
 
 class SafetyChecker:
@@ -228,17 +249,22 @@ class SafetyChecker:
     def languages(self) -> tuple[str, ...]:
         return tuple(rules.lang for rules in self._languages)
 
-    def check(self, text: str, lang: str | None = None) -> SafetyResult:
+    def check(self, text: str, lang: str | None = None, history: Iterable[Any] | None = None) -> SafetyResult:
         """Check one message. Every language's rules run (code-switching); ``lang`` (auto-detected
         from the share of CJK characters when None) is recorded for the reply language and picks the
-        classifier's language-specific features."""
-        return self.check_batch([text], [lang])[0]
+        classifier's language-specific features. ``history``: the seeker's earlier turns in this
+        conversation, oldest first (strings or turns with ``text``), for the conversation-level check."""
+        return self.check_batch([text], [lang], [history])[0]
 
-    def check_batch(self, texts: list[str], langs: list[str | None] | None = None) -> list[SafetyResult]:
+    def check_batch(self, texts: list[str], langs: list[str | None] | None = None,
+                    histories: list[Iterable[Any] | None] | None = None) -> list[SafetyResult]:
         """:meth:`check` for many messages at once (the classifier embeds them in one batch)."""
         langs = list(langs) if langs is not None else [None] * len(texts)
         if len(langs) != len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(langs)} languages")
+        histories = list(histories) if histories is not None else [None] * len(texts)
+        if len(histories) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(histories)} histories")
         results = [self._check_rules(text, lang) for text, lang in zip(texts, langs)]
         inputs = [self.model_input(text, result.lang) if self.model is not None else ""
                   for text, result in zip(texts, results)]
@@ -257,9 +283,31 @@ class SafetyChecker:
                     continue
                 result.matched.append(MODEL_RULE_ID)
                 result.category = result.category or category
+        self._check_conversations(texts, results, histories)
         for result in results:
             result.crisis = result.category is not None
         return results
+
+    def conversation_input(self, text: str, history: Iterable[Any] | None, lang: str | None = None) -> str:
+        """What the classifier reads for the conversation-level check (in training too): the
+        :meth:`model_input` of the last ``CONVERSATION_TURNS`` seeker turns, joined oldest first."""
+        return " ".join(self.model_input(turn, lang) for turn in conversation_window(text, history))
+
+    def _check_conversations(self, texts: list[str], results: list[SafetyResult],
+                             histories: list[Iterable[Any] | None]) -> None:
+        if self.model is None:
+            return
+        todo = [i for i, (result, history) in enumerate(zip(results, histories))
+                if history and result.category is None and (result.score or 0.0) >= CONVERSATION_FLOOR
+                and not result.suppressed and len(conversation_window(texts[i], history)) > 1]
+        if not todo:
+            return
+        windows = [self.conversation_input(texts[i], histories[i], results[i].lang) for i in todo]
+        proba = self.model.predict_proba(windows, [results[i].lang for i in todo])
+        for i, row in zip(todo, proba):
+            if 1.0 - row[0] >= self.threshold:
+                results[i].matched.append(CONVERSATION_RULE_ID)
+                results[i].category = self.model.labels[1 + int(row[1:].argmax())]
 
     def model_input(self, text: str, lang: str | None = None) -> str:
         """What the classifier reads (in training too): the text normalised by the rules of its language
@@ -391,13 +439,14 @@ def resources_banner(lang: str = "en") -> str:
 
 def check_lines(lines: Iterable[str], checker: SafetyChecker | None = None) -> Iterator[dict]:
     """One JSON-ready dict per non-blank line: ``line``, ``text`` and the :class:`SafetyResult` fields.
-    A line holding a JSON object with ``text`` (e.g. ``evaluation/safety_set.jsonl``) is read as such."""
+    A line holding a JSON object with ``text`` (e.g. ``evaluation/safety_set.jsonl``) is read as such, with
+    its ``history`` (earlier seeker turns) when it has one."""
     checker = checker or default_checker()
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         if not line.strip():
             continue
-        text, lang = line, None
+        text, lang, history = line, None, None
         if line.lstrip().startswith("{"):
             try:
                 record = json.loads(line)
@@ -405,7 +454,8 @@ def check_lines(lines: Iterable[str], checker: SafetyChecker | None = None) -> I
                 record = None
             if isinstance(record, dict) and isinstance(record.get("text"), str):
                 text, lang = record["text"], record.get("lang")
-        yield {"line": number, "text": text, **checker.check(text, lang=lang).to_dict()}
+                history = record.get("history") if isinstance(record.get("history"), list) else None
+        yield {"line": number, "text": text, **checker.check(text, lang=lang, history=history).to_dict()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +463,8 @@ def check_lines(lines: Iterable[str], checker: SafetyChecker | None = None) -> I
 # ---------------------------------------------------------------------------------------------
 
 def load_labelled_set(path: str | os.PathLike) -> list[dict]:
-    """Read ``{"text", "lang", "crisis", "category", "note"?, "split"?}`` lines; errors name ``file:line``."""
+    """Read ``{"text", "lang", "crisis", "category", "note"?, "split"?, "history"?}`` lines (``history``: the
+    seeker's earlier turns, read by the conversation-level check); errors name ``file:line``."""
     path = Path(path)
     items = []
     try:
@@ -452,6 +503,9 @@ def _labelled_item_problem(item: Any) -> str | None:
         return "a non-crisis item must have `category: null`"
     if item.get("split", "dev") not in SPLITS:
         return f"`split` must be one of {', '.join(SPLITS)}"
+    history = item.get("history")
+    if history is not None and not (isinstance(history, list) and all(isinstance(t, str) for t in history)):
+        return "`history` (earlier seeker turns, oldest first) must be a list of strings"
     return None
 
 
@@ -474,7 +528,8 @@ def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -
     the misses and false alarms with the rules involved. Time per message is measured on the way."""
     checker = checker or default_checker()
     started = time.perf_counter()
-    results = checker.check_batch([item["text"] for item in items], [item["lang"] for item in items])
+    results = checker.check_batch([item["text"] for item in items], [item["lang"] for item in items],
+                                  [item.get("history") for item in items])
     elapsed_ms = (time.perf_counter() - started) * 1000
     gold = [item["crisis"] for item in items]
     predicted = [r.crisis for r in results]
@@ -491,6 +546,8 @@ def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -
                                                      and it["lang"] == lang)
                                for s in report["by_split"] for lang in LANGUAGES}
     report["by_category"] = {c: subset(lambda it, c=c: it["category"] == c) for c in CATEGORIES}
+    if any(item.get("history") for item in items):  # items read together with earlier seeker turns
+        report["conversation"] = subset(lambda it: bool(it.get("history")))
     caught = [(item, r) for item, r in zip(items, results) if item["crisis"] and r.crisis]
     report["category_agreement"] = round(sum(it["category"] == r.category for it, r in caught) / len(caught), 4) \
         if caught else None

@@ -44,8 +44,9 @@ class FakeBank(Recorder):
 
 
 class FakeSafety(Recorder):
-    def check(self, text, lang=None):
+    def check(self, text, lang=None, history=None):
         self.calls.append(text)
+        self.histories = [*getattr(self, "histories", []), list(history or [])]
         return SimpleNamespace(crisis=False, category=None, matched=[], lang=lang or "en",
                                to_dict=lambda: {"crisis": False, "category": None, "matched": []})
 
@@ -87,6 +88,8 @@ def test_role_is_matched_once_and_kept():
     # strategy prediction sees the whole context, ending with the new seeker turn
     assert parts["strategy_predictor"].calls[-1][-1] == "We were together three years."
     assert len(parts["strategy_predictor"].calls[-1]) == 3
+    # the safety check reads the seeker's earlier turns too (the conversation-level check)
+    assert parts["safety_checker"].histories == [[], ["I feel so alone since the breakup."]]
 
 
 def test_user_override_of_persona_and_strategy():

@@ -7,7 +7,9 @@ alone and for rules + the learned classifier, and the flag rate on real ESConv s
 
 ``evaluation/safety_set.jsonl`` has ``dev``/``tune`` splits (the rules were written on them) and a ``test``
 split written before the rules were tuned; all three are training data of the classifier, so for the
-combined detector quote ``evaluation/safety_heldout.jsonl``, a set written independently of both.
+combined detector quote ``evaluation/safety_heldout.jsonl``, a set written independently of both, and
+``evaluation/safety_heldout2.jsonl``, written before the issue-14 retraining and never trained or tuned on (its
+items with ``history`` are checked together with their earlier seeker turns: the conversation-level check).
 On ESConv there are no labels and real seekers sometimes do speak of suicide, so the share of flagged
 turns is a "flag rate", not a false-positive rate; a sample of flagged turns is printed for review.
 """
@@ -81,6 +83,8 @@ def print_report(report: dict, name: str) -> None:
     for group in ("by_split", "by_lang", "by_split_lang"):
         for name, rates in report[group].items():
             _print_rates(name, rates)
+    if "conversation" in report:  # items checked with their earlier seeker turns (``history``)
+        _print_rates("with history", report["conversation"])
     print("Recall per category (gold category; any crisis flag counts as caught)")
     for name, rates in report["by_category"].items():
         _print_rates(name, rates)

@@ -4,8 +4,11 @@
                                     [--max-mined 4000] [--seed 0]
 
 Training data:
-  * curated items: ``evaluation/safety_set.jsonl`` (every split) and ``evaluation/safety_train_extra.jsonl``
-    (synthetic items written for training: new wordings, slang, means and plans, hard negatives);
+  * curated items: ``evaluation/safety_set.jsonl`` (every split), ``evaluation/safety_train_extra.jsonl`` and
+    ``evaluation/safety_train_extra2.jsonl`` (synthetic items written for training: new wordings, slang, means,
+    plans, timelines, farewells and veiled statements in both languages, hard negatives -- idioms, hyperbole,
+    fiction, third person, past recovered episodes, everyday plans -- and short conversations whose items carry
+    the earlier seeker turns in ``history``: those are read as ``SafetyChecker.conversation_input``);
   * mined negatives: real seeker turns that are very unlikely to be crisis messages. English from ESConv
     ``train.jsonl``, Chinese from CPsyCounD client turns and EmoLLM ``aiwei.json`` inputs. Any turn the rules
     flag or that mentions death, dying, suicide, killing, hurting or cutting is left out, because real
@@ -49,7 +52,8 @@ from empath.safety_model import (
 )
 
 ENCODERS = (EncoderFeature("use-multilingual", ("en", "zh")), EncoderFeature("all-minilm-l6-v2", ("en",)))
-CURATED = (REPO_ROOT / "evaluation" / "safety_set.jsonl", REPO_ROOT / "evaluation" / "safety_train_extra.jsonl")
+CURATED = (REPO_ROOT / "evaluation" / "safety_set.jsonl", REPO_ROOT / "evaluation" / "safety_train_extra.jsonl",
+           REPO_ROOT / "evaluation" / "safety_train_extra2.jsonl")
 RISKY_EN = re.compile(r"suicid|kill|die\b|died|dying|dead|death|murder|hurt|harm|cut|blade|razor|overdos|pills|"
                       r"end (?:it|my life|things|everything)|not (?:be )?(?:here|around)|jump|hang|gun|shoot|"
                       r"stab|bleed|blood|burn|poison|weapon|knife|live anymore|alive|wake up|disappear|goodbye|"
@@ -198,12 +202,13 @@ def main(argv: list[str] | None = None) -> int:
 
     checker = SafetyChecker(use_model=False)  # the rules alone
     curated = [{**it, "source": "set"} for it in load_labelled_set(CURATED[0])]
-    curated += [{**it, "source": "extra"} for it in load_labelled_set(CURATED[1])]
+    curated += [{**it, "source": "extra"} for path in CURATED[1:] for it in load_labelled_set(path)]
     held_out = [it for it in curated if args.holdout_split and it.get("split") == args.holdout_split
                 and it["source"] == "set"]
     items = [it for it in curated if it not in held_out] + mined_negatives(checker, args.max_mined, args.seed)
-    for it in items + held_out:
-        it["model_input"] = checker.model_input(it["text"], it["lang"])
+    for it in items + held_out:  # an item with earlier seeker turns is read as the conversation check reads it
+        it["model_input"] = checker.conversation_input(it["text"], it["history"], it["lang"]) if it.get("history") \
+            else checker.model_input(it["text"], it["lang"])
     config = feature_config()
     encoders = () if args.no_encoders else tuple(e for e in ENCODERS if e.name in args.encoders)
     print(f"training items: {len(items)} ({sum(it['crisis'] for it in items)} crisis); embedding them",

@@ -31,6 +31,7 @@ from .dialogue import Background, Turn, detect_language
 from .emotion import EMOTION_DIMS as EMOTION_DIMENSIONS
 from .generation import ChatGenerator, GenerationError, SamplingSettings
 from .languages import can_answer, language_notice, languages_for, parse_languages
+from .postprocess import clean_reply
 from .prompts import PromptParts, build_messages, wants_experience
 from .roles import RoleBank, load_roles
 from .strategies import STRATEGY_NAMES, normalize_strategy
@@ -80,6 +81,8 @@ class PipelineConfig:
     max_context_tokens: int = 2048
     # Languages the base model answers in ("en", "zh", ...); None = look it up in model_languages.yaml.
     languages: tuple[str, ...] | None = None
+    # "full" or "compact" prompt (empath.prompts); None = what the adapter was trained with (its empath.json)
+    prompt_style: str | None = None
 
     @classmethod
     def from_env(cls, **overrides) -> "PipelineConfig":
@@ -90,6 +93,7 @@ class PipelineConfig:
             "experiences": os.environ.get("EMPATH_EXPERIENCES") or None,
             "max_message_chars": int(os.environ.get("EMPATH_MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS)),
             "languages": parse_languages(os.environ.get("EMPATH_MODEL_LANGUAGES")),
+            "prompt_style": os.environ.get("EMPATH_PROMPT_STYLE") or None,
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
         if not env["base_model"]:  # EMPATH_LLM_BASE_URL + EMPATH_LLM_MODEL: that server writes the replies
@@ -209,6 +213,15 @@ class EmpathPipeline:
         return ChatGenerator(model, tokenizer, self.config.max_context_tokens)
 
     @property
+    def prompt_style(self) -> str:
+        """The prompt layout replies are generated with: the configured one, else the adapter's own."""
+        from .hub import adapter_prompt_style
+
+        if self.config.prompt_style is None:
+            self.config = replace(self.config, prompt_style=adapter_prompt_style(self.config.adapter))
+        return self.config.prompt_style
+
+    @property
     def role_matcher(self):
         from .classifiers import RoleMatcher
 
@@ -312,7 +325,8 @@ class EmpathPipeline:
             experience_text = result.experience["text"]
             result.experience_used = True
         parts = PromptParts(role=role_obj, strategy=result.strategy if components.persona else None,
-                            experience_text=experience_text, lang=lang, safety_followup=conversation.crisis)
+                            experience_text=experience_text, lang=lang, safety_followup=conversation.crisis,
+                            style=self.prompt_style)
         result.messages = build_messages(parts, [(t.speaker, t.text) for t in context])
         timings["plan_total"] = _ms(t0)
         return result
@@ -391,16 +405,18 @@ class EmpathPipeline:
             if route:
                 weights = self.generator.model.gate_weights(**route)
                 result.gate_weights = {k: [round(float(x), 4) for x in np.asarray(v).ravel()] for k, v in weights.items()}
+            raw = ""
             try:
                 first = None
                 for piece in self.generator.stream(result.messages, settings, route):
                     first = first or _ms(tick)
-                    result.response += piece
+                    raw += piece
+                    result.response = clean_reply(raw, result.lang, final=False)  # debris never shows
                     yield result
                 result.timings_ms["first_token"] = first
             except GenerationError as exc:
                 result.error = str(exc)
-            result.response = result.response.strip()
+            result.response = clean_reply(raw, result.lang)
             if not result.response and not result.error:
                 result.error = "the model returned an empty reply; please try again"
             yield result

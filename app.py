@@ -191,7 +191,7 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
                 with gr.Row():
                     temperature = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="Temperature")
                     top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p")
-                    max_tokens = gr.Slider(16, 512, value=256, step=16, label="Max new tokens")
+                    max_tokens = gr.Slider(16, 512, value=64, step=16, label="Max new tokens")
 
             def chat(text, history, conv, role, strategy, lang, temp, p, max_new):
                 history = list(history or [])

@@ -38,12 +38,13 @@ class GenerationError(RuntimeError):
 
 @dataclass
 class SamplingSettings:
-    """Defaults from the paper's Table 6 (inference): temperature 0.7, top-p 0.95, 256 new tokens.
-    ``repetition_penalty`` (not in the paper) defaults to 1.1: small models otherwise loop on one phrase."""
+    """Defaults from the paper's Table 6 (inference): temperature 0.7, top-p 0.95; new tokens capped at 64 rather
+    than 256 (a supporter turn is 1-3 sentences; a small model only runs on past that). ``repetition_penalty`` (not
+    in the paper) defaults to 1.1: small models otherwise loop on one phrase."""
 
     temperature: float = 0.7
     top_p: float = 0.95
-    max_new_tokens: int = 256
+    max_new_tokens: int = 64  # paper: 256; a supporter turn is 1-3 sentences, more only runs on
     repetition_penalty: float = 1.1
     seed: int | None = None
 

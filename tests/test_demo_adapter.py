@@ -32,9 +32,12 @@ def adapted():
 
 def test_adapter_is_small_and_described():
     weights = ADAPTER / WEIGHTS_NAME
-    assert weights.stat().st_size <= 8 * 10**6
+    assert weights.stat().st_size <= 24 * 10**6  # float16, every projection of every layer
     config = GroupMoELoraConfig.from_pretrained(ADAPTER)
     assert config.base_model_name_or_path == "smollm2-135m-instruct"
+    from empath.hub import adapter_prompt_style
+
+    assert adapter_prompt_style(ADAPTER) == "compact"  # served with the prompt it was trained on
     card = (ADAPTER / "README.md").read_text(encoding="utf-8")
     assert "CC BY-NC 4.0" in card and "| base |" in card
 
@@ -86,3 +89,23 @@ def test_gate_weights_are_distributions_that_depend_on_the_route(adapted):
             assert weights[group].sum() == pytest.approx(1.0, abs=1e-5)
         role_rows.append(weights["role"])
     assert np.ptp(np.stack(role_rows), axis=0).max() > 1e-3  # personas get different expert mixtures
+
+
+def test_the_default_pipeline_replies_with_one_clean_supportive_turn():
+    """The configuration users get (offline base + this adapter + compact prompt): a short, clean English turn."""
+    from empath.hub import ModelResolutionError
+    from empath.pipeline import Conversation, EmpathPipeline, PipelineConfig
+    from empath.postprocess import reply_problems, sentences
+
+    pipe = EmpathPipeline(PipelineConfig.from_env(base_model=None, adapter=None))
+    try:
+        pipe.generator
+    except ModelResolutionError as exc:
+        pytest.skip(f"offline base model unavailable: {exc}")
+    from empath.generation import SamplingSettings
+
+    result = pipe.respond(Conversation(), "My girlfriend broke up with me after three years and I can't stop crying.",
+                          settings=SamplingSettings(temperature=0, max_new_tokens=64))
+    assert pipe.prompt_style == "compact" and result.gate_weights is not None  # routed through the adapter
+    assert result.response and not result.error
+    assert reply_problems(result.response, "en") == [] and 1 <= len(sentences(result.response)) <= 4

@@ -150,3 +150,20 @@ def test_seed_experiences_exist_and_belong_to_the_persona(seed, experience_bank)
         for turn in d.turns:
             if turn.strategy == "Self-disclosure":
                 assert turn.experience_id, f"{d.id}: self-disclosure without an experience"
+
+
+def test_generate_persona_replies_forces_every_persona(tmp_path):
+    """training.generate_persona_replies: each sampled turn answered once per persona, the persona forced."""
+    import json
+
+    from tests.test_pipeline import make_pipeline
+    from training.generate_persona_replies import main
+
+    pipe, parts = make_pipeline()
+    data = Path(__file__).parent / "fixtures" / "dialogue" / "esconv_hf.jsonl"
+    out = tmp_path / "replies.jsonl"
+    assert main(["--data", str(data), "--format", "esconv", "--turns", "2", "--out", str(out)], pipeline=pipe) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 2 * len(pipe.roles.ids)
+    assert sorted({r["role"] for r in rows}) == sorted(pipe.roles.ids)
+    assert parts["role_matcher"].calls == []  # forced, never matched

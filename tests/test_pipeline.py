@@ -301,6 +301,18 @@ class CountingGenerator:
         yield from self.inner.stream(*args, **kwargs)
 
 
+class FixedTextGenerator:
+    """Streams one fixed reply (tests that need real text where a random tiny LM writes noise)."""
+
+    has_adapter = False
+
+    def __init__(self, text):
+        self.text = text
+
+    def stream(self, messages, settings, route=None):
+        yield from self.text
+
+
 def test_chinese_to_an_english_only_model_gets_a_chinese_notice_and_no_generation():
     gen = CountingGenerator(tiny_generator())
     pipe, parts = make_pipeline(generator=gen)  # PipelineConfig(): the offline default, declared English only
@@ -330,7 +342,7 @@ def test_chinese_selected_for_english_input_steers_the_prompt_and_gets_an_englis
 def test_a_model_declared_chinese_capable_generates():
     from empath.pipeline import PipelineConfig
 
-    gen = CountingGenerator(tiny_generator())
+    gen = CountingGenerator(FixedTextGenerator("我在这里陪着你。"))  # a random tiny LM writes no Chinese to keep
     pipe = EmpathPipeline(PipelineConfig(languages=("en", "zh")), generator=gen, role_matcher=FakeRoleMatcher(),
                           strategy_predictor=FakeStrategyPredictor(), emotion_scorer=FakeScorer(),
                           experience_bank=FakeBank(), safety_checker=FakeSafety())

@@ -1,0 +1,53 @@
+"""Replies forced to each persona, for the persona-voice measurement (issue 11, part 3):
+
+    python -m training.generate_persona_replies --data ../shared/data/esconv/valid.jsonl --format esconv \
+        --turns 10 --every 97 --out runs/persona-replies.jsonl
+    python -m training.evaluate_persona_voice --predictions runs/persona-replies.jsonl
+
+For each of ``--turns`` sampled supporter turns (``empath.evaluation.sample_turns``: the gold history up to the
+seeker's message) every persona of the role bank answers with the persona forced (``role=``), everything else as in
+the app (strategy prediction, experience retrieval, the adapter routed by the persona, the app's decoding with a
+seed per turn). One JSON line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+
+def main(argv=None, pipeline=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--format", default="auto")
+    p.add_argument("--turns", type=int, default=10)
+    p.add_argument("--every", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+
+    from empath.dialogue import read_dialogues
+    from empath.evaluation import decoding_settings, sample_turns, turn_seed
+    from empath.pipeline import EmpathPipeline
+
+    turns, _ = sample_turns(read_dialogues(args.data, format=args.format), args.every, args.turns)
+    pipeline = pipeline or EmpathPipeline()
+    settings = decoding_settings("app")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for turn in turns:
+            for role in pipeline.roles.ids:
+                result = pipeline.respond(turn.conversation(), turn.message, role=role, record=False,
+                                          settings=replace(settings, seed=turn_seed(args.seed, turn.dialogue_id, turn.turn_index)))
+                fh.write(json.dumps({"dialogue_id": turn.dialogue_id, "turn": turn.turn_index, "role": role,
+                                     "strategy": result.strategy, "reply": result.response}, ensure_ascii=False) + "\n")
+    print(f"{len(turns)} turns x {len(pipeline.roles.ids)} personas written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

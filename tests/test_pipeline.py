@@ -208,7 +208,7 @@ def test_sampling_settings_validate():
     with pytest.raises(ValueError, match="top_p"):
         SamplingSettings(top_p=0)
     assert SamplingSettings().generate_kwargs() == {"do_sample": True, "temperature": 0.7, "top_p": 0.95,
-                                                    "max_new_tokens": 256, "repetition_penalty": 1.1}
+                                                    "max_new_tokens": 64, "repetition_penalty": 1.1}
     assert SamplingSettings(temperature=0).generate_kwargs()["do_sample"] is False
 
 

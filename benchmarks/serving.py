@@ -2,7 +2,8 @@
 
 All numbers come from one run on this machine, so the ratios compare like with like:
 1. decode tokens/s on the app's own prompt (Empath's system prompt, the demo adapter's route), same sampling
-   settings and seed: bare ``generate()`` of the base model; the same with the route fused (the adapter's expert
+   settings and seed, each ``generate()`` in a thread of its own as the app runs it (and once in the main thread,
+   whose OpenMP team spin-waits badly when other processes share the cores): bare ``generate()`` of the base model; the same with the route fused (the adapter's expert
    sum per token) and merged (the single-route fast path); the base with ``TextIteratorStreamer`` in a thread (the
    streamer's cost); the base greedy (the sampling processors' cost) and on a short prompt (the prompt length's
    cost); and the app path itself (``EmpathPipeline.stream``), with the fast path on and off. Tokens are timed
@@ -10,8 +11,8 @@ All numbers come from one run on this machine, so the ratios compare like with l
 2. first-token latency of the app path (message in -> first reply text out: safety, persona, strategy, experience,
    prompt, route merge, prefill);
 3. the pipeline's non-generation overhead per turn on unseen messages (p50 / p95, per stage);
-4. the HTTP API's added latency over the same request handled in process (``EmpathAPI.completion``), measured with a
-   generator that returns a fixed reply so only the HTTP/JSON layer differs;
+4. the HTTP API's added latency over the same request handled in process (``EmpathAPI.completion``), measured with
+   constant-cost stand-ins for the models (a fixed reply, fixed decisions) so only the HTTP/JSON layer differs;
 5. N concurrent OpenAI-client requests to ``python -m empath serve`` (streamed), all answered or not.
 Prints a Markdown table (and ``--json`` a JSON object).
 """
@@ -89,11 +90,11 @@ def _timed_put():
     return stamps, lambda: setattr(TextIteratorStreamer, "put", original)
 
 
-def decode_speeds(pipeline, tokens: int, seed: int = 0) -> dict:
+def decode_speeds(pipeline, tokens: int, seed: int = 0, repeats: int = 3) -> dict:
+    """Each configuration ``repeats`` times, interleaved (so a busy machine slows all alike); medians."""
     import torch
     from transformers import TextIteratorStreamer
 
-    from empath.generation import SamplingSettings
     from empath.pipeline import Conversation
 
     generator = pipeline.generator
@@ -103,41 +104,41 @@ def decode_speeds(pipeline, tokens: int, seed: int = 0) -> dict:
     inputs = generator.encode(plan.messages)
     short = generator.encode([{"role": "user", "content": MESSAGES[0]}])
     out = {"prompt_tokens": int(inputs["input_ids"].shape[1]), "short_prompt_tokens": int(short["input_ids"].shape[1]),
-           "route": route}
+           "route": route, "repeats": repeats}
 
-    def bare(name, route_, merge, enc=inputs, sampling=None, streamer_cls=None):
+    def bare(route_, merge, enc=inputs, sampling=None, streamer_cls=None, main_thread=False):
+        """``generate()`` in a thread of its own, as the app runs it (``main_thread``: in this one)."""
         generator.merge_routes = merge
         kwargs = (sampling or settings).generate_kwargs()
-        kwargs.update(min_new_tokens=tokens, max_new_tokens=tokens)  # same length for every bare run
+        kwargs.update(min_new_tokens=tokens, max_new_tokens=tokens)  # same length for every run
         clock = Clock()
-        with generator.routed(route_), torch.inference_mode():
-            torch.manual_seed(seed)
-            if streamer_cls is None:
-                generator.model.generate(**enc, **kwargs, streamer=clock, pad_token_id=generator.tokenizer.pad_token_id)
-            else:  # the streamer the app uses, drained by this thread, generate() in another
-                stamps, restore = _timed_put()
-                streamer = streamer_cls(generator.tokenizer, skip_prompt=True, skip_special_tokens=True)
-                worker = threading.Thread(target=generator.model.generate, kwargs=dict(
-                    **enc, **kwargs, streamer=streamer, pad_token_id=generator.tokenizer.pad_token_id))
-                worker.start()
+        streamer = clock if streamer_cls is None else streamer_cls(generator.tokenizer, skip_prompt=True,
+                                                                      skip_special_tokens=True)
+
+        def generate():
+            with torch.inference_mode():
+                torch.manual_seed(seed)
+                generator.model.generate(**enc, **kwargs, streamer=streamer, pad_token_id=generator.tokenizer.pad_token_id)
+
+        with generator.routed(route_):
+            if main_thread:
+                generate()
+                return clock.rate()
+            stamps, restore = _timed_put()
+            worker = threading.Thread(target=generate)
+            worker.start()
+            if streamer_cls is not None:  # the streamer the app uses, drained by this thread
                 for _ in streamer:
                     pass
-                worker.join()
-                restore()
+            worker.join()
+            restore()
+            if streamer_cls is not None:
                 clock.times = stamps[1:]
-        out[name] = clock.rate()
+        return clock.rate()
 
-    bare("warmup", None, True)
-    bare("base", None, True)
-    if route:
-        bare("route_fused", route, False)
-        bare("route_merged", route, True)
-    bare("base_streamer", None, True, streamer_cls=TextIteratorStreamer)
-    bare("base_greedy", None, True, sampling=SamplingSettings(temperature=0.0, max_new_tokens=tokens))
-    bare("base_short_prompt", None, True, enc=short)
-    out.pop("warmup")
     fixed = FixedLength(max_new_tokens=tokens, seed=seed)  # the app path also decodes exactly ``tokens`` tokens
-    for name, merge in (("app_fast_path", True), ("app_fused", False)):
+
+    def app(merge):
         generator.merge_routes = merge
         stamps, restore = _timed_put()
         try:
@@ -149,10 +150,31 @@ def decode_speeds(pipeline, tokens: int, seed: int = 0) -> dict:
         finally:
             restore()
         times = stamps[1:]  # the first put is the prompt
-        out[name] = {"tokens": len(times),
-                     "tokens_per_s": (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan"),
-                     "first_token_s": first, "error": result.error}
+        return {"tokens": len(times),
+                "tokens_per_s": (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan"),
+                "first_token_s": first, "error": result.error}
+
+    runs = {"base": lambda: bare(None, True),
+            "base_main_thread": lambda: bare(None, True, main_thread=True),
+            "route_fused": lambda: bare(route, False) if route else None,
+            "route_merged": lambda: bare(route, True) if route else None,
+            "base_streamer": lambda: bare(None, True, streamer_cls=TextIteratorStreamer),
+            "base_greedy": lambda: bare(None, True, sampling=SamplingSettings(temperature=0.0, max_new_tokens=tokens)),
+            "base_short_prompt": lambda: bare(None, True, enc=short),
+            "app_fused": lambda: app(False),
+            "app_fast_path": lambda: app(True)}
+    bare(None, True)  # warm-up
+    samples: dict[str, list] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            sample = run()
+            if sample is not None:
+                samples[name].append(sample)
     generator.merge_routes = True
+    for name, values in samples.items():
+        if values:
+            values.sort(key=lambda v: v["tokens_per_s"])
+            out[name] = {**values[len(values) // 2], "all_tokens_per_s": [round(v["tokens_per_s"], 2) for v in values]}
     out["app_vs_base"] = out["app_fast_path"]["tokens_per_s"] / out["base"]["tokens_per_s"]
     return out
 
@@ -211,11 +233,21 @@ def api_latency(pipeline, rounds: int) -> dict:
     from empath.pipeline import EmpathPipeline
     from empath.server import EmpathAPI
 
-    fixed = EmpathPipeline(pipeline.config, roles=pipeline.roles, generator=FixedReply(),
-                           role_matcher=pipeline.role_matcher, strategy_predictor=pipeline.strategy_predictor,
-                           emotion_scorer=pipeline.emotion_scorer, experience_bank=pipeline.experience_bank,
-                           safety_checker=pipeline.safety)
+    # Constant-cost stand-ins for every model: the two paths then differ only by the HTTP/JSON layer (with the real
+    # encoders the per-message cost varies by more than that layer costs, on a shared 2-core machine).
+    import numpy as np
+    from types import SimpleNamespace as NS
+
+    role = pipeline.roles.ids[0]
+    fixed = EmpathPipeline(
+        pipeline.config, roles=pipeline.roles, generator=FixedReply(),
+        role_matcher=NS(predict=lambda **kw: NS(role=role, probs={role: 1.0})),
+        strategy_predictor=NS(predict=lambda *a, **kw: NS(strategy="Question", probs={"Question": 1.0})),
+        emotion_scorer=NS(score=lambda text, lang=None: np.full(8, 5.0, dtype=np.float32)),
+        experience_bank=NS(retrieve=lambda *a, **kw: []),
+        safety_checker=NS(check=lambda text, lang=None, **kw: NS(crisis=False, to_dict=lambda: {"crisis": False})))
     api = EmpathAPI(fixed)
+
     def body(i, side):  # a text neither path has seen (the encoders cache by text)
         text = f"{MESSAGES[i % len(MESSAGES)]} [{side}{i}-{time.time_ns() % 100003}]"
         return {"model": "empath", "messages": [{"role": "user", "content": text}], "max_tokens": 16}
@@ -301,6 +333,7 @@ class api_server:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per decode measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats of each decode measurement")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--client-tokens", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="overhead rounds over the message set")
@@ -313,7 +346,7 @@ def main() -> None:
     pipeline = EmpathPipeline(PipelineConfig.from_env()).warm_up()
     load_s = time.perf_counter() - t0
     pipeline.plan(Conversation(), "warm-up message")
-    decode = decode_speeds(pipeline, args.tokens)
+    decode = decode_speeds(pipeline, args.tokens, repeats=args.repeats)
     ttft = first_token(pipeline, 4)
     over = overhead(pipeline, args.rounds)
     http = api_latency(pipeline, 4 * len(MESSAGES))
@@ -326,16 +359,17 @@ def main() -> None:
 
     def rate(name):
         d = decode.get(name)
-        return f"{d['tokens_per_s']:.1f} tok/s ({d['tokens']} tokens)" if d else "n/a (no adapter)"
+        return f"{d['tokens_per_s']:.1f} tok/s (runs: {d['all_tokens_per_s']})" if d else "n/a (no adapter)"
 
     base = decode["base"]["tokens_per_s"]
     print(f"\n## Serving benchmark (offline default, {os.cpu_count()} CPU threads, {args.tokens} new tokens, "
-          f"prompt {decode['prompt_tokens']} tokens)\n")
+          f"prompt {decode['prompt_tokens']} tokens, medians of {args.repeats} interleaved runs)\n")
     print("| measure | value | vs bare base generate() |\n|---|---|---|")
     for name, label in (("base", "bare `generate()`, base model, app prompt, app sampling"),
                         ("route_fused", "... with the route, fused adapter path"),
                         ("route_merged", "... with the route merged (fast path)"),
                         ("base_streamer", "... base + TextIteratorStreamer in a thread"),
+                        ("base_main_thread", "... base, `generate()` in the main thread (OpenMP team of the main thread)"),
                         ("base_greedy", "... base, greedy (no sampling processors)"),
                         ("base_short_prompt", f"... base, short prompt ({decode['short_prompt_tokens']} tokens)"),
                         ("app_fused", "app path (`EmpathPipeline.stream`), fast path off"),

@@ -302,20 +302,25 @@ class MLPHead:
 
     @classmethod
     def load(cls, path: str | os.PathLike, labels: Sequence[str] | None = None) -> "MLPHead":
-        from safetensors import safe_open
-        from safetensors.numpy import load_file
-
-        path = Path(path)
-        if not path.exists():
-            raise DataFileError(f"{path}: weights file not found")
-        params = load_file(str(path))
-        with safe_open(str(path), framework="numpy") as fh:
-            stored = json.loads((fh.metadata() or {}).get("labels", "null"))
-        labels = tuple(labels or stored or ())
+        params, labels = load_labelled_weights(path, labels)
         n_out = params[f"w{sum(1 for k in params if k.startswith('w')) - 1}"].shape[0]
         if len(labels) != n_out:
             raise DataFileError(f"{path}: head has {n_out} outputs but {len(labels)} labels")
         return cls(labels, params)
+
+
+def load_labelled_weights(path: str | os.PathLike, labels: Sequence[str] | None = None) -> tuple[dict, tuple]:
+    """numpy arrays of a safetensors file and its labels (given ones win over the file's ``labels`` metadata)."""
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: weights file not found")
+    params = load_file(str(path))
+    with safe_open(str(path), framework="numpy") as fh:
+        stored = json.loads((fh.metadata() or {}).get("labels", "null"))
+    return params, tuple(labels or stored or ())
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -31,8 +31,8 @@ from typing import Sequence
 import numpy as np
 
 from ._data import DataFileError
-from .classifiers import (STRATEGY_TASK, CachedEncoder, ClassifierInputError, cached_encoder, role_text,
-                          strategy_features, _softmax, _GELU_C)
+from .classifiers import (STRATEGY_TASK, CachedEncoder, ClassifierInputError, cached_encoder, load_labelled_weights,
+                          role_text, strategy_features, _softmax, _GELU_C)
 from .dialogue import SEEKER, SUPPORTER, Background, Turn
 from .strategies import STRATEGY_NAMES
 
@@ -120,16 +120,8 @@ class SequenceEnsemble:
 
     @classmethod
     def load(cls, path: str | os.PathLike, labels: Sequence[str] | None = None) -> "SequenceEnsemble":
-        from safetensors import safe_open
-        from safetensors.numpy import load_file
-
-        path = Path(path)
-        if not path.exists():
-            raise DataFileError(f"{path}: weights file not found")
-        params = load_file(str(path))
-        with safe_open(str(path), framework="numpy") as fh:
-            stored = json.loads((fh.metadata() or {}).get("labels", "null"))
-        return cls(tuple(labels or stored or ()), params)
+        params, labels = load_labelled_weights(path, labels)
+        return cls(labels, params)
 
 
 class SequenceScorer:

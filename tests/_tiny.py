@@ -48,3 +48,15 @@ def tiny_adapter_generator(max_context_tokens: int = 2048, seed: int = 0):
     torch.manual_seed(seed + 1)
     model = get_group_moelora_model(tiny_llama(len(tok), seed), config).eval()
     return ChatGenerator(model, tok, max_context_tokens=max_context_tokens)
+
+
+class ExplodingModel:
+    """A model whose generate() fails as a lost GPU would (error paths of the pipeline, app and API)."""
+
+    def generate(self, **kwargs):
+        raise RuntimeError("CUDA out of memory")
+
+    def parameters(self):
+        import torch
+
+        yield torch.zeros(1)

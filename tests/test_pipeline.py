@@ -168,18 +168,9 @@ def test_unknown_persona_lists_valid_ids():
 
 
 def test_failed_generation_keeps_the_conversation():
-    class Exploding:
-        def generate(self, **kwargs):
-            raise RuntimeError("CUDA out of memory")
+    from tests._tiny import ExplodingModel, smollm_tokenizer
 
-        def parameters(self):
-            import torch
-
-            yield torch.zeros(1)
-
-    from tests._tiny import smollm_tokenizer
-
-    pipe, _ = make_pipeline(generator=ChatGenerator(Exploding(), smollm_tokenizer()))
+    pipe, _ = make_pipeline(generator=ChatGenerator(ExplodingModel(), smollm_tokenizer()))
     conv = Conversation()
     result = pipe.respond(conv, "Hello there", settings=QUICK)
     assert result.error and "out of memory" in result.error

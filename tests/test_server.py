@@ -170,19 +170,10 @@ def test_concurrent_clients_are_all_answered(served):
 
 
 def test_generation_failure_is_a_502_or_an_error_event():
-    class Exploding:
-        def generate(self, **kwargs):
-            raise RuntimeError("CUDA out of memory")
-
-        def parameters(self):
-            import torch
-
-            yield torch.zeros(1)
-
     from empath.generation import ChatGenerator
-    from tests._tiny import smollm_tokenizer
+    from tests._tiny import ExplodingModel, smollm_tokenizer
 
-    pipe, _ = make_pipeline(generator=ChatGenerator(Exploding(), smollm_tokenizer()))
+    pipe, _ = make_pipeline(generator=ChatGenerator(ExplodingModel(), smollm_tokenizer()))
     with api_server(pipe) as url:
         client = openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0)
         with pytest.raises(openai.APIStatusError, match="out of memory") as info:

@@ -79,19 +79,22 @@ def render_prompt(tokenizer, messages: list[dict]) -> str:
 class RoutedCollator:
     """Right-pads a batch and keeps the per-sample route ids."""
 
+    left_pad = False
+
     def __init__(self, pad_token_id: int):
         self.pad_token_id = pad_token_id
 
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
         width = max(len(f["input_ids"]) for f in features)
 
-        def pad(key, value):
-            return torch.tensor([f[key] + [value] * (width - len(f[key])) for f in features])
+        def pad(row, value):
+            fill = [value] * (width - len(row))
+            return fill + row if self.left_pad else row + fill
 
         return {
-            "input_ids": pad("input_ids", self.pad_token_id),
-            "labels": pad("labels", -100),
-            "attention_mask": torch.tensor([[1] * len(f["input_ids"]) + [0] * (width - len(f["input_ids"])) for f in features]),
+            "input_ids": torch.tensor([pad(f["input_ids"], self.pad_token_id) for f in features]),
+            "labels": torch.tensor([pad(f["labels"], -100) for f in features]),
+            "attention_mask": torch.tensor([pad([1] * len(f["input_ids"]), 0) for f in features]),
             "role_ids": torch.tensor([f["role_ids"] for f in features]),
             "strategy_ids": torch.tensor([f["strategy_ids"] for f in features]),
         }
@@ -102,23 +105,15 @@ class ReplyOnlyCollator(RoutedCollator):
     ``logits_to_keep`` positions only: the 49k-word vocabulary projection then runs on the reply, not the prompt
     (the largest single saving for a small model with a large vocabulary)."""
 
+    left_pad = True
+
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
-        width = max(len(f["input_ids"]) for f in features)
-
-        def pad(key, value):
-            return torch.tensor([[value] * (width - len(f[key])) + f[key] for f in features])
-
-        mask = torch.tensor([[0] * (width - len(f["input_ids"])) + [1] * len(f["input_ids"]) for f in features])
+        batch = super().__call__(features)
         reply = max(sum(1 for x in f["labels"] if x != -100) for f in features)
-        return {
-            "input_ids": pad("input_ids", self.pad_token_id),
-            "labels": pad("labels", -100),
-            "attention_mask": mask,
-            "position_ids": (mask.cumsum(-1) - 1).clamp(min=0),  # left padding must not shift positions
-            "logits_to_keep": torch.tensor(min(reply + 1, width)),
-            "role_ids": torch.tensor([f["role_ids"] for f in features]),
-            "strategy_ids": torch.tensor([f["strategy_ids"] for f in features]),
-        }
+        mask = batch["attention_mask"]
+        batch["position_ids"] = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding must not shift positions
+        batch["logits_to_keep"] = torch.tensor(min(reply + 1, mask.shape[1]))
+        return batch
 
 
 def reply_loss(model, inputs: dict) -> torch.Tensor:

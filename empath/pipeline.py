@@ -207,9 +207,9 @@ class EmpathPipeline:
             return remote_generator(self.config.base_model, adapter=self.config.adapter)
         model, tokenizer = load_causal_lm(self.config.base_model)
         if self.config.adapter:
-            from .group_moelora import GroupMoELoraModel
+            from .adapter import load_adapter
 
-            model = GroupMoELoraModel.from_pretrained(model, self.config.adapter).eval()
+            model = load_adapter(model, self.config.adapter).eval()
         return ChatGenerator(model, tokenizer, self.config.max_context_tokens)
 
     @property

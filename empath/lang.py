@@ -1,0 +1,33 @@
+"""The two languages Empath speaks: detecting which one a text is in, and picking the text for one."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+LANGUAGES = ("en", "zh")
+T = TypeVar("T")
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
+
+
+def detect_language(text: str, threshold: float = 0.3) -> str:
+    """``"zh"`` when at least ``threshold`` of the letters are CJK ideographs, else ``"en"``."""
+    cjk = len(_CJK.findall(text))
+    letters = cjk + sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return "zh" if letters and cjk / letters >= threshold else "en"
+
+
+def resolve_language(lang: str | None, text: str) -> str:
+    """``lang`` when it is one Empath speaks, else the language detected in ``text``."""
+    return lang if lang in LANGUAGES else detect_language(text)
+
+
+def by_lang(lang: str | None, *, en: T, zh: T) -> T:
+    """The Chinese value for ``lang == "zh"``, the English one for anything else (English is the fallback)."""
+    return zh if lang == "zh" else en
+
+
+def lang_key(lang: str | None) -> str:
+    """``"zh"`` or ``"en"``: the key of a per-language table for ``lang`` (English for anything unknown)."""
+    return by_lang(lang, en="en", zh="zh")

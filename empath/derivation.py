@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
 from .dialogue import (SEEKER, SUPPORTER, DatasetFormatError, Dialogue, Turn, _STRATEGY_PREFIX, _TAG_LINE,
                        detect_language, format_turns, parse_turns)
+from .lang import by_lang
 from .roles import RoleBank, load_roles
 from .strategies import strategies
 
@@ -422,7 +423,7 @@ class Deriver:
             "comforting": ", ".join(f"[{s}]" for s in comforting_strategies()),
             "role": role.name(lang), "source": role.source(lang), "experiences": experience_lines(chosen, lang),
             "speaking_style": speaking_style(role, lang), "rewrite_guide": block.get("rewrite_guide", "").strip(),
-            "seeker": "求助者" if lang == "zh" else "Help-seeker", "supporter": "支持者" if lang == "zh" else "Supporter",
+            "seeker": by_lang(lang, en="Help-seeker", zh="求助者"), "supporter": by_lang(lang, en="Supporter", zh="支持者"),
         }
         return [{"role": "system", "content": _fill(block[stage]["system"], values).strip()},
                 {"role": "user", "content": _fill(block[stage]["user"], values).strip()}]
@@ -470,8 +471,7 @@ class Deriver:
         """Stage 1's input: the seeker's words and the answer as a single exchange (PsyQA), or the turns."""
         seeker = [t.text for t in dialogue.turns if t.speaker == SEEKER]
         if len(seeker) == 1 and dialogue.turns[0].speaker == SEEKER:
-            answer = "".join(t.text for t in dialogue.turns if t.speaker == SUPPORTER) if lang == "zh" else \
-                " ".join(t.text for t in dialogue.turns if t.speaker == SUPPORTER)
+            answer = by_lang(lang, en=" ", zh="").join(t.text for t in dialogue.turns if t.speaker == SUPPORTER)
             turns = [Turn(SEEKER, seeker[0]), Turn(SUPPORTER, answer)] if answer else dialogue.turns
             return format_turns(turns, lang, with_strategy=False)
         return format_turns(dialogue.turns, lang, with_strategy=False)

@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ._data import DataFileError
+from .lang import LANGUAGES, by_lang, detect_language, lang_key
 from .roles import load_roles
 from .strategies import normalize_strategy
 
 SEEKER, SUPPORTER = "seeker", "supporter"
 SPEAKERS = (SEEKER, SUPPORTER)
-LANGUAGES = ("en", "zh")
 FORMATS = ("auto", "esconv", "psyqa", "multiturn", "cpsycoun", "emollm", "jsonl")
 
 
@@ -194,16 +194,6 @@ class Dialogues(list):
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------------------------
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
-
-
-def detect_language(text: str, threshold: float = 0.3) -> str:
-    """``"zh"`` when at least ``threshold`` of the letters are CJK ideographs, else ``"en"``."""
-    cjk = len(_CJK.findall(text))
-    letters = cjk + sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return "zh" if letters and cjk / letters >= threshold else "en"
-
-
 def _dialogue_language(turns: list[Turn], background: Background) -> str:
     return detect_language(background.text() + "".join(t.text for t in turns[:6]))
 
@@ -546,8 +536,8 @@ def parse_turns(lines: list[tuple[int, str]], path: Path, *, strategies: bool = 
 
 def format_turns(turns: Iterable[Turn], lang: str = "en", with_strategy: bool = True) -> str:
     """Speaker-tagged text, one turn per paragraph (blank line between turns)."""
-    tags = DISPLAY_TAGS["zh" if lang == "zh" else "en"]
-    colon = "：" if lang == "zh" else ": "
+    tags = DISPLAY_TAGS[lang_key(lang)]
+    colon = by_lang(lang, en=": ", zh="：")
     paragraphs = []
     for t in turns:
         prefix = f"[{t.strategy}] " if with_strategy and t.strategy else ""

@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
-from .dialogue import detect_language
+from .lang import resolve_language
 
 EMOTION_DIMS: tuple[str, ...] = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger",
                                  "anticipation")
@@ -414,12 +414,12 @@ class LLMEmotionScorer(EmotionScorer):
         self.prompts = load_scoring_prompts(str(prompt_file))
 
     def messages(self, text: str, lang: str | None = None) -> list[dict]:
-        block = self.prompts[lang if lang in ("en", "zh") else detect_language(text)]
+        block = self.prompts[resolve_language(lang, text)]
         return [{"role": "system", "content": block["system"]},
                 {"role": "user", "content": block["user"].replace("{text}", text.strip())}]
 
     def _score_one(self, text: str, lang: str | None) -> np.ndarray:
-        lang = lang if lang in ("en", "zh") else detect_language(text)
+        lang = resolve_language(lang, text)
         messages = self.messages(text, lang)
         problems: list[str] = []
         best: dict[str, float] = {}

@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
+from .lang import by_lang
 
 LANGUAGES_FILE = PACKAGE_DATA / "model_languages.yaml"
 ANY = "any"
@@ -107,7 +108,7 @@ def language_notice(requested: str, seeker_lang: str, base_model, supported: tup
               "seeker": language_name(seeker_lang, in_lang), "seeker_code": seeker_lang}
     text = texts["text"].format(**fields)
     if seeker_lang != requested and seeker_lang in supported:
-        text += (" " if in_lang != "zh" else "") + texts["keep_writing"].format(**fields)
+        text += by_lang(in_lang, en=" ", zh="") + texts["keep_writing"].format(**fields)
     return text
 
 

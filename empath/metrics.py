@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
+from .lang import detect_language
 
 TABLE3_COLUMNS = ("D-1", "D-2", "B-1", "B-2", "B-4", "F1", "R-L")
 
@@ -137,8 +138,6 @@ def reply_defects(text: str, lang: str = "en") -> list[str]:
     # markdown: ``**``, a code fence, a ``#`` heading line; other language: any CJK character in an English
     # reply, or a Chinese reply that is not mostly CJK; second speaker: a line opening with User:/Seeker:/
     # Assistant:/来访者：... or a chat-template marker
-    from .dialogue import detect_language
-
     found = []
     if _MARKDOWN.search(text):
         found.append("markdown")

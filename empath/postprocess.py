@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .lang import by_lang
+
 # A new speaker's turn: "User:", "Seeker:", "Assistant:", "Supporter:", "Human:", "AI:", "Therapist:",
 # "Client:", chat-template markers, or their Chinese forms ("用户：", "求助者：", "助手：", "咨询师：").
 _TURN_MARKER = re.compile(
@@ -72,8 +74,7 @@ def clean_reply(text: str, lang: str = "en", max_sentences: int = DEFAULT_MAX_SE
         if len(kept) > 1 and not _SENTENCE_END.search(kept[-1]):
             kept = kept[:-1]  # cut off by the token limit mid-sentence
     kept = kept[:max_sentences]
-    joiner = "" if lang == "zh" else " "
-    return joiner.join(kept).strip()
+    return by_lang(lang, en=" ", zh="").join(kept).strip()
 
 
 def reply_problems(text: str, lang: str = "en") -> list[str]:

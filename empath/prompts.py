@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
+from .lang import by_lang, lang_key
 from .roles import Role
 from .strategies import get_strategy
 
@@ -57,13 +58,13 @@ class PromptParts:
 
 
 def system_prompt(parts: PromptParts) -> str:
-    t = _style_templates(parts.style)["en" if parts.lang != "zh" else "zh"]
+    t = _style_templates(parts.style)[lang_key(parts.lang)]
     followup = [t["safety_followup"]] if parts.safety_followup else []
     if parts.role is None:
         return "\n\n".join([t["plain"], *followup])
-    lang = "zh" if parts.lang == "zh" else "en"
+    lang = lang_key(parts.lang)
     role = parts.role
-    quote = "「{}」" if lang == "zh" else '"{}"'
+    quote = by_lang(lang, en='"{}"', zh="「{}」")
     if parts.style == "compact":
         return _compact_prompt(t, parts, followup)
     blocks = [t["persona"].format(
@@ -81,7 +82,7 @@ def system_prompt(parts: PromptParts) -> str:
 
 
 def _compact_prompt(t: dict, parts: PromptParts, followup: list[str]) -> str:
-    lang = "zh" if parts.lang == "zh" else "en"
+    lang = lang_key(parts.lang)
     role = parts.role
     lines = [t["persona"].format(name=role.name(lang), source=role.source(lang))]
     if parts.strategy:

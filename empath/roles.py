@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
+from .lang import by_lang
 
 DEFAULT_ROLES_FILE = PACKAGE_DATA / "roles.yaml"
 LANGUAGES = ("en", "zh")
@@ -33,10 +34,10 @@ class Topic:
     description_zh: str = ""
 
     def name(self, lang: str = "en") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        return by_lang(lang, en=self.name_en, zh=self.name_zh)
 
     def description(self, lang: str = "en") -> str:
-        return self.description_zh if lang == "zh" else self.description_en
+        return by_lang(lang, en=self.description_en, zh=self.description_zh)
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,18 @@ class Role:
     aliases: tuple = ()
 
     def name(self, lang: str = "en") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        return by_lang(lang, en=self.name_en, zh=self.name_zh)
 
     def source(self, lang: str = "en") -> str:
-        return self.source_zh if lang == "zh" else self.source_en
+        return by_lang(lang, en=self.source_en, zh=self.source_zh)
 
     def profile_text(self, lang: str = "en") -> str:
         """Background, personality and traits as one paragraph (prompts, text-initialised embeddings)."""
         p = self.profile.get(lang) or self.profile.get("en", {})
         traits = p.get("traits") or []
-        sep = "；" if lang == "zh" else "; "
+        sep = by_lang(lang, en="; ", zh="；")
         parts = [p.get("background", ""), p.get("personality", ""), sep.join(traits)]
-        return (" " if lang != "zh" else "").join(x for x in parts if x)
+        return by_lang(lang, en=" ", zh="").join(x for x in parts if x)
 
     def style_description(self, lang: str = "en") -> str:
         return (self.style.get(lang) or self.style.get("en", {})).get("description", "")

@@ -35,10 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
-from .dialogue import detect_language
+from .lang import LANGUAGES, by_lang, lang_key, resolve_language
 
 CATEGORIES = ("suicide", "self_harm", "harm_to_others")  # also the priority when several fire
-LANGUAGES = ("en", "zh")
 SPLITS = ("dev", "tune", "test")  # rules written on dev, widened on tune, test held out
 DEFAULT_RULES = PACKAGE_DATA / "safety.yaml"
 
@@ -313,7 +312,7 @@ class SafetyChecker:
         """What the classifier reads (in training too): the text normalised by the rules of its language
         (``lang``, detected when None), with their masks blanked, so idioms, hyperbole and denials the rules
         know ("想死你了", "I'm not suicidal") are not relearned as risk by the classifier."""
-        lang = lang if lang in LANGUAGES else detect_language(text)
+        lang = resolve_language(lang, text)
         for rules in self._languages:
             if rules.lang == lang:
                 text = rules.mask(rules.normalize(text))
@@ -322,7 +321,7 @@ class SafetyChecker:
     def _check_rules(self, text: str, lang: str | None) -> SafetyResult:
         if not isinstance(text, str):
             raise TypeError(f"check() expects a string, got {type(text).__name__}")
-        lang = lang if lang in LANGUAGES else detect_language(text)
+        lang = resolve_language(lang, text)
         result = SafetyResult(crisis=False, category=None, lang=lang)
         for sentence in _split_sentences(text):
             for rules in self._languages:
@@ -380,12 +379,8 @@ class _ReplyTexts:
                 elif not isinstance(value, str):
                     raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
 
-    @staticmethod
-    def _lang(lang: str | None) -> str:
-        return lang if lang in LANGUAGES else "en"
-
     def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0) -> str:
-        lang = self._lang(lang)
+        lang = lang_key(lang)
         texts = self.replies[lang]
         category = result.category if result.category in CATEGORIES else "suicide"
         name = _role_name(role, lang)
@@ -394,13 +389,13 @@ class _ReplyTexts:
         opening_key = "followup_opening_with_role" if later and "followup_opening_with_role" in texts \
             else "opening_with_role"
         opening = texts[opening_key].format(name=name) if name else texts["opening"]
-        separator = "；" if lang == "zh" else "; "
+        separator = by_lang(lang, en="; ", zh="；")
         lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
         template = followups[(variant - 1) % len(followups)] if later else texts[category]
         return template.format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()
 
     def banner(self, lang: str | None) -> str:
-        lang = self._lang(lang)
+        lang = lang_key(lang)
         items = [f"- {r['banner'][lang]}" for r in self.resources if lang in r.get("banner", {})]
         texts = self.banner_texts[lang]
         return "\n\n".join([texts["title"], self.emergency["banner"][lang], "\n".join(items), texts["footer"]])

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ._data import PACKAGE_DATA, DataFileError
-from .dialogue import detect_language
+from .lang import detect_language
 
 DEFAULT_MODEL_DIR = PACKAGE_DATA / "safety_model"
 LABELS = ("none", "suicide", "self_harm", "harm_to_others")  # column 0 is "no crisis"

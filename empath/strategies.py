@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
+from .lang import by_lang
 
 STRATEGIES_FILE = PACKAGE_DATA / "strategies.yaml"
 
@@ -28,10 +29,10 @@ class Strategy:
     definition_zh: str
 
     def definition(self, lang: str = "en") -> str:
-        return self.definition_zh if lang == "zh" else self.definition_en
+        return by_lang(lang, en=self.definition_en, zh=self.definition_zh)
 
     def display_name(self, lang: str = "en") -> str:
-        return self.name_zh if lang == "zh" else self.name
+        return by_lang(lang, en=self.name, zh=self.name_zh)
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,11 @@ train-demo: models
 	  artifacts/demo-adapter/empath.json empath/data/adapters/smollm2-esconv-demo/
 
 bench: models
-	$(BIN)/python benchmarks/group_moelora.py
-	$(BIN)/python benchmarks/classifiers.py
-	$(BIN)/python benchmarks/retrieval.py
-	$(BIN)/python benchmarks/app.py
-	$(BIN)/python benchmarks/serving.py
+	$(BIN)/python -m benchmarks.group_moelora
+	$(BIN)/python -m benchmarks.classifiers
+	$(BIN)/python -m benchmarks.retrieval
+	$(BIN)/python -m benchmarks.app
+	$(BIN)/python -m benchmarks.serving
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

@@ -1,4 +1,4 @@
-"""App benchmark on the offline default (run: ``python benchmarks/app.py [--users 8] [--quick]``).
+"""App benchmark on the offline default (run from the repository root: ``python -m benchmarks.app [--users 8] [--quick]``).
 
 Measures, in one run on this machine:
 1. cold start: ``python app.py`` launched as a fresh process until the server answers;
@@ -21,8 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parent.parent  # where app.py is
 
 MESSAGES = [
     "I lost my job last week and I feel worthless.",

@@ -11,7 +11,7 @@ Two columns, measured side by side in one run:
 
 The encoder alone (one new message) is timed too, so the heads' share is visible.
 
-    python benchmarks/classifiers.py [--dialogues 20] [--threads 2] [--data ../shared/data/esconv/valid.jsonl]
+    python -m benchmarks.classifiers [--dialogues 20] [--threads 2] [--data ../shared/data/esconv/valid.jsonl]
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET_MS = 20.0
 # Used when the shared ESConv data is absent (written for this benchmark).

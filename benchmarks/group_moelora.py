@@ -1,7 +1,7 @@
 """Group MoELoRA speed, measured side by side in one run (same process, same shapes, interleaved rounds, medians).
 
-    python benchmarks/group_moelora.py            # Llama-style, hidden 2048, 2 layers, r 32, 8 + 8 experts, 2 threads
-    python benchmarks/group_moelora.py --quick    # tiny smoke run
+    python -m benchmarks.group_moelora            # Llama-style, hidden 2048, 2 layers, r 32, 8 + 8 experts, 2 threads
+    python -m benchmarks.group_moelora --quick    # tiny smoke run
 
 Variants, all on identical base weights: the base model; Group MoELoRA fused (this library); the same experts run as
 a per-expert Python loop (the way MOELoRA-peft / Neeko compute it); Group MoELoRA merged for one route; a PEFT LoRA of

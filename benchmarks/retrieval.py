@@ -1,6 +1,6 @@
 """Experience retrieval over a large synthetic bank, and emotion-scorer latency per message.
 
-    python benchmarks/retrieval.py [--n 1000000] [--queries 200] [--messages 100] [--json]
+    python -m benchmarks.retrieval [--n 1000000] [--queries 200] [--messages 100] [--json]
 
 1. Retrieval: one persona with ``--n`` synthetic experiences (integer vectors 1-10, as in the files).
    ``ExperienceBank.retrieve`` is timed per query on both of its paths in the same run: the exact KD-tree
@@ -27,11 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from empath._data import shared_data_dir  # noqa: E402
-from empath.emotion import EMOTION_DIMS, get_emotion_scorer  # noqa: E402
-from empath.experiences import Experience, ExperienceBank  # noqa: E402
+from empath._data import shared_data_dir
+from empath.emotion import EMOTION_DIMS, get_emotion_scorer
+from empath.experiences import Experience, ExperienceBank
 
 ROLE = "sun_wukong"
 ZH_MESSAGES = ["我最近总是失眠，一想到工作就很焦虑。", "男朋友和我分手了，我每天都很难过。", "同事总是抢我的功劳，我很生气。",

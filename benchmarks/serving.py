@@ -1,4 +1,4 @@
-"""Serving benchmark on the offline default (run: ``python benchmarks/serving.py [--tokens 64] [--clients 8]``).
+"""Serving benchmark on the offline default (run from the repository root: ``python -m benchmarks.serving [--tokens 64] [--clients 8]``).
 
 All numbers come from one run on this machine, so the ratios compare like with like:
 1. decode tokens/s on the app's own prompt (Empath's system prompt, the demo adapter's route), same sampling
@@ -23,15 +23,10 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from empath.generation import SamplingSettings  # noqa: E402 - after the path is set
+from empath.generation import SamplingSettings
 
 
 class FixedLength(SamplingSettings):
@@ -100,7 +95,7 @@ def decode_speeds(pipeline, tokens: int, seed: int = 0, repeats: int = 3) -> dic
     generator = pipeline.generator
     settings = SamplingSettings(max_new_tokens=tokens, seed=seed)
     plan = pipeline.plan(Conversation(), MESSAGES[0])
-    route = pipeline._route(plan, plan_components())
+    route = pipeline.route_for(plan, plan_components())
     inputs = generator.encode(plan.messages)
     short = generator.encode([{"role": "user", "content": MESSAGES[0]}])
     out = {"prompt_tokens": int(inputs["input_ids"].shape[1]), "short_prompt_tokens": int(short["input_ids"].shape[1]),

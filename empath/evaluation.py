@@ -195,7 +195,7 @@ class System:
             row["notice"] = result.notice
         if with_ppl and result.messages:
             # the pipeline's own routing rule (None: base weights alone)
-            route = self.pipeline._route(result, self.components)
+            route = self.pipeline.route_for(result, self.components)
             row["nll"], row["tokens"] = gold_reply_loss(self.pipeline.generator, result.messages, turn.gold, route)
         return row
 

@@ -16,14 +16,16 @@ role, strategy and experience still run.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import time
 import unicodedata
 import uuid
-from dataclasses import asdict, dataclass, field, replace
-from typing import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -152,12 +154,59 @@ class TurnResult:
     notice: str | None = None
     error: str | None = None
     timings_ms: dict = field(default_factory=dict)
+    # The checker's own verdict object: the crisis reply is built from it; exports carry ``safety`` (its dict).
+    safety_result: Any = field(default=None, repr=False, compare=False, metadata={"export": False})
 
     def to_dict(self, include_prompt: bool = False) -> dict:
-        d = asdict(self)
-        if not include_prompt:
-            d.pop("messages")
-        return d
+        """The exported fields as plain data (the prompt ``messages`` only when asked for)."""
+        skipped = set() if include_prompt else {"messages"}
+        return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)
+                if f.metadata.get("export", True) and f.name not in skipped}
+
+
+# -- what each planning stage decides (the pipeline assembles them into a TurnResult) -------------
+@dataclass(frozen=True)
+class SafetyVerdict:
+    """The safety check of one message: ``crisis`` for this message, ``crisis_mode`` counting earlier ones."""
+
+    crisis: bool
+    crisis_mode: bool
+    details: dict
+    checked: Any  # the checker's result object (the crisis reply is built from it)
+
+
+@dataclass(frozen=True)
+class RoleChoice:
+    """The persona of a turn and why: matched | kept | override | default | none."""
+
+    role: str | None
+    source: str
+    probs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StrategyChoice:
+    """The helping strategy of a turn and why: predicted | override | none."""
+
+    strategy: str | None
+    source: str
+    probs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperienceHit:
+    """The seeker's emotion scores and the persona's closest experience (None: not retrieved or none found)."""
+
+    emotion: dict = field(default_factory=dict)
+    experience: dict | None = None
+
+
+@contextmanager
+def timed(timings: dict, name: str):
+    """Record the block's wall time in milliseconds as ``timings[name]``."""
+    start = time.perf_counter()
+    yield
+    timings[name] = _ms(start)
 
 
 def clean_message(text: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> str:
@@ -288,88 +337,85 @@ class EmpathPipeline:
              strategy: str | None = None, lang: str | None = None,
              components: Components = Components()) -> TurnResult:
         """Everything except generation. Validates first, so a refused message leaves no trace."""
-        t0 = time.perf_counter()
-        text = clean_message(message, self.config.max_message_chars)
-        role_override = None if role in (None, "", AUTO) else self.roles.resolve(role).id
-        strategy_override = None if strategy in (None, "", AUTO) else normalize_strategy(strategy)
-        if lang not in (None, "", AUTO, "en", "zh"):
-            raise InputError(f"unknown language {lang!r}; choose auto, en or zh")
-        lang = lang if lang in ("en", "zh") else (conversation.lang or detect_language(text))
-        result = TurnResult(message=text, lang=lang, components=asdict(components))
-        timings = result.timings_ms
+        timings: dict[str, float] = {}
+        with timed(timings, "plan_total"):
+            text = clean_message(message, self.config.max_message_chars)
+            role_override = None if role in (None, "", AUTO) else self.roles.resolve(role).id
+            strategy_override = None if strategy in (None, "", AUTO) else normalize_strategy(strategy)
+            if lang not in (None, "", AUTO, "en", "zh"):
+                raise InputError(f"unknown language {lang!r}; choose auto, en or zh")
+            lang = lang if lang in ("en", "zh") else (conversation.lang or detect_language(text))
+            background = conversation.background if conversation.turns else Background(question=text)
+            context = list(conversation.turns) + [Turn("seeker", text)]
+            with timed(timings, "safety"):
+                safety = self._check_safety(conversation, text, lang)
+            with timed(timings, "role"):
+                chosen_role = self._choose_role(conversation, background, role_override, components)
+            with timed(timings, "strategy"):
+                chosen_strategy = self._choose_strategy(background, context, strategy_override, components)
+            with timed(timings, "experience"):
+                retrieved = self._retrieve_experience(chosen_role.role, context, lang, components)
+            experience_used = bool(retrieved.experience) and wants_experience(chosen_strategy.strategy)
+            persona = self.roles.get(chosen_role.role) if (components.persona and chosen_role.role) else None
+            parts = PromptParts(role=persona, strategy=chosen_strategy.strategy if components.persona else None,
+                                experience_text=retrieved.experience["text"] if experience_used else None,
+                                lang=lang, safety_followup=conversation.crisis, style=self.prompt_style)
+            messages = build_messages(parts, [(t.speaker, t.text) for t in context])
+        return TurnResult(
+            message=text, lang=lang, crisis=safety.crisis, crisis_mode=safety.crisis_mode, safety=safety.details,
+            role=chosen_role.role, role_probs=dict(chosen_role.probs), role_source=chosen_role.source,
+            strategy=chosen_strategy.strategy, strategy_probs=dict(chosen_strategy.probs),
+            strategy_source=chosen_strategy.source, emotion=dict(retrieved.emotion), experience=retrieved.experience,
+            experience_used=experience_used, components=asdict(components), messages=messages, timings_ms=timings,
+            safety_result=safety.checked)
 
-        tick = time.perf_counter()
-        safety = self.safety.check(text, lang=lang, history=[t.text for t in conversation.turns if t.speaker == "seeker"])
-        result.crisis, result.safety = bool(safety.crisis), safety.to_dict()
-        result.safety_result = safety  # not a field: the reply builder takes the object, exports take the dict
-        result.crisis_mode = result.crisis or conversation.crisis
-        timings["safety"] = _ms(tick)
+    def _check_safety(self, conversation: Conversation, text: str, lang: str) -> SafetyVerdict:
+        earlier = [t.text for t in conversation.turns if t.speaker == "seeker"]
+        checked = self.safety.check(text, lang=lang, history=earlier)
+        crisis = bool(checked.crisis)
+        return SafetyVerdict(crisis=crisis, crisis_mode=crisis or conversation.crisis, details=checked.to_dict(),
+                             checked=checked)
 
-        background = conversation.background if conversation.turns else Background(question=text)
-        context = list(conversation.turns) + [Turn("seeker", text)]
-
-        tick = time.perf_counter()
-        self._choose_role(result, conversation, background, role_override, components)
-        timings["role"] = _ms(tick)
-        tick = time.perf_counter()
-        self._choose_strategy(result, background, context, strategy_override, components)
-        timings["strategy"] = _ms(tick)
-        tick = time.perf_counter()
-        if components.persona and components.experience_rag and result.role:
-            self._retrieve_experience(result, context)
-        timings["experience"] = _ms(tick)
-
-        role_obj = self.roles.get(result.role) if (components.persona and result.role) else None
-        experience_text = None
-        if result.experience and wants_experience(result.strategy):
-            experience_text = result.experience["text"]
-            result.experience_used = True
-        parts = PromptParts(role=role_obj, strategy=result.strategy if components.persona else None,
-                            experience_text=experience_text, lang=lang, safety_followup=conversation.crisis,
-                            style=self.prompt_style)
-        result.messages = build_messages(parts, [(t.speaker, t.text) for t in context])
-        timings["plan_total"] = _ms(t0)
-        return result
-
-    def _choose_role(self, result, conversation, background, override, components):
+    def _choose_role(self, conversation: Conversation, background: Background, override: str | None,
+                     components: Components) -> RoleChoice:
         if not components.persona:
-            result.role_source = "none"
-            return
+            return RoleChoice(None, "none")
         if override:
-            result.role, result.role_source = override, "override"
-        elif conversation.role:
-            result.role, result.role_source = conversation.role, "kept"
-        elif components.role_matching:
+            return RoleChoice(override, "override")
+        if conversation.role:
+            return RoleChoice(conversation.role, "kept")
+        if components.role_matching:
             pred = self.role_matcher.predict(question=background.question, description=background.description,
                                              keywords=tuple(background.keywords))
-            result.role, result.role_probs, result.role_source = pred.role, dict(pred.probs), "matched"
-        else:
-            result.role = self.config.default_role or self.roles.ids[0]
-            result.role_source = "default"
+            return RoleChoice(pred.role, "matched", dict(pred.probs))
+        return RoleChoice(self.config.default_role or self.roles.ids[0], "default")
 
-    def _choose_strategy(self, result, background, context, override, components):
+    def _choose_strategy(self, background: Background, context: list[Turn], override: str | None,
+                         components: Components) -> StrategyChoice:
         if override:
-            result.strategy, result.strategy_source = override, "override"
-        elif components.strategy_prediction and components.persona:
+            return StrategyChoice(override, "override")
+        if components.strategy_prediction and components.persona:
             pred = self.strategy_predictor.predict(background, context)
-            result.strategy, result.strategy_probs = pred.strategy, dict(pred.probs)
-            result.strategy_source = "predicted"
-        else:
-            result.strategy_source = "none"
+            return StrategyChoice(pred.strategy, "predicted", dict(pred.probs))
+        return StrategyChoice(None, "none")
 
-    def _retrieve_experience(self, result, context):
+    def _retrieve_experience(self, role: str | None, context: list[Turn], lang: str,
+                             components: Components) -> ExperienceHit:
+        if not (components.persona and components.experience_rag and role):
+            return ExperienceHit()
         seeker_text = " ".join(t.text for t in context if t.speaker == "seeker")[-1000:]
-        vector = np.asarray(self.emotion_scorer.score(seeker_text, lang=result.lang), dtype=np.float32)
-        result.emotion = {d: round(float(v), 2) for d, v in zip(EMOTION_DIMENSIONS, vector)}
-        hits = self.experience_bank.retrieve(result.role, vector, k=1)
-        if hits:
-            hit = hits[0]
-            exp = hit.experience
-            result.experience = {"id": exp.id, "text": exp.text_for(result.lang), "source": getattr(exp, "source", None),
-                                 "similarity": round(float(hit.similarity), 4),
-                                 "centred_similarity": _rounded(getattr(hit, "centred_similarity", None))}
+        vector = np.asarray(self.emotion_scorer.score(seeker_text, lang=lang), dtype=np.float32)
+        emotion = {d: round(float(v), 2) for d, v in zip(EMOTION_DIMENSIONS, vector)}
+        hits = self.experience_bank.retrieve(role, vector, k=1)
+        if not hits:
+            return ExperienceHit(emotion)
+        hit, exp = hits[0], hits[0].experience
+        return ExperienceHit(emotion, {"id": exp.id, "text": exp.text_for(lang), "source": getattr(exp, "source", None),
+                                       "similarity": round(float(hit.similarity), 4),
+                                       "centred_similarity": _rounded(getattr(hit, "centred_similarity", None))})
 
-    def _route(self, result: TurnResult, components: Components) -> dict | None:
+    def route_for(self, result: TurnResult, components: Components) -> dict | None:
+        """The Group MoELoRA route a turn is generated with; None = the base weights alone."""
         if not (components.adapter and components.persona and self.has_adapter and result.role):
             return None
         # No predicted strategy (ablation): mix all strategy experts evenly.
@@ -384,45 +430,52 @@ class EmpathPipeline:
         (seeker message + reply) is appended to ``conversation`` once the reply is complete."""
         settings = settings or SamplingSettings()
         result = self.plan(conversation, message, role=role, strategy=strategy, lang=lang, components=components)
-        tick = time.perf_counter()
-        if not result.crisis and not self.answers_in(result.lang):
-            # The model cannot write this language: a plain notice, never generated noise (no model call).
-            result.notice = language_notice(result.lang, detect_language(result.message), self.config.base_model,
-                                            self.model_languages)
-            yield result
-        elif result.crisis:
-            # A fixed, reviewed reply: a crisis turn is never left to the sampler. It is a safety reply, not a
-            # helping-skill turn (no strategy, no experience); later crisis turns get the follow-up texts in turn.
-            role_obj = self.roles.get(result.role) if result.role else None
-            earlier = sum(1 for r in conversation.results if r.get("crisis"))
-            result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang,
-                                                       variant=earlier)
-            result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
-            result.experience_used = False
-            yield result
-        else:
-            route = self._route(result, components)
-            if route:
-                weights = self.generator.model.gate_weights(**route)
-                result.gate_weights = {k: [round(float(x), 4) for x in np.asarray(v).ravel()] for k, v in weights.items()}
-            raw = ""
-            try:
-                first = None
-                for piece in self.generator.stream(result.messages, settings, route):
-                    first = first or _ms(tick)
-                    raw += piece
-                    result.response = clean_reply(raw, result.lang, final=False)  # debris never shows
-                    yield result
-                result.timings_ms["first_token"] = first
-            except GenerationError as exc:
-                result.error = str(exc)
-            result.response = clean_reply(raw, result.lang)
-            if not result.response and not result.error:
-                result.error = "the model returned an empty reply; please try again"
-            yield result
-        result.timings_ms["generate"] = _ms(tick)
+        with timed(result.timings_ms, "generate"):
+            if not result.crisis and not self.answers_in(result.lang):
+                # The model cannot write this language: a plain notice, never generated noise (no model call).
+                result.notice = language_notice(result.lang, detect_language(result.message), self.config.base_model,
+                                                self.model_languages)
+                yield result
+            elif result.crisis:
+                self._give_crisis_reply(result, conversation)
+                yield result
+            else:
+                yield from self._generate(result, components, settings)
         if record and not result.error:
             self._record(conversation, result)
+        yield result
+
+    def _give_crisis_reply(self, result: TurnResult, conversation: Conversation) -> None:
+        # A fixed, reviewed reply: a crisis turn is never left to the sampler. It is a safety reply, not a
+        # helping-skill turn (no strategy, no experience); later crisis turns get the follow-up texts in turn.
+        role_obj = self.roles.get(result.role) if result.role else None
+        earlier = sum(1 for r in conversation.results if r.get("crisis"))
+        result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang,
+                                                   variant=earlier)
+        result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
+        result.experience_used = False
+
+    def _generate(self, result: TurnResult, components: Components,
+                  settings: SamplingSettings) -> Iterator[TurnResult]:
+        start = time.perf_counter()
+        route = self.route_for(result, components)
+        if route:
+            weights = self.generator.model.gate_weights(**route)
+            result.gate_weights = {k: [round(float(x), 4) for x in np.asarray(v).ravel()] for k, v in weights.items()}
+        raw = ""
+        try:
+            first = None
+            for piece in self.generator.stream(result.messages, settings, route):
+                first = first or _ms(start)
+                raw += piece
+                result.response = clean_reply(raw, result.lang, final=False)  # debris never shows
+                yield result
+            result.timings_ms["first_token"] = first
+        except GenerationError as exc:
+            result.error = str(exc)
+        result.response = clean_reply(raw, result.lang)
+        if not result.response and not result.error:
+            result.error = "the model returned an empty reply; please try again"
         yield result
 
     def respond(self, conversation: Conversation, message: str, **kwargs) -> TurnResult:
@@ -456,5 +509,6 @@ def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 2)
 
 
-__all__ = ["AUTO", "Components", "Conversation", "EmpathPipeline", "InputError", "PipelineConfig", "SYSTEMS",
-           "SamplingSettings", "TurnResult", "clean_message"]
+__all__ = ["AUTO", "Components", "Conversation", "EmpathPipeline", "ExperienceHit", "InputError", "PipelineConfig",
+           "RoleChoice", "SYSTEMS", "SafetyVerdict", "SamplingSettings", "StrategyChoice", "TurnResult",
+           "clean_message", "timed"]

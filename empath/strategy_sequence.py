@@ -31,8 +31,9 @@ from typing import Sequence
 import numpy as np
 
 from ._data import DataFileError
-from .classifiers import (STRATEGY_TASK, CachedEncoder, ClassifierInputError, cached_encoder, load_labelled_weights,
-                          role_text, strategy_features, _softmax, _GELU_C)
+from ._numeric import gelu_tanh, softmax
+from .classifiers import (STRATEGY_TASK, CachedEncoder, ClassifierInputError, Scorer, load_labelled_weights,
+                          role_text, strategy_features)
 from .dialogue import SEEKER, SUPPORTER, Background, Turn
 from .strategies import STRATEGY_NAMES
 
@@ -51,10 +52,6 @@ def turn_extras(turns: Sequence[Turn]) -> np.ndarray:
         out[i, 2 + (STRATEGY_NAMES.index(s) if s else N_STRATEGIES)] = 1.0
         out[i, -1] = math.log1p(len(t.text)) / 6.0
     return out
-
-
-def _gelu(h: np.ndarray) -> np.ndarray:
-    return 0.5 * h * (1.0 + np.tanh(_GELU_C * (h + 0.044715 * h**3)))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -96,7 +93,7 @@ class SequenceEnsemble:
     def step(self, h: np.ndarray, turn: np.ndarray) -> np.ndarray:
         """One GRU step for all members: h [K, H], turn input [D] -> [K, H]."""
         p, H = self.params, self.hidden
-        x = _gelu(np.einsum("khd,d->kh", p["inp_w"], turn) + p["inp_b"])
+        x = gelu_tanh(np.einsum("khd,d->kh", p["inp_w"], turn) + p["inp_b"])
         gi = np.einsum("kgh,kh->kg", p["w_ih"], x) + p["b_ih"]
         gh = np.einsum("kgh,kh->kg", p["w_hh"], h) + p["b_hh"]
         r = _sigmoid(gi[:, :H] + gh[:, :H])
@@ -109,8 +106,8 @@ class SequenceEnsemble:
         p = self.params
         z = np.concatenate([states, np.broadcast_to(flat[:, None, :], (len(flat), self.members, flat.shape[1]))], -1)
         logits = np.einsum("nkf,kcf->nkc", z, p["out_w"]) + p["out_b"]
-        mean = _softmax(logits).mean(1)
-        return _softmax(np.log(np.maximum(mean, 1e-12)) + p["logit_bias"])
+        mean = softmax(logits).mean(1)
+        return softmax(np.log(np.maximum(mean, 1e-12)) + p["logit_bias"])
 
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> None:
         from safetensors.numpy import save_file
@@ -124,7 +121,7 @@ class SequenceEnsemble:
         return cls(labels, params)
 
 
-class SequenceScorer:
+class SequenceScorer(Scorer):
     """Strategy backend ``sequence-gru``: frozen encoder + :class:`SequenceEnsemble` (one embedding per turn)."""
 
     backend = SEQUENCE
@@ -145,10 +142,6 @@ class SequenceScorer:
     @property
     def labels(self) -> tuple[str, ...]:
         return self.model.labels
-
-    @property
-    def encoder(self) -> CachedEncoder:
-        return cached_encoder(self.encoder_name)
 
     def clear_memo(self) -> None:
         """Forget the memoised GRU states (benchmarks' cold runs)."""

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from empath.classifiers import (ClassifierInputError, FrozenEncoderScorer, MLPHead, RoleMatcher,
-                                SimilarityScorer, StrategyPredictor, UnknownLabelError, finetune_sequence_classifier,
-                                format_role_input, format_strategy_input, load_classifiers, register_encoder,
-                                strategy_features, strategy_structure, train_head)
+                                SimilarityScorer, StrategyPredictor, UnknownLabelError, format_role_input,
+                                format_strategy_input, load_classifiers, register_encoder, strategy_features,
+                                strategy_structure)
 from empath.dialogue import Background, Dialogue, Turn, write_jsonl
 from empath.roles import load_roles
 from empath.strategies import STRATEGY_NAMES, UnknownStrategyError
+from training.classifier_training import finetune_sequence_classifier, train_head
 from training.evaluate_classifiers import classification_metrics
 from training.evaluate_classifiers import main as evaluate_main
 from training.train_classifiers import role_examples, strategy_examples

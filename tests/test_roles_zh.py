@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from empath._data import REPO_ROOT
-from empath.classifiers import RoleMatcher, keyword_role
+from empath.classifiers import RoleMatcher, Scorer, keyword_role
 from empath.dialogue import read_psyqa
 from empath.roles import load_roles
 from training.evaluate_classifiers import evaluate
@@ -61,14 +61,14 @@ def test_keywords_that_name_no_topic_are_left_to_the_head(keywords):
     assert keyword_role(keywords, load_roles()) is None
 
 
-class _Uniform:
+class _Uniform(Scorer):
     """A scorer stand-in: every role equally likely."""
 
     def __init__(self, labels):
         self.labels = tuple(labels)
         self.extra = {}
 
-    def proba(self, texts):
+    def proba(self, texts, progress=False):
         import numpy as np
 
         return np.full((len(texts), len(self.labels)), 1.0 / len(self.labels))

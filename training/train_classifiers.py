@@ -40,13 +40,13 @@ import numpy as np
 
 from empath._data import shared_data_dir
 from empath.classifiers import (ROLE_TASK, STRATEGY_TASK, CachedEncoder, FrozenEncoderScorer, RoleMatcher,
-                                SimilarityScorer, StrategyPredictor, finetune_sequence_classifier, format_role_input,
-                                role_text, strategy_features, train_head)
+                                SimilarityScorer, StrategyPredictor, format_role_input, role_text, strategy_features)
 from empath.dialogue import SEEKER, Background, Dialogue, read_esconv, read_jsonl
 from empath.encoders import DEFAULT_ENCODER, MULTILINGUAL_ENCODER, get_encoder
 from empath.hub import cache_dir
 from empath.roles import load_roles
 from empath.strategies import STRATEGY_NAMES
+from training.classifier_training import finetune_sequence_classifier, train_head
 
 OPENING_SEEKER_TURNS = 3  # what a live seeker has typed when the role is matched
 PSYQA_ZH = Path(__file__).resolve().parent / "data" / "psyqa_zh" / "train.json"  # Chinese role questions

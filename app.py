@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from empath._data import PACKAGE_DATA
 from empath.arena import CHOICES, CRITERIA, VoteStore
+from empath.comparison import systems_for
 from empath.generation import SamplingSettings
 from empath.pipeline import (AUTO, EMOTION_DIMENSIONS, Components, Conversation, EmpathPipeline, InputError,
                              PipelineConfig, TurnResult)
@@ -141,7 +142,7 @@ def comparison_systems(pipeline: EmpathPipeline, other_models: list[str] = ()) -
     """System name -> (pipeline, components): Empath, the base model, each ablation, and any other models
     (``EMPATH_COMPARE_MODELS``: comma-separated local folders, Hub id@revision, or ``openai:<model>[@<base url>]``
     for a model behind an OpenAI-compatible server (``empath.remote``), each prompted like Empath)."""
-    systems = {name: (pipeline, components) for name, components in pipeline.systems().items()}
+    systems = {name: (pipeline, components) for name, components in systems_for(pipeline).items()}
     for ref in other_models:
         systems[f"Other model: {ref}"] = (pipeline.with_base_model(ref), Components(adapter=False))
     return systems

@@ -38,10 +38,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
+from .comparison import PROMPT_ONLY, SYSTEMS
 from .dialogue import Background, Turn
 from .generation import SamplingSettings
 from .metrics import DEFECTS, TABLE3_COLUMNS, distinct_n, generation_metrics, reply_defects
-from .pipeline import SYSTEMS, Components, Conversation, EmpathPipeline, InputError
+from .pipeline import Components, Conversation, EmpathPipeline, InputError
 
 CONSTANT = "constant"
 HUMAN = "human"
@@ -56,7 +57,7 @@ SYSTEM_COMPONENTS: dict[str, Components] = {
     "no-role": SYSTEMS["Empath w/o role matching"],
     "no-strategy": SYSTEMS["Empath w/o strategy prediction"],
     "no-rag": SYSTEMS["Empath w/o experience RAG"],
-    "prompt-only": SYSTEMS["Empath w/o adapter (prompt-only)"],
+    "prompt-only": SYSTEMS[PROMPT_ONLY],
 }
 SYSTEM_LABELS = {"empath": "Empath", "base": "Base model", "no-role": "w/o role matching",
                  "no-strategy": "w/o strategy prediction", "no-rag": "w/o experience RAG",

@@ -60,18 +60,6 @@ class Components:
     persona: bool = True
 
 
-# Systems offered side by side in the comparison tab (names are what voters see after voting).
-SYSTEMS: dict[str, Components] = {
-    "Empath": Components(),
-    "Base model": Components(role_matching=False, strategy_prediction=False, experience_rag=False,
-                             adapter=False, persona=False),
-    "Empath w/o role matching": Components(role_matching=False),
-    "Empath w/o strategy prediction": Components(strategy_prediction=False),
-    "Empath w/o experience RAG": Components(experience_rag=False),
-    "Empath w/o adapter (prompt-only)": Components(adapter=False),
-}
-
-
 @dataclass
 class PipelineConfig:
     base_model: str | None = None
@@ -326,12 +314,6 @@ class EmpathPipeline:
     def has_adapter(self) -> bool:
         return self.generator.has_adapter
 
-    def systems(self) -> dict[str, Components]:
-        """Comparison systems; the prompt-only ablation equals Empath when no adapter is loaded."""
-        if self.has_adapter:
-            return dict(SYSTEMS)
-        return {k: v for k, v in SYSTEMS.items() if k != "Empath w/o adapter (prompt-only)"}
-
     # -- one turn: decisions ---------------------------------------------------------------------
     def plan(self, conversation: Conversation, message: str, *, role: str | None = None,
              strategy: str | None = None, lang: str | None = None,
@@ -510,5 +492,5 @@ def _ms(start: float) -> float:
 
 
 __all__ = ["AUTO", "Components", "Conversation", "EmpathPipeline", "ExperienceHit", "InputError", "PipelineConfig",
-           "RoleChoice", "SYSTEMS", "SafetyVerdict", "SamplingSettings", "StrategyChoice", "TurnResult",
+           "RoleChoice", "SafetyVerdict", "SamplingSettings", "StrategyChoice", "TurnResult",
            "clean_message", "timed"]

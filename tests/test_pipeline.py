@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from empath.generation import ChatGenerator, GenerationError, SamplingSettings
-from empath.pipeline import SYSTEMS, Components, Conversation, EmpathPipeline, InputError, PipelineConfig, clean_message
+from empath.comparison import SYSTEMS, systems_for
+from empath.pipeline import Components, Conversation, EmpathPipeline, InputError, PipelineConfig, clean_message
 from tests._tiny import tiny_generator
 
 QUICK = SamplingSettings(max_new_tokens=8, seed=0)
@@ -132,7 +133,7 @@ def test_base_model_system_has_no_persona():
 
 def test_without_adapter_there_is_no_prompt_only_twin_of_empath():
     pipe, _ = make_pipeline()
-    assert not pipe.has_adapter and "Empath w/o adapter (prompt-only)" not in pipe.systems()
+    assert not pipe.has_adapter and "Empath w/o adapter (prompt-only)" not in systems_for(pipe)
 
 
 @pytest.mark.parametrize("bad,match", [
@@ -268,8 +269,8 @@ def test_every_system_answers_when_an_adapter_is_loaded():
     from tests._tiny import tiny_adapter_generator
 
     pipe, _ = make_pipeline(generator=tiny_adapter_generator())
-    assert pipe.has_adapter and "Empath w/o adapter (prompt-only)" in pipe.systems()
-    for name, components in pipe.systems().items():
+    assert pipe.has_adapter and "Empath w/o adapter (prompt-only)" in systems_for(pipe)
+    for name, components in systems_for(pipe).items():
         result = pipe.respond(Conversation(), "I can't sleep.", settings=QUICK, components=components)
         assert result.error is None and result.response, name
         assert (result.gate_weights is None) == (not components.adapter), name

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from empath.generation import GenerationError, SamplingSettings
-from empath.pipeline import SYSTEMS, Components, Conversation, PipelineConfig
+from empath.comparison import SYSTEMS, systems_for
+from empath.pipeline import Components, Conversation, PipelineConfig
 from empath.remote import OpenAIGenerator, RemoteConfigError, RemoteSettings, route_model_name, strategy_slug
 from tests._fake_openai import FakeOpenAI
 from tests.test_pipeline import make_pipeline
@@ -65,7 +66,7 @@ def test_lora_mode_asks_for_the_route_by_name():
     routes = ["juliet--reflection-of-feelings", "juliet--uniform"]
     with FakeOpenAI(models=["base-model", *routes]) as server:
         pipe, _ = make_pipeline(generator=remote(server.url, routes="lora"))
-        assert pipe.has_adapter and "Empath w/o adapter (prompt-only)" in pipe.systems()
+        assert pipe.has_adapter and "Empath w/o adapter (prompt-only)" in systems_for(pipe)
         first = pipe.respond(Conversation(), "I feel so alone since the breakup.", settings=QUICK)
         second = pipe.respond(Conversation(), "I feel so alone since the breakup.", settings=QUICK,
                               components=Components(strategy_prediction=False))

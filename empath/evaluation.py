@@ -41,6 +41,7 @@ from typing import Any, Iterable, Sequence
 from .comparison import PROMPT_ONLY, SYSTEMS
 from .dialogue import Background, Turn
 from .generation import SamplingSettings
+from .lang import lang_key
 from .metrics import DEFECTS, TABLE3_COLUMNS, distinct_n, generation_metrics, reply_defects
 from .pipeline import Components, Conversation, EmpathPipeline, InputError
 
@@ -180,7 +181,7 @@ class System:
     def answer(self, turn: EvalTurn, settings: SamplingSettings, with_ppl: bool = True) -> dict:
         """This system's reply to ``turn`` with role, strategy, defects and (local models) the gold-reply loss."""
         if self.pipeline is None:
-            reply = CONSTANT_REPLIES["zh" if turn.lang == "zh" else "en"]
+            reply = CONSTANT_REPLIES[lang_key(turn.lang)]
             return {"reply": reply, "role": None, "strategy": None, "defects": reply_defects(reply, turn.lang)}
         try:
             result = self.pipeline.respond(turn.conversation(), turn.message, components=self.components,

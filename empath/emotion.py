@@ -36,6 +36,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
+from ._numeric import softmax
 from .lang import resolve_language
 
 EMOTION_DIMS: tuple[str, ...] = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger",
@@ -150,12 +151,6 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return texts
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 class EncoderEmotionScorer(EmotionScorer):
     """Sentence encoder + linear softmax head: ``scores = 1 + 9 p / max p``, ``p = softmax(W x + b)``.
 
@@ -193,7 +188,7 @@ class EncoderEmotionScorer(EmotionScorer):
         if x.shape[1] != self.weight_t.shape[0]:
             raise EmotionScoringError(f"{self.name}: encoder {self.encoder_name!r} gives {x.shape[1]}-d vectors "
                                       f"but the head expects {self.weight_t.shape[0]}")
-        return _softmax(x @ self.weight_t + self.bias)
+        return softmax(x @ self.weight_t + self.bias)
 
     def score_batch(self, texts: Sequence[str], lang: str | None = None) -> np.ndarray:
         texts = _check_texts(texts)

@@ -14,127 +14,16 @@ import random
 import tempfile
 
 import gradio as gr
-import plotly.graph_objects as go
 
-from empath._data import PACKAGE_DATA
 from empath.arena import CHOICES, CRITERIA, VoteStore
-from empath.comparison import systems_for
 from empath.generation import SamplingSettings
-from empath.pipeline import (AUTO, EMOTION_DIMENSIONS, Components, Conversation, EmpathPipeline, InputError,
-                             PipelineConfig, TurnResult)
+from empath.pipeline import AUTO, Components, Conversation, EmpathPipeline, InputError, PipelineConfig, TurnResult
 from empath.strategies import STRATEGY_NAMES
+from empath.ui.panels import (GATES_EXPLAINED, about_markdown, banner_text, emotion_radar, experience_panel,
+                              gate_bars, gates_caption, persona_panel, shown, strategy_panel)
 
 RANDOM = "random"
 KEEP_PANELS = (gr.skip(),) * 7  # persona, strategy, experience, radar, gates, gates caption, banner
-SAFETY_TAG = "`[Safety reply]` "
-GATES_EXPLAINED = ("Experts are small LoRA weight updates inside the model; for each reply a gate mixes the role "
-                   "experts by the persona and the strategy experts by the strategy.")
-
-
-# -- presentation helpers ------------------------------------------------------------------------
-def emotion_radar(emotion: dict | None):
-    if not emotion:
-        return None
-    values = [emotion.get(d, 0) for d in EMOTION_DIMENSIONS]
-    fig = go.Figure(go.Scatterpolar(r=values + values[:1], theta=list(EMOTION_DIMENSIONS) + [EMOTION_DIMENSIONS[0]],
-                                    fill="toself", name="seeker"))
-    fig.update_layout(polar={"radialaxis": {"range": [0, 10]}}, showlegend=False, height=300,
-                      margin={"l": 30, "r": 30, "t": 30, "b": 30}, title="Seeker emotion (1-10)")
-    return fig
-
-
-def gate_bars(gates: dict | None, crisis: bool = False, generated: bool = True):
-    fig = go.Figure()
-    if not gates:
-        text = ("Crisis turn: no generation happened<br>(a fixed, reviewed safety reply)" if crisis
-                else "No reply was generated on this turn" if not generated
-                else "No Group MoELoRA adapter in use:<br>prompt-only generation")
-        fig.add_annotation(text=text, showarrow=False, font={"size": 14})
-        fig.update_layout(height=300, xaxis={"visible": False}, yaxis={"visible": False}, title="Gate weights")
-        return fig
-    for group, weights in gates.items():
-        fig.add_bar(x=[f"{group} {i + 1}" for i in range(len(weights))], y=weights, name=f"{group} experts")
-    fig.update_layout(height=300, margin={"l": 30, "r": 10, "t": 30, "b": 60}, title="Gate weights",
-                      yaxis={"range": [0, 1]})
-    return fig
-
-
-def tagged(result) -> str:
-    """The reply as shown in the chat: its strategy as a tag in front, as in the paper's figures. A turn the
-    loaded model cannot answer in its language shows the notice, marked as such and untagged (no reply)."""
-    if getattr(result, "notice", None):
-        return f"ℹ️ {result.notice}"
-    tag = f"`[{result.strategy}]` " if result.strategy else ""
-    return tag + (result.response or "…")
-
-
-def shown(result, blind: bool = False) -> str:
-    """The reply as a chat message: tagged with its strategy (a crisis turn: as a safety reply), an error marked.
-    ``blind`` (Compare, before the vote): no tag at all, since only some systems predict a strategy."""
-    if result.error:
-        return f"⚠️ {result.error}"
-    if blind:
-        return f"ℹ️ {result.notice}" if getattr(result, "notice", None) else (result.response or "…")
-    if result.crisis and not getattr(result, "notice", None):
-        return SAFETY_TAG + (result.response or "…")
-    return tagged(result)
-
-
-def gates_caption(pipeline: EmpathPipeline, result) -> str:
-    """One line under the gate bars: what an expert is, and the route the weights were computed for."""
-    if result.crisis:
-        return "**Gate weights:** none. No generation happened on this crisis turn: the reply is a fixed, reviewed safety text."
-    if getattr(result, "notice", None):
-        return "**Gate weights:** none. Nothing was generated on this turn (see the notice)."
-    if not result.gate_weights:
-        return "**Gate weights:** none. No Group MoELoRA adapter in use: prompt-only generation."
-    role = pipeline.roles.get(result.role)
-    strategy = result.strategy or "all strategies evenly (no strategy predicted)"
-    return f"{GATES_EXPLAINED} Route: **{role.name_en}** · **{strategy}**."
-
-
-def persona_panel(pipeline: EmpathPipeline, result) -> str:
-    if not result.role:
-        return "**Persona:** none (plain supporter)"
-    role = pipeline.roles.get(result.role)
-    conf = result.role_probs.get(result.role)
-    how = {"matched": f"matched, confidence {conf:.0%}" if conf is not None else "matched",
-           "kept": "kept from the first turn", "override": "chosen by you", "default": "default (matching off)"}
-    return (f"**Persona:** {role.name_en} · {role.name_zh} — *{role.source_en}*  \n"
-            f"Topic: {pipeline.roles.topic(role.topic).name_en} ({how.get(result.role_source, result.role_source)})")
-
-
-def strategy_panel(result) -> str:
-    if result.strategy_source == "safety":
-        return "**Strategy:** none. A crisis turn gets a fixed, reviewed safety reply, not a helping-skill strategy."
-    if not result.strategy:
-        return "**Strategy:** free (prediction off)"
-    conf = result.strategy_probs.get(result.strategy)
-    src = "chosen by you" if result.strategy_source == "override" else (
-        f"predicted, confidence {conf:.0%}" if conf is not None else "predicted")
-    return f"**Strategy:** {result.strategy} ({src})"
-
-
-def experience_panel(result) -> str:
-    exp = result.experience
-    if not exp:
-        return "**Experience:** none retrieved"
-    src = exp.get("source") or {}
-    where = " — ".join(x for x in (src.get("work"), src.get("chapter")) if x) if isinstance(src, dict) else str(src)
-    centred = exp.get("centred_similarity")
-    match = (f"emotion match {centred:+.2f} (cosine centred on this persona's experiences; raw {exp['similarity']:.2f})"
-             if centred is not None else f"similarity {exp['similarity']:.2f}")
-    if result.experience_used:
-        return f"**Experience** (used in this reply; {match}, {where}):\n\n> {exp['text']}"
-    why = ("a crisis turn gets the fixed safety reply" if result.crisis else
-           f"a {result.strategy} turn takes none" if result.strategy else "no strategy, so none is added")
-    # Not used: one line; the retrieved text stays one click away instead of a long quote on most turns.
-    return (f"**Experience:** retrieved, not used ({why}); {match}.\n\n"
-            f"<details><summary>Show the retrieved experience ({where})</summary>\n\n{exp['text']}\n\n</details>")
-
-
-def about_markdown() -> str:
-    return (PACKAGE_DATA / "about.md").read_text(encoding="utf-8")
 
 
 # -- the app ---------------------------------------------------------------------------------------
@@ -142,7 +31,7 @@ def comparison_systems(pipeline: EmpathPipeline, other_models: list[str] = ()) -
     """System name -> (pipeline, components): Empath, the base model, each ablation, and any other models
     (``EMPATH_COMPARE_MODELS``: comma-separated local folders, Hub id@revision, or ``openai:<model>[@<base url>]``
     for a model behind an OpenAI-compatible server (``empath.remote``), each prompted like Empath)."""
-    systems = {name: (pipeline, components) for name, components in systems_for(pipeline).items()}
+    systems = {name: (pipeline, components) for name, components in pipeline.systems().items()}
     for ref in other_models:
         systems[f"Other model: {ref}"] = (pipeline.with_base_model(ref), Components(adapter=False))
     return systems
@@ -154,14 +43,13 @@ def build_app(pipeline: EmpathPipeline, votes: VoteStore | None = None, other_mo
     role_choices = [("Auto (role matching)", AUTO)] + [
         (f"{r.name_en} · {r.name_zh} ({pipeline.roles.topic(r.topic).name_en})", r.id) for r in pipeline.roles]
     strategy_choices = [("Auto (strategy prediction)", AUTO)] + [(s, s) for s in STRATEGY_NAMES]
-    banner_text = _banner_text()
 
     with gr.Blocks(title="Empath") as demo:
         gr.Markdown("# Empath\nEmotional support from a matched character, following professional helping skills. "
                     "**A research demo — not therapy, not a diagnosis.**")
         with gr.Tab("Chat"):
             conversation = gr.State(None)  # a Conversation, created on the first message
-            banner = gr.Markdown(banner_text, visible=False, elem_id="crisis-banner", label="Crisis resources")
+            banner = gr.Markdown(banner_text(), visible=False, elem_id="crisis-banner", label="Crisis resources")
             with gr.Row():
                 with gr.Column(scale=3):
                     # At most half the screen, so the message box and Send stay in the first screen on phones.
@@ -378,15 +266,6 @@ def _board_rows(votes: VoteStore):
     rows = votes.leaderboard()
     columns = ["system", "comparisons", "criterion_votes", "wins", "losses", "ties", "win_rate", *CRITERIA]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _banner_text() -> str:
-    try:
-        from empath.safety import resources_banner
-
-        return resources_banner("en") + "\n\n" + resources_banner("zh")
-    except ImportError:  # pragma: no cover - safety ships with the package
-        return "If you are in danger, call your local emergency number now."
 
 
 def main() -> None:

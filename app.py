@@ -16,6 +16,7 @@ import tempfile
 import gradio as gr
 
 from empath.arena import CHOICES, CRITERIA, VoteStore
+from empath.comparison import systems_for
 from empath.generation import SamplingSettings
 from empath.pipeline import AUTO, Components, Conversation, EmpathPipeline, InputError, PipelineConfig, TurnResult
 from empath.strategies import STRATEGY_NAMES
@@ -31,7 +32,7 @@ def comparison_systems(pipeline: EmpathPipeline, other_models: list[str] = ()) -
     """System name -> (pipeline, components): Empath, the base model, each ablation, and any other models
     (``EMPATH_COMPARE_MODELS``: comma-separated local folders, Hub id@revision, or ``openai:<model>[@<base url>]``
     for a model behind an OpenAI-compatible server (``empath.remote``), each prompted like Empath)."""
-    systems = {name: (pipeline, components) for name, components in pipeline.systems().items()}
+    systems = {name: (pipeline, components) for name, components in systems_for(pipeline).items()}
     for ref in other_models:
         systems[f"Other model: {ref}"] = (pipeline.with_base_model(ref), Components(adapter=False))
     return systems

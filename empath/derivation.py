@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
-from .dialogue import (SEEKER, SUPPORTER, DatasetFormatError, Dialogue, Turn, _STRATEGY_PREFIX, _TAG_LINE,
-                       detect_language, format_turns, parse_turns)
+from .dialogue import SEEKER, SUPPORTER, DatasetFormatError, Dialogue, Turn, format_turns
+from .dialogue.readers.multiturn import _STRATEGY_PREFIX, _TAG_LINE, parse_turns
+from .lang import detect_language
 from .lang import by_lang
 from .roles import RoleBank, load_roles
 from .strategies import strategies

@@ -3,14 +3,20 @@ strategy, experience, the seeker's emotion radar and the Group MoELoRA gate weig
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import gradio as gr
 import plotly.graph_objects as go
 
 from empath._data import PACKAGE_DATA
-from empath.pipeline import EMOTION_DIMENSIONS, EmpathPipeline
+from empath.pipeline import EMOTION_DIMENSIONS, EmpathPipeline, TurnResult
 
 SAFETY_TAG = "`[Safety reply]` "
 GATES_EXPLAINED = ("Experts are small LoRA weight updates inside the model; for each reply a gate mixes the role "
                    "experts by the persona and the strategy experts by the strategy.")
+# The side panel before the first message and after "New conversation".
+STARTING_TEXTS = {"persona": "**Persona:** chosen on your first message", "strategy": "**Strategy:** —",
+                  "experience": "**Experience:** —", "gates_caption": GATES_EXPLAINED}
 
 
 # -- the reply as a chat message -------------------------------------------------------------------
@@ -68,7 +74,8 @@ def gate_bars(gates: dict | None, crisis: bool = False, generated: bool = True):
 def gates_caption(pipeline: EmpathPipeline, result) -> str:
     """One line under the gate bars: what an expert is, and the route the weights were computed for."""
     if result.crisis:
-        return "**Gate weights:** none. No generation happened on this crisis turn: the reply is a fixed, reviewed safety text."
+        return ("**Gate weights:** none. No generation happened on this crisis turn: the reply is a fixed, reviewed "
+                "safety text.")
     if getattr(result, "notice", None):
         return "**Gate weights:** none. Nothing was generated on this turn (see the notice)."
     if not result.gate_weights:
@@ -119,6 +126,49 @@ def experience_panel(result) -> str:
     # Not used: one line; the retrieved text stays one click away instead of a long quote on most turns.
     return (f"**Experience:** retrieved, not used ({why}); {match}.\n\n"
             f"<details><summary>Show the retrieved experience ({where})</summary>\n\n{exp['text']}\n\n</details>")
+
+
+@dataclass(eq=False)  # compared by identity, like the Gradio components it holds
+class WhyPanel:
+    """The side panel's components; the one place that maps a turn (or a fresh start) onto them."""
+
+    persona: gr.Markdown
+    strategy: gr.Markdown
+    experience: gr.Markdown
+    radar: gr.Plot
+    gates: gr.Plot
+    gates_caption: gr.Markdown
+    banner: gr.Markdown  # the crisis resources, above the chat
+
+    @classmethod
+    def build(cls, banner: gr.Markdown) -> WhyPanel:
+        """Creates the panel's components (in the current column) with the starting texts."""
+        return cls(persona=gr.Markdown(STARTING_TEXTS["persona"], elem_id="persona", label="Persona"),
+                   strategy=gr.Markdown(STARTING_TEXTS["strategy"], elem_id="strategy", label="Strategy"),
+                   experience=gr.Markdown(STARTING_TEXTS["experience"], elem_id="experience", label="Experience"),
+                   radar=gr.Plot(label="Emotion"), gates=gr.Plot(label="Gate weights"),
+                   gates_caption=gr.Markdown(STARTING_TEXTS["gates_caption"], elem_id="gates-caption",
+                                             label="Gate weights caption"),
+                   banner=banner)
+
+    def components(self) -> list:
+        """The components in the order they appear among an event's outputs."""
+        return [self.persona, self.strategy, self.experience, self.radar, self.gates, self.gates_caption,
+                self.banner]
+
+    def starting(self) -> dict:
+        """Updates that put the panel back as it is before the first message."""
+        return {self.persona: STARTING_TEXTS["persona"], self.strategy: STARTING_TEXTS["strategy"],
+                self.experience: STARTING_TEXTS["experience"], self.radar: None, self.gates: None,
+                self.gates_caption: STARTING_TEXTS["gates_caption"], self.banner: gr.update(visible=False)}
+
+    def showing(self, pipeline: EmpathPipeline, result: TurnResult) -> dict:
+        """Updates that explain ``result``; the resources banner shows for the rest of a crisis conversation."""
+        return {self.persona: persona_panel(pipeline, result), self.strategy: strategy_panel(result),
+                self.experience: experience_panel(result), self.radar: emotion_radar(result.emotion),
+                self.gates: gate_bars(result.gate_weights, crisis=result.crisis, generated=not result.notice),
+                self.gates_caption: gates_caption(pipeline, result),
+                self.banner: gr.update(visible=result.crisis_mode)}
 
 
 def banner_text() -> str:

@@ -262,6 +262,56 @@ def test_vote_without_messages_stores_nothing(server):
     assert VoteStore(server["db"]).count() == before
 
 
+def _turns(*responses, error=None):
+    """A stand-in for ``pipeline.stream``: the reply growing through ``responses``, the last one with ``error``."""
+    from empath.pipeline import TurnResult
+
+    result = TurnResult(message="Hello", lang="en")
+    for i, response in enumerate(responses):
+        result.response = response
+        result.error = error if i == len(responses) - 1 else None
+        yield result
+
+
+def _broken_after(*responses):
+    yield from _turns(*responses)
+    raise RuntimeError("connection reset")
+
+
+def test_stream_reply_grows_the_history_and_marks_the_stages():
+    from empath.ui.streaming import FINAL, FIRST, STREAMING, stream_reply
+
+    earlier = [{"role": "user", "content": "x"}]
+    steps = list(stream_reply(lambda: _turns("I", "I hear", "I hear you."), "Hello", earlier))
+    assert [s.stage for s in steps] == [FIRST, STREAMING, STREAMING, FINAL]
+    assert [m["content"] for m in steps[-1].history] == ["x", "Hello", "I hear you."] and steps[-1].problem == ""
+
+
+def test_stream_reply_refuses_bad_input_and_keeps_the_history():
+    from empath.pipeline import InputError
+    from empath.ui.streaming import REFUSED, stream_reply
+
+    def refuse():
+        raise InputError("the message is empty")
+
+    with pytest.warns(UserWarning):  # gr.Warning outside a request
+        steps = list(stream_reply(refuse, "", [{"role": "user", "content": "x"}]))
+    assert [(s.stage, s.problem) for s in steps] == [(REFUSED, "⚠️ the message is empty")]
+    assert steps[0].history == [{"role": "user", "content": "x"}] and steps[0].result is None
+
+
+def test_stream_reply_marks_a_failed_reply_and_contains_failures_only_when_asked():
+    from empath.ui.streaming import FINAL, stream_reply
+
+    failed = list(stream_reply(lambda: _turns("Sor", "Sorry", error="device lost"), "Hello", []))[-1]
+    assert failed.stage == FINAL and failed.problem == "⚠️ device lost"
+    assert failed.history[-1]["content"] == "⚠️ device lost"
+    contained = list(stream_reply(lambda: _broken_after("Hi"), "Hello", [], contain_failures=True))[-1]
+    assert contained.history[-1]["content"] == "⚠️ generation failed: RuntimeError: connection reset"
+    with pytest.raises(RuntimeError, match="connection reset"):
+        list(stream_reply(lambda: _broken_after("Hi"), "Hello", []))
+
+
 def _unpack(outputs):
     """chat outputs -> (history, textbox, persona, strategy, experience, radar, gates, status)."""
     out = named(outputs)

@@ -18,6 +18,7 @@ from empath.evaluation import (
     split_message,
     turn_seed,
 )
+from empath.generation import SamplingSettings
 from empath.metrics import (
     TABLE3_COLUMNS,
     bleu,
@@ -91,7 +92,9 @@ def test_sample_turns_from_esconv(fixtures_dir):
 def test_decoding_and_seeds():
     assert decoding_settings("greedy").temperature == 0
     app = decoding_settings("app", max_new_tokens=12)
-    assert app.max_new_tokens == 12 and app.temperature > 0
+    assert app.max_new_tokens == 12 and app.temperature == SamplingSettings().temperature  # the app's own default
+    sample = decoding_settings("sample")
+    assert (sample.temperature, sample.top_p) == (0.7, 0.95)  # the paper's Table 6 sampling
     assert turn_seed(0, "d", 3) == turn_seed(0, "d", 3) != turn_seed(1, "d", 3)
     with pytest.raises(EvaluationError, match="unknown decoding"):
         decoding_settings("beam")

@@ -38,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--every", type=int, default=1, help="take every K-th usable supporter turn (default 1)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each turn samples with a seed derived from it")
     p.add_argument("--decoding", choices=DECODINGS, default="app",
-                   help="app: the app's default sampling settings; greedy: the same at temperature 0")
+                   help="app: the app's default decoding; greedy: the same at temperature 0; sample: at 0.7 / top-p 0.95")
     p.add_argument("--max-new-tokens", type=int, default=None, help="default: the app's")
     p.add_argument("--out", required=True, help="output folder (rerun with the same folder to resume)")
     p.add_argument("--judge", action="store_true",

@@ -11,7 +11,8 @@ pipeline, as in the app), ``lang`` = the dialogue's language. On a dialogue's fi
 the pipeline itself uses the message as the background question, as the app does.
 
 Decoding: ``app`` = :class:`SamplingSettings` defaults with a seed fixed per turn (CRC32 of run seed, dialogue
-id and turn index, so a resumed run reproduces the same replies); ``greedy`` = the same with temperature 0.
+id and turn index, so a resumed run reproduces the same replies); ``greedy`` = the same with temperature 0;
+``sample`` = the same with the paper's Table 6 sampling (temperature 0.7, top-p 0.95).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..dialogue import Background, Turn
 from ..generation import SamplingSettings
 from ..pipeline import Conversation
 
-DECODINGS = ("app", "greedy")
+DECODINGS = ("app", "greedy", "sample")
 
 
 class EvaluationError(ValueError):
@@ -100,12 +101,14 @@ def turn_seed(seed: int, dialogue_id: str, turn_index: int) -> int:
 
 
 def decoding_settings(decoding: str = "app", max_new_tokens: int | None = None) -> SamplingSettings:
-    """The app's default sampling (``app``) or the same with temperature 0 (``greedy``)."""
+    """The app's default decoding (``app``), the same at temperature 0 (``greedy``) or at 0.7 / 0.95 (``sample``)."""
     if decoding not in DECODINGS:
         raise EvaluationError(f"unknown decoding {decoding!r}; valid: {', '.join(DECODINGS)}")
     settings = SamplingSettings()
     if decoding == "greedy":
         settings = replace(settings, temperature=0.0)
+    elif decoding == "sample":
+        settings = replace(settings, temperature=0.7, top_p=0.95)
     if max_new_tokens is not None:
         settings = replace(settings, max_new_tokens=max_new_tokens)  # replace() validates
     return settings

@@ -299,48 +299,67 @@ def _seed(value) -> int | None:
 def create_app(pipeline: EmpathPipeline, *, api_key: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
                max_tokens_limit: int = MAX_TOKENS_LIMIT):
     """The FastAPI app over ``pipeline`` (served with uvicorn by ``python -m empath serve``)."""
-    from fastapi import FastAPI, Request
-    from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, StreamingResponse
-    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from fastapi import FastAPI
 
     api = EmpathAPI(pipeline, max_tokens_limit=max_tokens_limit)
     app = FastAPI(title="Empath", description=__doc__.split("\n\n")[0], docs_url=None, redoc_url=None)
     app.state.api = api
+    _add_error_handlers(app)
+    _add_guard(app, api_key, max_body_bytes)
+    _add_model_routes(app, api)
+    _add_chat_route(app, api, max_body_bytes)
+    return app
 
-    def error(exc: APIError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+
+def _error_response(exc: APIError):
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+def _add_error_handlers(app) -> None:
+    """Every error, the framework's own included, answered as OpenAI-style JSON (never a traceback)."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(APIError)
     async def _api_error(request, exc: APIError):
-        return error(exc)
+        return _error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc):
         kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
-        return error(APIError(str(exc.detail), status=exc.status_code, code=kind))
+        return _error_response(APIError(str(exc.detail), status=exc.status_code, code=kind))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request, exc):
-        return error(APIError("invalid request"))
+        return _error_response(APIError("invalid request"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request, exc):
         log.exception("unexpected error")
-        return error(APIError(f"internal error ({type(exc).__name__}); see the server log", status=500,
-                              type_="server_error"))
+        return _error_response(APIError(f"internal error ({type(exc).__name__}); see the server log", status=500,
+                                        type_="server_error"))
+
+
+def _add_guard(app, api_key: str | None, max_body_bytes: int) -> None:
+    """The API key (when configured) and the declared body size, checked before any endpoint runs."""
+    from fastapi import Request
 
     @app.middleware("http")
     async def _guard(request: Request, call_next):
         if api_key and request.url.path.startswith("/v1/"):
             if request.headers.get("authorization", "") != f"Bearer {api_key}":
-                return error(APIError("Incorrect API key provided", status=401, code="invalid_api_key"))
+                return _error_response(APIError("Incorrect API key provided", status=401, code="invalid_api_key"))
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
-            return error(APIError(f"the request is larger than {max_body_bytes} bytes", status=413,
-                                  code="request_too_large"))
+            return _error_response(APIError(f"the request is larger than {max_body_bytes} bytes", status=413,
+                                            code="request_too_large"))
         return await call_next(request)
+
+
+def _add_model_routes(app, api: EmpathAPI) -> None:
+    """``/health`` and the model list."""
 
     @app.get("/health")
     def health():
@@ -354,6 +373,13 @@ def create_app(pipeline: EmpathPipeline, *, api_key: str | None = None, max_body
     def model(model_id: str):
         api.persona_of(model_id)
         return api.model_card(model_id)
+
+
+def _add_chat_route(app, api: EmpathAPI, max_body_bytes: int) -> None:
+    """``POST /v1/chat/completions``: one JSON answer, or server-sent events with ``stream: true``."""
+    from fastapi import Request
+    from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+    from fastapi.responses import JSONResponse, StreamingResponse
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
@@ -379,8 +405,6 @@ def create_app(pipeline: EmpathPipeline, *, api_key: str | None = None, max_body
 
         return StreamingResponse(iterate_in_threadpool(api.chunks(parsed, with_first())),
                                  media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-    return app
 
 
 def serve(pipeline: EmpathPipeline, host: str = "127.0.0.1", port: int = 8000, **kwargs) -> None:

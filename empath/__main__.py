@@ -60,7 +60,7 @@ def _check_safety(args) -> int:
 
 
 def _export_lora(args) -> int:
-    from .group_moelora.export import export_lora
+    from .adapter import export_lora
 
     report = export_lora(args.adapter, args.role, args.strategy, args.out, rank=args.rank, base_model=args.base_model)
     print(json.dumps(report, ensure_ascii=False))
@@ -68,7 +68,7 @@ def _export_lora(args) -> int:
 
 
 def _export_routes(args) -> int:
-    from .group_moelora.export import export_routes
+    from .route_export import export_routes
 
     manifest = export_routes(args.adapter, args.out, rank=args.rank, base_model=args.base_model,
                              max_loras=args.max_loras, uniform=not args.no_uniform)

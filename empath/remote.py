@@ -141,31 +141,18 @@ class AdapterGates:
 
     @cached_property
     def _loaded(self):
-        from .group_moelora.config import WEIGHTS_NAME, GroupMoELoraConfig
-        from .group_moelora.export import _gate_from_state
-        from .group_moelora.model import _adapter_folder, read_adapter_weights
+        from .adapter import adapter_folder
+        from .group_moelora.persistence import read_adapter
 
-        folder = _adapter_folder(self.adapter, None)
-        config = GroupMoELoraConfig.from_pretrained(folder)
-        state = read_adapter_weights(folder / WEIGHTS_NAME)
-        return config, state, _gate_from_state(config, state)
+        return read_adapter(adapter_folder(self.adapter))
 
     def gate_weights(self, role, strategy) -> dict[str, np.ndarray]:
-        import torch
+        """The route's softmax gate outputs, as ``GroupMoELoraModel.gate_weights`` gives them."""
+        from .adapter import LABEL_RESOLVERS
+        from .group_moelora.export import route_gate_weights
 
-        from .group_moelora.model import route_probs
-
-        config, state, gate = self._loaded
-        with torch.no_grad():
-            role_e = gate.embed("role", route_probs("role", role, config.role_names)[:1])
-            strategy_e = gate.embed("strategy", route_probs("strategy", strategy, config.strategy_names)[:1])
-            if config.gate_scope == "global":
-                pair = gate.role_gate(role_e).softmax(-1), gate.strategy_gate(strategy_e).softmax(-1)
-            else:  # per-layer gates: their mean, as GroupMoELoraModel.gate_weights reports
-                names = sorted(k[: -len(".moelora_role_gate.weight")] for k in state if k.endswith(".moelora_role_gate.weight"))
-                pair = tuple(torch.stack([(e @ state[f"{n}.moelora_{g}_gate.weight"].float().T).softmax(-1) for n in names]).mean(0)
-                             for g, e in (("role", role_e), ("strategy", strategy_e)))
-        return {"role": pair[0][0].numpy(), "strategy": pair[1][0].numpy()}
+        config, state = self._loaded
+        return route_gate_weights(config, state, role, strategy, LABEL_RESOLVERS)
 
 
 class _NoGates:

@@ -39,14 +39,14 @@ def tiny_adapter_generator(max_context_tokens: int = 2048, seed: int = 0):
     app users get (the offline default loads the demo adapter), so routing and ``disable_adapter`` paths run."""
     import torch
 
+    from empath.adapter import adapter_config, create_adapter
     from empath.generation import ChatGenerator
-    from empath.group_moelora import GroupMoELoraConfig, get_group_moelora_model
 
     tok = smollm_tokenizer()
-    config = GroupMoELoraConfig(r=2, num_role_experts=4, num_strategy_experts=4, embedding_dim=8, lora_dropout=0.0,
-                                embedding_init="learned", init_lora_weights=False)
+    config = adapter_config(r=2, num_role_experts=4, num_strategy_experts=4, embedding_dim=8, lora_dropout=0.0,
+                            embedding_init="learned", init_lora_weights=False)
     torch.manual_seed(seed + 1)
-    model = get_group_moelora_model(tiny_llama(len(tok), seed), config).eval()
+    model = create_adapter(tiny_llama(len(tok), seed), config).eval()
     return ChatGenerator(model, tok, max_context_tokens=max_context_tokens)
 
 

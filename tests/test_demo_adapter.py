@@ -11,9 +11,8 @@ import pytest
 import torch
 
 from empath._data import PACKAGE_DATA
-from empath.group_moelora import GroupMoELoraConfig, GroupMoELoraModel
+from empath.group_moelora import AdapterLoadError, GroupMoELoraConfig, GroupMoELoraModel
 from empath.group_moelora.config import WEIGHTS_NAME
-from empath.group_moelora.model import AdapterLoadError
 
 ADAPTER = PACKAGE_DATA / "adapters" / "smollm2-esconv-demo"
 

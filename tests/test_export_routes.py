@@ -53,7 +53,7 @@ def test_every_route_is_exported_and_served_by_name(tmp_path, capsys):
 
 
 def test_truncated_routes_report_their_error(tmp_path):
-    from empath.group_moelora.export import export_routes
+    from empath.route_export import export_routes
 
     adapter = tmp_path / "adapter"
     tiny_adapter_generator().model.save_pretrained(adapter)

@@ -1,4 +1,8 @@
-"""Group MoELoRA on tiny Llama / Qwen2 / GPT-2 models built from configs (no downloads)."""
+"""Group MoELoRA on tiny Llama / Qwen2 / GPT-2 models built from configs (no downloads).
+
+The adapters are built the way Empath builds them (``empath.adapter``: the role bank's and strategy bank's names and
+texts, strategy aliases); the tuner alone, without the rest of ``empath``, is tested in test_group_moelora_standalone.py.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,8 @@ from empath.group_moelora import (
     GroupMoELoraLayer,
     GroupMoELoraModel,
     RoutingError,
-    get_group_moelora_model,
 )
-from empath.group_moelora.export import export_lora
+from empath.adapter import adapter_config, create_adapter, export_lora, load_adapter
 from empath.roles import load_roles
 from empath.strategies import STRATEGY_NAMES
 
@@ -70,13 +73,13 @@ def tiny_config(**overrides) -> GroupMoELoraConfig:
     values = dict(r=4, num_role_experts=3, num_strategy_experts=2, embedding_dim=8, lora_dropout=0.0,
                   init_lora_weights=False)
     values.update(overrides)
-    return GroupMoELoraConfig(**values)
+    return adapter_config(**values)
 
 
 def tiny_moelora(arch: str = "llama", seed: int = 0, **overrides) -> GroupMoELoraModel:
     base = tiny_base(arch, seed)
     torch.manual_seed(seed + 1)
-    return get_group_moelora_model(base, tiny_config(**overrides), encoder=ENCODER).eval()
+    return create_adapter(base, tiny_config(**overrides), encoder=ENCODER).eval()
 
 
 def tokens(batch: int = 2, length: int = 6, seed: int = 0) -> torch.Tensor:
@@ -93,7 +96,7 @@ def test_zero_initialised_B_gives_exactly_the_base_output(arch):
     base = tiny_base(arch)
     x = tokens()
     expected = base(input_ids=x).logits
-    model = get_group_moelora_model(base, tiny_config(init_lora_weights=True), encoder=ENCODER)
+    model = create_adapter(base, tiny_config(init_lora_weights=True), encoder=ENCODER)
     got = model(input_ids=x, role_ids=torch.tensor([0, 4]), strategy_ids=torch.tensor([1, 7])).logits
     assert torch.equal(got, expected)
 
@@ -425,7 +428,7 @@ def test_hub_load_and_push_use_snapshot_and_upload_folder(tmp_path, monkeypatch)
         return tmp_path / "repo"
 
     monkeypatch.setattr(empath.hub, "snapshot", fake_snapshot)
-    loaded = GroupMoELoraModel.from_pretrained(tiny_base("qwen2"), "someone/empath-adapter", revision="abc123")
+    loaded = load_adapter(tiny_base("qwen2"), "someone/empath-adapter", revision="abc123")
     assert calls["snapshot"] == ("someone/empath-adapter", "abc123")
     x = tokens(batch=1)
     with torch.no_grad():
@@ -481,7 +484,7 @@ def test_export_verifies_against_the_base_model(tmp_path):
     base.save_pretrained(tmp_path / "base")
     from transformers import AutoModelForCausalLM
 
-    model = get_group_moelora_model(AutoModelForCausalLM.from_pretrained(tmp_path / "base"), tiny_config(), encoder=ENCODER)
+    model = create_adapter(AutoModelForCausalLM.from_pretrained(tmp_path / "base"), tiny_config(), encoder=ENCODER)
     assert model.adapter_config.base_model_name_or_path == str(tmp_path / "base")
     model.save_pretrained(tmp_path / "adapter")
     report = export_lora(tmp_path / "adapter", "sun_wukong", "Question", tmp_path / "lora", verify=True)

@@ -1,4 +1,5 @@
-"""Group MoELoRA fine-tuning (empath.group_moelora.training + training/train_group_moelora.py) on a tiny model."""
+"""Group MoELoRA fine-tuning (empath.group_moelora.training, Empath's side in empath.adapter, and
+training/train_group_moelora.py) on a tiny model."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from empath.adapter import adapter_config, build_examples
 from empath.dialogue import read_dialogues
 from empath.group_moelora import GroupMoELoraConfig, GroupMoELoraModel
-from empath.group_moelora.training import RoutedCollator, build_examples
+from empath.group_moelora.training import RoutedCollator
 from empath.roles import load_roles
 from empath.strategies import STRATEGY_NAMES
 
@@ -117,8 +119,8 @@ def test_reply_only_logits_give_the_same_loss_as_full_logits(tiny_base_dir):
     from empath.group_moelora.training import ReplyOnlyCollator, reply_loss
 
     torch.manual_seed(0)
-    config = GroupMoELoraConfig(r=2, num_role_experts=2, num_strategy_experts=2, embedding_dim=8,
-                                embedding_init="learned", init_lora_weights=False, lora_dropout=0.0)
+    config = adapter_config(r=2, num_role_experts=2, num_strategy_experts=2, embedding_dim=8,
+                            embedding_init="learned", init_lora_weights=False, lora_dropout=0.0)
     model = get_group_moelora_model(AutoModelForCausalLM.from_pretrained(tiny_base_dir), config).eval()
     examples = _tiny_examples()[:3]
     assert len({len(e["input_ids"]) for e in examples}) > 1  # padding really happens
@@ -135,7 +137,8 @@ def test_reply_only_logits_give_the_same_loss_as_full_logits(tiny_base_dir):
 def test_an_interrupted_run_resumes_from_its_last_checkpoint(tiny_base_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from empath.group_moelora.training import last_checkpoint, train
+    from empath.adapter import train
+    from empath.group_moelora.training import last_checkpoint
 
     from transformers import TrainerCallback
 
@@ -150,8 +153,8 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tiny_base_dir, tmp_
                 control.should_training_stop = True
 
     def run(out, kill_at=None):
-        config = GroupMoELoraConfig(r=2, num_role_experts=2, num_strategy_experts=2, embedding_dim=8,
-                                    embedding_init="learned", lora_dropout=0.0)
+        config = adapter_config(r=2, num_role_experts=2, num_strategy_experts=2, embedding_dim=8,
+                                embedding_init="learned", lora_dropout=0.0)
         base = AutoModelForCausalLM.from_pretrained(tiny_base_dir)
         return train(base, [], out, tokenizer=byte_tokenizer(), config=config, examples=_tiny_examples(),
                      max_steps=4, learning_rate=1e-2, per_device_train_batch_size=1, save_steps=1,

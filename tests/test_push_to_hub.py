@@ -17,7 +17,7 @@ def tiny_release(tmp_path_factory):
     """A tiny base model folder, a tiny Group MoELoRA adapter for it, an evaluation results.json."""
     import torch
 
-    from empath.group_moelora import GroupMoELoraConfig, get_group_moelora_model
+    from empath.adapter import adapter_config, create_adapter
     from tests._tiny import smollm_tokenizer, tiny_llama
 
     root = tmp_path_factory.mktemp("release")
@@ -25,10 +25,10 @@ def tiny_release(tmp_path_factory):
     base = tiny_llama(len(tok))
     base.save_pretrained(root / "base")
     tok.save_pretrained(root / "base")
-    config = GroupMoELoraConfig(r=2, num_role_experts=2, num_strategy_experts=2, embedding_dim=8, lora_dropout=0.0,
-                                embedding_init="learned", init_lora_weights=False)
+    config = adapter_config(r=2, num_role_experts=2, num_strategy_experts=2, embedding_dim=8, lora_dropout=0.0,
+                            embedding_init="learned", init_lora_weights=False)
     torch.manual_seed(0)
-    get_group_moelora_model(base, config).save_pretrained(root / "adapter")
+    create_adapter(base, config).save_pretrained(root / "adapter")
     (root / "adapter" / "optimizer.pt").write_bytes(b"pickle")  # trainer state must never be published
     (root / "evaluation").mkdir()
     (root / "evaluation" / "results.json").write_text(json.dumps({

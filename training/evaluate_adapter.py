@@ -45,7 +45,7 @@ class RoutedExample:
 def fit_messages(parts, history: list[tuple[str, str]], tokenizer, max_prompt_tokens: int) -> tuple[str, list[int]]:
     """The rendered prompt and its ids, dropping the oldest dialogue turns (never the system message or the last
     turn) until it fits ``max_prompt_tokens`` — the serving rule, so the persona/strategy prompt is never cut."""
-    from empath.group_moelora.training import render_prompt
+    from empath.adapter import render_prompt
     from empath.prompts import build_messages
 
     history = list(history)
@@ -60,7 +60,7 @@ def fit_messages(parts, history: list[tuple[str, str]], tokenizer, max_prompt_to
 def trimmed_dialogue(dialogue, context, target, tokenizer, max_prompt_tokens: int):
     """A copy of ``dialogue`` holding only the context turns that fit the prompt budget, then ``target``.
 
-    Context supporter turns lose their strategy, so ``empath.group_moelora.training.build_examples`` turns only
+    Context supporter turns lose their strategy, so ``empath.adapter.build_examples`` turns only
     ``target`` into a training example (the strategy of a context turn never enters the prompt)."""
     from empath.prompts import PromptParts
     from empath.roles import load_roles
@@ -185,18 +185,18 @@ def main(argv=None) -> int:
     import torch
 
     from empath.dialogue import read_dialogues
-    from empath.group_moelora import GroupMoELoraConfig, GroupMoELoraModel
-    from empath.group_moelora.model import AdapterLoadError, _adapter_folder
+    from empath.adapter import adapter_folder, load_adapter
+    from empath.group_moelora import AdapterLoadError, GroupMoELoraConfig
     from empath.hub import DEFAULT_BASE_MODEL, ModelResolutionError, load_causal_lm
 
     torch.set_num_threads(args.threads)
     try:
         dialogues = read_dialogues(args.data, format=args.format)
-        folder = _adapter_folder(args.adapter, None)
+        folder = adapter_folder(args.adapter)
         config = GroupMoELoraConfig.from_pretrained(folder)
         base_ref = args.base_model or _loadable_base(config.base_model_name_or_path) or DEFAULT_BASE_MODEL
         base, tokenizer = load_causal_lm(base_ref, device="cpu", dtype=torch.float32)
-        model = GroupMoELoraModel.from_pretrained(base, folder)
+        model = load_adapter(base, folder)
         examples = routed_examples(dialogues, tokenizer, model.role_names, model.strategy_names, args.max_examples,
                                    args.max_prompt_tokens, args.max_reply_tokens, args.every)
         if not examples:

@@ -12,7 +12,7 @@ and its config section is unchanged; ``--force`` reruns, ``--only`` picks stages
 ``derive``       (optional) ``training.derive_dataset`` on the config's PsyQA-style inputs -> derive/derived.jsonl
 ``data``         the dialogue files (+ derived.jsonl) -> data/train.jsonl, data/valid.jsonl (split or given)
 ``classifiers``  ``training.train_classifiers`` on them (or a copy of an existing folder) -> classifiers/
-``adapter``      ``empath.group_moelora.training.train`` (or ``training.train_demo_adapter``) -> adapter/
+``adapter``      ``empath.adapter.train`` (or ``training.train_demo_adapter``) -> adapter/
 ``evaluate``     ``training.evaluate`` on data/valid.jsonl with the new adapter and classifiers -> evaluation/
 ``package``      ``training.push_to_hub``'s folders with cards -> publish/ (+ run.json)
 
@@ -233,10 +233,9 @@ class Run:
             return
         if trainer != "group_moelora":
             raise DataFileError(f"adapter.trainer must be group_moelora or demo, not {trainer!r}")
-        from empath.group_moelora import GroupMoELoraConfig
-        from empath.group_moelora.training import train
+        from empath.adapter import adapter_config, train
 
-        config = GroupMoELoraConfig(**(section.get("config") or {}))
+        config = adapter_config(**(section.get("config") or {}))
         train(self.base_model, self.train_file, target, config=config, data_format="jsonl",
               **(section.get("training") or {}))
 

@@ -72,7 +72,7 @@ def adapter_config(args, base_model: str):
 
 def compact_example(tokenizer, role, strategy: str, history, reply: str, experience_text, config, args) -> dict:
     """One tokenised training example in the serving prompt (compact style)."""
-    from empath.group_moelora.training import render_prompt
+    from empath.adapter import render_prompt
     from empath.prompts import PromptParts, build_messages
 
     cut = [(speaker, _cut_tokens(tokenizer, text, args.max_turn_tokens)) for speaker, text in history]
@@ -137,8 +137,7 @@ def run_stage(stage: str, args, base_model: str, init_from: Path | None) -> Path
     """Train one stage into OUT/work/<stage>/final (resuming from its newest checkpoint); returns that folder."""
     import torch
 
-    from empath.group_moelora import GroupMoELoraModel
-    from empath.group_moelora.training import train
+    from empath.adapter import load_adapter, train
     from empath.hub import load_causal_lm
 
     work = Path(args.out) / "work" / stage
@@ -154,7 +153,7 @@ def run_stage(stage: str, args, base_model: str, init_from: Path | None) -> Path
     tokens = sum(len(x["input_ids"]) for x in data)
     print(f"[{stage}] {len(data)} examples, {tokens} tokens (mean {tokens / max(1, len(data)):.0f})")
     if init_from is not None:  # stage 2 starts from stage 1's weights
-        model = GroupMoELoraModel.from_pretrained(model, init_from, is_trainable=True)
+        model = load_adapter(model, init_from, is_trainable=True)
         config = None
     start = time.time()
     train(model, [], work, tokenizer=tokenizer, config=config, examples=data, reply_logits_only=True,

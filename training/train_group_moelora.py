@@ -5,7 +5,7 @@
         --r 32 --role-experts 8 --strategy-experts 8 --beta 0.4 --push-to-hub me/empath-adapter
 
 Each supporter turn is a target routed by the dialogue's role and the turn's strategy; loss is on the reply only
-(see ``empath.group_moelora.training``). Defaults are the paper's (Appendix E, Table 6).
+(see ``empath.adapter.train``). Defaults are the paper's (Appendix E, Table 6).
 """
 
 from __future__ import annotations
@@ -51,12 +51,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from empath.group_moelora import GroupMoELoraConfig
-    from empath.group_moelora.training import train
+    from empath.adapter import adapter_config, train
     from empath.hub import ModelResolutionError
 
     try:
-        config = GroupMoELoraConfig(
+        config = adapter_config(
             r=args.r, lora_alpha=args.alpha, lora_dropout=args.dropout, num_role_experts=args.role_experts,
             num_strategy_experts=args.strategy_experts, embedding_dim=args.embedding_dim, beta=args.beta,
             gate_scope=args.gate_scope, embedding_init=args.embedding_init, text_encoder=args.text_encoder,

@@ -11,6 +11,7 @@ from typing import Optional, Union
 from peft import PeftConfig
 
 ADAPTER_TYPE = "GROUP_MOELORA"
+ADAPTER_NAME = "default"  # a GroupMoELoraModel holds one adapter, under PEFT's default name
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
 
@@ -37,11 +38,11 @@ class GroupMoELoraConfig(PeftConfig):
     ``w_* = softmax(W_*_gate · e_*)``. ``beta`` is not defined in the paper beyond its value (0.4); we read it
     as the weight of the role group against the strategy group.
 
-    ``role_names`` / ``strategy_names`` default to the 9 Empath personas (``empath.roles``) and the 8 ESConv
-    strategies (``empath.strategies.STRATEGY_NAMES``). ``embedding_init="text"`` derives each embedding from
-    a sentence-encoder vector of the role profile / strategy definition through a trained projection to
-    ``embedding_dim`` (so new personas can be added from their profile text later); ``"learned"`` uses free,
-    randomly initialised embedding rows.
+    ``role_names`` / ``strategy_names`` (required) are the route names: the caller's personas and strategies.
+    ``embedding_init="text"`` derives each embedding from a sentence-encoder vector of the role profile /
+    strategy definition (texts and encoder given by the caller when the adapter is created) through a trained
+    projection to ``embedding_dim`` (so new personas can be added from their profile text later); ``"learned"``
+    uses free, randomly initialised embedding rows.
     """
 
     adapter_type: str = field(default=ADAPTER_TYPE, metadata={"help": "Marks the file as Empath Group MoELoRA."})
@@ -55,15 +56,16 @@ class GroupMoELoraConfig(PeftConfig):
     r: int = field(default=32, metadata={"help": "LoRA rank of each expert."})
     lora_alpha: float = field(default=32, metadata={"help": "Scaling numerator: updates are scaled by lora_alpha / r."})
     lora_dropout: float = field(default=0.1)
-    role_names: Optional[list[str]] = field(default=None, metadata={"help": "N role ids (default: empath roles)."})
-    strategy_names: Optional[list[str]] = field(default=None, metadata={"help": "M strategy names (default: ESConv)."})
+    role_names: Optional[list[str]] = field(default=None, metadata={"help": "N role ids (required)."})
+    strategy_names: Optional[list[str]] = field(default=None, metadata={"help": "M strategy names (required)."})
     num_role_experts: int = field(default=8)
     num_strategy_experts: int = field(default=8)
     embedding_dim: int = field(default=128, metadata={"help": "d, the size of the role/strategy embeddings."})
     gate_scope: str = field(default="global", metadata={"help": "'global' (one gate per group, Eq. 5) or 'layer'."})
     beta: float = field(default=0.4, metadata={"help": "Weight of the role group; the strategy group gets 1 - beta."})
     embedding_init: str = field(default="text", metadata={"help": "'text' (sentence-encoder based) or 'learned'."})
-    text_encoder: str = field(default="all-minilm-l6-v2", metadata={"help": "empath.encoders name for 'text'."})
+    text_encoder: str = field(default="all-minilm-l6-v2", metadata={"help": "Name of the encoder behind 'text' "
+                              "(recorded for the caller, who supplies the encoder itself)."})
     text_lang: str = field(default="en", metadata={"help": "Language of the profile/definition texts."})
     center_text_features: bool = field(default=True, metadata={"help": (
         "Subtract the mean text vector (fixed at creation) before the projection, so the gates read how routes "
@@ -77,14 +79,9 @@ class GroupMoELoraConfig(PeftConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.role_names is None:
-            from empath.roles import load_roles
-
-            self.role_names = list(load_roles().ids)
-        if self.strategy_names is None:
-            from empath.strategies import STRATEGY_NAMES
-
-            self.strategy_names = list(STRATEGY_NAMES)
+        if self.role_names is None or self.strategy_names is None:
+            raise ValueError("invalid GroupMoELoraConfig: role_names and strategy_names are required (the route "
+                             "names: the personas and strategies the adapter is routed by)")
         self.role_names, self.strategy_names = list(self.role_names), list(self.strategy_names)
         if isinstance(self.target_modules, (set, tuple)):
             self.target_modules = sorted(self.target_modules)

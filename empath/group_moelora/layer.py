@@ -19,6 +19,7 @@ from peft.tuners.tuners_utils import BaseTunerLayer, _get_in_out_features
 from transformers.pytorch_utils import Conv1D
 
 from .config import GroupMoELoraConfig
+from .routing import RoutingError
 
 
 def group_coefficients(
@@ -37,10 +38,6 @@ class RouteState:
     role_embedding: torch.Tensor
     strategy_embedding: torch.Tensor
     coefficients: Optional[torch.Tensor] = None
-
-
-class RoutingError(ValueError):
-    """A route (role/strategy ids or weights) that does not fit the adapter or the batch."""
 
 
 def match_batch(rows: torch.Tensor, batch: int) -> torch.Tensor:

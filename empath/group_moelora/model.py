@@ -1,5 +1,5 @@
-"""GroupMoELoraModel: injects Group MoELoRA layers into a Hugging Face causal LM, routes each sample by role and
-strategy, and saves / loads / pushes the adapter.
+"""GroupMoELoraModel: injects Group MoELoRA layers into a Hugging Face causal LM and routes each sample by role and
+strategy (routing values: :mod:`.routing`; saving / loading / pushing: :mod:`.persistence`).
 
 Routing never touches transformers' model code: ``forward``/``generate`` pop ``role_ids``/``strategy_ids`` (or
 ``role_weights``/``strategy_weights``), compute the per-sample gate coefficients once and hand them to every adapter
@@ -11,39 +11,21 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-import tempfile
-import warnings
-from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 from peft.tuners.tuners_utils import BaseTuner
 
-from .config import (
-    CONFIG_NAME,
-    DEFAULT_TARGET_MODULES,
-    LLAMA_STYLE_TARGETS,
-    WEIGHTS_NAME,
-    GroupMoELoraConfig,
-)
-from .layer import GroupGate, GroupMoELoraLayer, RouteState, RoutingError
+from . import persistence
+from .config import ADAPTER_NAME, DEFAULT_TARGET_MODULES, LLAMA_STYLE_TARGETS, WEIGHTS_NAME, GroupMoELoraConfig
+from .layer import GroupGate, GroupMoELoraLayer, RouteState
+from .persistence import base_model_identity
+from .routing import LabelResolver, RouteSpec, RoutingError, route_probs
 
-ADAPTER_NAME = "default"
-GATE_PREFIX = "moelora_gate."
-# Base-model properties an adapter depends on; a mismatch makes loading fail with a clear message.
-_IDENTITY_KEYS = ("model_type", "hidden_size", "intermediate_size", "num_hidden_layers", "vocab_size", "n_embd", "n_layer")
-
-RouteSpec = Union[str, int, Sequence, np.ndarray, torch.Tensor, None]
-
-
-class AdapterLoadError(RuntimeError):
-    """An adapter that does not fit the base model, or a damaged adapter file."""
-
-
-def _encode_texts(encoder: Any, texts: list[str]) -> torch.Tensor:
-    """Accept an empath SentenceEncoder (``.encode``), any callable ``texts -> array``, or nothing."""
+def encode_texts(encoder: Any, texts: list[str]) -> torch.Tensor:
+    """Vectors ``[len(texts), dim]`` from an object with ``.encode(texts)`` or a callable ``texts -> array``."""
     vectors = encoder.encode(texts) if hasattr(encoder, "encode") else encoder(texts)
     vectors = torch.as_tensor(np.asarray(vectors, dtype=np.float32))
     if vectors.dim() != 2 or vectors.shape[0] != len(texts):
@@ -51,67 +33,15 @@ def _encode_texts(encoder: Any, texts: list[str]) -> torch.Tensor:
     return vectors
 
 
-def default_role_texts(names: Sequence[str], lang: str = "en") -> list[str]:
-    from empath.roles import load_roles
-
-    bank = load_roles()
-    return [bank.get(name).profile_text(lang) for name in names]
-
-
-def default_strategy_texts(names: Sequence[str], lang: str = "en") -> list[str]:
-    from empath.strategies import get_strategy
-
-    return [get_strategy(name).definition(lang) for name in names]
-
-
-def base_model_identity(model: nn.Module) -> dict:
-    config = getattr(model, "config", None)
-    if config is None:
-        return {}
-    return {key: getattr(config, key) for key in _IDENTITY_KEYS if getattr(config, key, None) is not None}
-
-
-def _route_index(group: str, label: str, names: Sequence[str]) -> int:
-    if label in names:
-        return list(names).index(label)
-    if group == "strategy":  # accept the aliases empath.strategies knows (brackets, Chinese names, ...)
-        from empath.strategies import UnknownStrategyError, normalize_strategy
-
-        try:
-            canonical = normalize_strategy(label)
-        except UnknownStrategyError:
-            canonical = None
-        if canonical in names:
-            return list(names).index(canonical)
-    raise RoutingError(f"unknown {group} {label!r}; valid {group}s: {', '.join(names)}")
-
-
-def route_probs(group: str, value: RouteSpec, names: Sequence[str]) -> Optional[torch.Tensor]:
-    """Any accepted route value -> probabilities ``[b, len(names)]``: an id/name, an int index, a list of ids (one
-    per sample), or float weights ``[N]`` / ``[batch, N]`` (normalised per row). Integer dtypes are indices."""
-    if value is None:
-        return None
-    n = len(names)
-    if isinstance(value, str):
-        indices = torch.tensor([_route_index(group, value, names)])
-    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        indices = torch.tensor([_route_index(group, v, names) for v in value])
-    else:
-        if isinstance(value, (bool, np.bool_)):
-            raise RoutingError(f"{group} route must be an id, index or probabilities, not {value!r}")
-        tensor = torch.as_tensor(np.asarray(value) if isinstance(value, (list, tuple)) else value)
-        if tensor.dtype.is_floating_point:
-            probs = tensor.detach().float().cpu()
-            probs = probs.unsqueeze(0) if probs.dim() == 1 else probs
-            if probs.dim() != 2 or probs.shape[1] != n:
-                raise RoutingError(f"{group} weights must have shape [{n}] or [batch, {n}], got {tuple(tensor.shape)}")
-            if not torch.isfinite(probs).all() or (probs < 0).any() or (probs.sum(-1) <= 0).any():
-                raise RoutingError(f"{group} weights must be non-negative with a positive sum per row")
-            return probs / probs.sum(-1, keepdim=True)
-        indices = tensor.detach().long().cpu().reshape(-1)
-    if indices.numel() == 0 or ((indices < 0) | (indices >= n)).any():
-        raise RoutingError(f"{group} index out of range 0..{n - 1}: {indices.tolist()}")
-    return torch.nn.functional.one_hot(indices, n).float()
+def _text_features(config: GroupMoELoraConfig, encoder: Any, role_texts, strategy_texts) -> tuple[torch.Tensor, torch.Tensor]:
+    """The frozen sentence vectors behind text-initialised embeddings, one row per role / strategy name."""
+    if encoder is None or role_texts is None or strategy_texts is None:
+        raise ValueError("embedding_init='text' needs encoder= (texts -> vectors) and role_texts= / strategy_texts= "
+                         "(one text per role / strategy name), or use embedding_init='learned'")
+    for group, texts, names in (("role", role_texts, config.role_names), ("strategy", strategy_texts, config.strategy_names)):
+        if len(texts) != len(names):
+            raise ValueError(f"{len(texts)} {group} texts for {len(names)} {group} names")
+    return encode_texts(encoder, list(role_texts)), encode_texts(encoder, list(strategy_texts))
 
 
 class GroupMoELoraModel(BaseTuner):
@@ -139,6 +69,7 @@ class GroupMoELoraModel(BaseTuner):
         encoder: Any = None,
         role_texts: Optional[Sequence[str]] = None,
         strategy_texts: Optional[Sequence[str]] = None,
+        label_resolvers: Optional[Mapping[str, LabelResolver]] = None,
         _text_features: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
     ) -> None:
         if not isinstance(config, GroupMoELoraConfig):
@@ -148,6 +79,7 @@ class GroupMoELoraModel(BaseTuner):
         super().__init__(model, config, adapter_name)
         self._encoder = self._gate_inputs.pop("encoder")  # kept for add_role
         del self._gate_inputs
+        self.label_resolvers: dict[str, LabelResolver] = dict(label_resolvers or {})
         self._default_route: dict[str, Optional[torch.Tensor]] = {"role": None, "strategy": None}
         self._merged_route: Optional[tuple[torch.Tensor, torch.Tensor]] = None
 
@@ -164,20 +96,8 @@ class GroupMoELoraModel(BaseTuner):
         config.base_model_info = config.base_model_info or base_model_identity(model)
         features = self._gate_inputs["features"]
         if config.embedding_init == "text" and features is None:
-            encoder = self._gate_inputs["encoder"]
-            if encoder is None:
-                from empath.encoders import get_encoder
-
-                encoder = get_encoder(config.text_encoder)
-                self._gate_inputs["encoder"] = encoder
-            role_texts = self._gate_inputs["role_texts"] or default_role_texts(config.role_names, config.text_lang)
-            strategy_texts = self._gate_inputs["strategy_texts"] or default_strategy_texts(
-                config.strategy_names, config.text_lang
-            )
-            for group, texts, names in (("role", role_texts, config.role_names), ("strategy", strategy_texts, config.strategy_names)):
-                if len(texts) != len(names):
-                    raise ValueError(f"{len(texts)} {group} texts for {len(names)} {group} names")
-            features = (_encode_texts(encoder, list(role_texts)), _encode_texts(encoder, list(strategy_texts)))
+            inputs = self._gate_inputs
+            features = _text_features(config, inputs["encoder"], inputs["role_texts"], inputs["strategy_texts"])
         if features is not None:
             config.text_feature_dim = int(features[0].shape[1])
         gate = GroupGate(config, *(features or (None, None)))
@@ -236,7 +156,8 @@ class GroupMoELoraModel(BaseTuner):
     # -- routing --------------------------------------------------------------------------------
     def route_probs(self, group: str, value: RouteSpec) -> Optional[torch.Tensor]:
         """Turn any accepted route value into probabilities ``[b, N]`` (``b = 1`` for one route for all samples)."""
-        return route_probs(group, value, self.role_names if group == "role" else self.strategy_names)
+        names = self.role_names if group == "role" else self.strategy_names
+        return route_probs(group, value, names, self.label_resolvers.get(group))
 
     @contextlib.contextmanager
     def route(self, role: RouteSpec = None, strategy: RouteSpec = None):
@@ -335,10 +256,9 @@ class GroupMoELoraModel(BaseTuner):
             raise ValueError(f"role {role_id!r} already exists")
         encoder = encoder or self._encoder
         if encoder is None:
-            from empath.encoders import get_encoder
-
-            encoder = self._encoder = get_encoder(config.text_encoder)
-        features = _encode_texts(encoder, [profile_text])
+            raise ValueError(f"add_role needs a text encoder ({config.text_encoder}): pass encoder= here or when "
+                             "the adapter is created or loaded")
+        features = encode_texts(encoder, [profile_text])
         if features.shape[1] != config.text_feature_dim:
             raise ValueError(
                 f"the encoder gives {features.shape[1]}-d vectors but the adapter was built with "
@@ -448,55 +368,18 @@ class GroupMoELoraModel(BaseTuner):
         """Alias of :meth:`activation_checkpointing_enable` (the name transformers < 5 and Trainer use)."""
         self.activation_checkpointing_enable(gradient_checkpointing_kwargs, **kwargs)
 
-    # -- saving / loading -----------------------------------------------------------------------
-    def _adapter_tensors(self) -> dict[str, torch.Tensor]:
-        """Saved name -> live tensor (sharing storage) for every adapter weight: what is saved and loaded."""
-        tensors = {}
-        for name, layer in self.adapter_layers():
-            for attr in layer.adapter_layer_names:
-                container = getattr(layer, attr)
-                if ADAPTER_NAME not in container:
-                    continue
-                item = container[ADAPTER_NAME]
-                if isinstance(item, nn.Module):
-                    for key, tensor in item.state_dict().items():
-                        tensors[f"{name}.{attr}.{key}"] = tensor
-                else:
-                    tensors[f"{name}.{attr}"] = item
-        for key, tensor in self.moelora_gate.state_dict().items():
-            tensors[GATE_PREFIX + key] = tensor
-        return tensors
-
+    # -- saving / loading (persistence.py) -----------------------------------------------------------
     def adapter_state_dict(self) -> dict[str, torch.Tensor]:
         """Only the adapter: expert A/B (and per-layer gates), embeddings/projections and the global gates."""
-        return {k: v.detach().contiguous().cpu() for k, v in self._adapter_tensors().items()}
-
-    def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs) -> None:
-        from safetensors.torch import save_file
-
-        path = Path(save_directory)
-        path.mkdir(parents=True, exist_ok=True)
-        if self._merged_route is not None:
-            warnings.warn("saving a merged model: the adapter weights are saved as they are (unmerged form)")
-        self.adapter_config.save_pretrained(path)
-        save_file(self.adapter_state_dict(), str(path / WEIGHTS_NAME), metadata={"format": "pt", "adapter": "empath-group-moelora"})
+        return {k: v.detach().contiguous().cpu() for k, v in persistence.adapter_tensors(self).items()}
 
     def load_adapter_state_dict(self, state: dict[str, torch.Tensor], source: str = "state dict") -> None:
-        expected = self._adapter_tensors()
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        if missing or unexpected:
-            raise AdapterLoadError(
-                f"{source} does not match this base model's adapted layers: "
-                f"missing {missing[:5]}{'…' if len(missing) > 5 else ''} ({len(missing)}), "
-                f"unexpected {unexpected[:5]}{'…' if len(unexpected) > 5 else ''} ({len(unexpected)})"
-            )
-        wrong = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}" for k, v in expected.items() if state[k].shape != v.shape]
-        if wrong:
-            raise AdapterLoadError(f"{source}: tensor shapes do not fit the base model: " + "; ".join(wrong[:5]))
-        with torch.no_grad():
-            for key, target in expected.items():
-                target.copy_(state[key].to(target.dtype))
+        """Copy saved adapter tensors in; :class:`AdapterLoadError` when they do not fit this base model."""
+        persistence.load_adapter_tensors(self, state, source)
+
+    def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs) -> None:
+        """Write ``adapter_config.json`` + ``adapter_model.safetensors`` (adapter tensors only)."""
+        persistence.save_adapter(self, save_directory)
 
     @classmethod
     def from_pretrained(
@@ -506,24 +389,22 @@ class GroupMoELoraModel(BaseTuner):
         revision: Optional[str] = None,
         is_trainable: bool = False,
         encoder: Any = None,
+        label_resolvers: Optional[Mapping[str, LabelResolver]] = None,
+        download: Optional[persistence.Download] = None,
         **hub_kwargs,
     ) -> "GroupMoELoraModel":
-        """Load an adapter from a local folder or a Hub repo (``org/name``, pinned with ``revision``) onto ``model``."""
-        folder = _adapter_folder(model_id, revision, **hub_kwargs)
+        """Load an adapter from a local folder or a Hub repo (``org/name``, pinned with ``revision``) onto ``model``.
+
+        ``encoder`` (for :meth:`add_role`) and ``label_resolvers`` (aliases per group) are the caller's; ``download``
+        fetches a Hub repo (default :func:`persistence.hub_snapshot`)."""
+        folder = persistence.adapter_folder(model_id, revision, download, **hub_kwargs)
         config = GroupMoELoraConfig.from_pretrained(folder)
-        _check_base_identity(config, model, folder)
+        persistence.check_base_identity(config, model, folder)
         weights = folder / WEIGHTS_NAME
-        state = read_adapter_weights(weights)
-        features = None
-        if config.embedding_init == "text":
-            try:
-                features = (state[GATE_PREFIX + "role_text_features"], state[GATE_PREFIX + "strategy_text_features"])
-            except KeyError as exc:
-                raise AdapterLoadError(f"{weights}: text-initialised adapter without {exc.args[0]}") from exc
-            if features[0].shape[0] != len(config.role_names) or features[1].shape[0] != len(config.strategy_names):
-                raise AdapterLoadError(f"{weights}: embedding rows do not match role_names/strategy_names in {CONFIG_NAME}")
+        state = persistence.read_adapter_weights(weights)
+        features = persistence.saved_text_features(config, state, weights)
         config.inference_mode = not is_trainable
-        adapted = cls(model, config, encoder=encoder, _text_features=features)
+        adapted = cls(model, config, encoder=encoder, label_resolvers=label_resolvers, _text_features=features)
         adapted.load_adapter_state_dict(state, source=str(weights))
         if not is_trainable:
             adapted.eval()
@@ -531,75 +412,11 @@ class GroupMoELoraModel(BaseTuner):
                 param.requires_grad_(False)
         return adapted
 
-    def push_to_hub(
-        self,
-        repo_id: str,
-        private: Optional[bool] = None,
-        token: Optional[str] = None,
-        commit_message: str = "Upload Group MoELoRA adapter",
-        revision: Optional[str] = None,
-        create_pr: bool = False,
-    ):
+    def push_to_hub(self, repo_id: str, private: Optional[bool] = None, token: Optional[str] = None,
+                    commit_message: str = "Upload Group MoELoRA adapter", revision: Optional[str] = None,
+                    create_pr: bool = False):
         """Save to a temporary folder and upload it with ``huggingface_hub.HfApi().upload_folder``."""
-        from huggingface_hub import HfApi
-
-        api = HfApi(token=token)
-        api.create_repo(repo_id, private=private, exist_ok=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            self.save_pretrained(tmp)
-            (Path(tmp) / "README.md").write_text(_model_card(self.adapter_config, repo_id), encoding="utf-8")
-            return api.upload_folder(
-                repo_id=repo_id, folder_path=tmp, commit_message=commit_message, revision=revision, create_pr=create_pr
-            )
-
-
-def _model_card(config: GroupMoELoraConfig, repo_id: str) -> str:
-    base = config.base_model_name_or_path
-    return (
-        "---\n"
-        + (f"base_model: {base}\n" if base and "/" in str(base) and not Path(str(base)).exists() else "")
-        + "library_name: empath\ntags:\n- empath\n- group-moelora\n- emotional-support\n---\n\n"
-        f"# {repo_id}\n\nGroup MoELoRA adapter for Empath ({config.num_role_experts} role experts + "
-        f"{config.num_strategy_experts} strategy experts, r={config.r}, beta={config.beta}).\n\n"
-        f"Roles: {', '.join(config.role_names)}\n\nStrategies: {', '.join(config.strategy_names)}\n\n"
-        "```python\nfrom empath.group_moelora import GroupMoELoraModel\n"
-        f"model = GroupMoELoraModel.from_pretrained(base_model, \"{repo_id}\")\n```\n"
-    )
-
-
-def _adapter_folder(model_id: Union[str, os.PathLike], revision: Optional[str], **hub_kwargs) -> Path:
-    local = Path(str(model_id)).expanduser()
-    if local.is_dir():
-        return local
-    from empath import hub
-
-    ref = hub.ModelRef.parse(str(model_id) + (f"@{revision}" if revision and "@" not in str(model_id) else ""))
-    if ref.path is not None:
-        raise AdapterLoadError(f"{model_id} is a file, not an adapter folder")
-    return Path(hub.snapshot(ref.repo_id, ref.revision, **hub_kwargs))
-
-
-def read_adapter_weights(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    if not path.exists():
-        raise AdapterLoadError(f"{path}: adapter weights not found")
-    try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise AdapterLoadError(f"{path}: not a readable safetensors file (corrupt or truncated?): {exc}") from exc
-
-
-def _check_base_identity(config: GroupMoELoraConfig, model: nn.Module, folder: Path) -> None:
-    saved = config.base_model_info or {}
-    current = base_model_identity(model)
-    diffs = [f"{k}: adapter {saved[k]!r} vs model {current[k]!r}" for k in saved if k in current and saved[k] != current[k]]
-    if diffs:
-        raise AdapterLoadError(
-            f"{folder / CONFIG_NAME}: the adapter was trained on a different base model "
-            f"({config.base_model_name_or_path or 'unnamed'}): " + "; ".join(diffs)
-        )
+        return persistence.push_adapter(self, repo_id, private, token, commit_message, revision, create_pr)
 
 
 def get_group_moelora_model(
@@ -609,12 +426,14 @@ def get_group_moelora_model(
     encoder: Any = None,
     role_texts: Optional[Sequence[str]] = None,
     strategy_texts: Optional[Sequence[str]] = None,
+    label_resolvers: Optional[Mapping[str, LabelResolver]] = None,
 ) -> GroupMoELoraModel:
     """Wrap ``model`` with a fresh Group MoELoRA adapter; only the adapter parameters stay trainable.
 
-    With ``embedding_init="text"`` the role profiles / strategy definitions (default: ``Role.profile_text`` and
-    ``Strategy.definition`` in ``config.text_lang``) are encoded by ``encoder`` (an object with ``.encode(texts)``
-    or a callable ``texts -> [n, dim]`` array; default ``empath.encoders.get_encoder(config.text_encoder)``)."""
+    With ``embedding_init="text"`` the ``role_texts`` / ``strategy_texts`` (one per name in ``config``) are encoded
+    by ``encoder`` (an object with ``.encode(texts)`` or a callable ``texts -> [n, dim]`` array). ``label_resolvers``
+    maps a group (``"role"`` / ``"strategy"``) to a function from an alias to one of its names."""
     # A copy: the model fills in target modules, base-model identity and encoder size for *this* base model.
     config = copy.deepcopy(config)
-    return GroupMoELoraModel(model, config, encoder=encoder, role_texts=role_texts, strategy_texts=strategy_texts)
+    return GroupMoELoraModel(model, config, encoder=encoder, role_texts=role_texts, strategy_texts=strategy_texts,
+                             label_resolvers=label_resolvers)

@@ -574,7 +574,7 @@ class Deriver:
             kept = survivors
         report.kept = len(kept)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        write_jsonl(kept, self.out_dir / "derived.jsonl")
+        write_jsonl(kept, self.out_dir / "derived.jsonl", roles=self.roles)
         with (self.out_dir / "rejected.jsonl").open("w", encoding="utf-8") as fh:
             for row in rejected:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -604,14 +604,16 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, desc="derive", unit="dlg", disable=not enabled)
 
 
-def read_inputs(paths: Iterable[str | os.PathLike], fmt: str = "auto", limit: int | None = None):
-    """(dialogues, skipped messages) from PsyQA JSON/JSONL, our JSONL or any format empath.dialogue reads;
-    malformed records are skipped (and reported), ids are made unique."""
+def read_inputs(paths: Iterable[str | os.PathLike], fmt: str = "auto", limit: int | None = None,
+                roles: RoleBank | None = None):
+    """(dialogues, skipped messages) from PsyQA JSON/JSONL, our JSONL or any format empath.dialogue reads,
+    labels checked against ``roles`` (None: the shipped bank); malformed records are skipped (and reported),
+    ids are made unique."""
     from .dialogue import read_dialogues
 
     dialogues, skipped, seen = [], [], Counter()
     for path in paths:
-        got = read_dialogues(path, format=fmt, skip_invalid=True)
+        got = read_dialogues(path, format=fmt, skip_invalid=True, roles=roles)
         skipped += got.skipped
         for d in got:
             seen[d.id] += 1

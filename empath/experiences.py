@@ -35,7 +35,7 @@ import numpy as np
 
 from ._data import REPO_ROOT, DataFileError
 from .emotion import EMOTION_DIMS, MAX_SCORE, MIN_SCORE
-from .roles import UnknownRoleError
+from .roles import RoleBank, UnknownRoleError, load_roles
 
 EXPERIENCE_LANGUAGES = ("en", "zh")
 INDEX_THRESHOLD = 200_000
@@ -226,8 +226,6 @@ class ExperienceBank:
     def __init__(self, experiences: Iterable[Experience], roles: Sequence[str] | None = None,
                  index_threshold: int = INDEX_THRESHOLD, text_encoder: str = "use-multilingual"):
         if roles is None:
-            from .roles import load_roles
-
             roles = load_roles().ids
         self.roles = list(dict.fromkeys(roles))
         self.index_threshold = index_threshold
@@ -267,19 +265,18 @@ class ExperienceBank:
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path_or_repo: str | os.PathLike | None = None, roles: Sequence[str] | None = None,
+    def load(cls, path_or_repo: str | os.PathLike | None = None, roles: RoleBank | Sequence[str] | None = None,
              **kwargs) -> "ExperienceBank":
         """All ``*.jsonl`` files of a folder (or one file). ``None``: ``EMPATH_EXPERIENCES`` or the
         repository's ``experiences/``; a Hub ``id@revision`` is fetched with ``empath.hub.resolve``.
-        Every malformed line is reported (up to 20), each as ``file:line: reason``."""
-        from .roles import load_roles
-
+        ``roles``: the role bank the experiences belong to (None: the shipped one), or only some persona ids
+        of the shipped bank. Every malformed line is reported (up to 20), each as ``file:line: reason``."""
         location = experiences_dir(path_or_repo)
         if not location.exists():
             raise DataFileError(f"{location}: experiences folder not found")
         files = sorted(location.glob("*.jsonl")) if location.is_dir() else [location]
-        bank = load_roles()
-        roles = list(roles) if roles is not None else bank.ids
+        bank = roles if isinstance(roles, RoleBank) else load_roles()
+        roles = bank.ids if roles is None or roles is bank else list(roles)
         topics = [t.id for t in bank.topics]
         errors: list[str] = []
         experiences: list[Experience] = []

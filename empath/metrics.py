@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
 from .lang import detect_language
+from .roles import RoleBank, load_roles
 
 TABLE3_COLUMNS = ("D-1", "D-2", "B-1", "B-2", "B-4", "F1", "R-L")
 
@@ -233,14 +234,14 @@ def _criteria_text(criteria: Iterable[Criterion]) -> str:
     return "\n".join(lines)
 
 
-def build_judge_messages(dialogue_text: str, role: str | None = None, lang: str = "en") -> list[dict[str, str]]:
-    """Chat messages asking the judge to score ``dialogue_text`` (optionally as played by ``role``)."""
+def build_judge_messages(dialogue_text: str, role: str | None = None, lang: str = "en",
+                         roles: RoleBank | None = None) -> list[dict[str, str]]:
+    """Chat messages asking the judge to score ``dialogue_text`` (optionally as played by ``role``, looked up
+    in ``roles``; None: the shipped role bank)."""
     prompt = load_judge_prompt()
     if role:
-        from .roles import load_roles
-
         try:
-            persona = load_roles().resolve(role)
+            persona = (roles if roles is not None else load_roles()).resolve(role)
         except KeyError:  # a character outside the bank: the judge gets its name only
             persona = None
         role_block = prompt.role_block.format(
@@ -365,6 +366,7 @@ def judge_dialogue(
     max_attempts: int = 3,
     backoff_s: float = 2.0,
     temperature: float = 0.0,
+    roles: RoleBank | None = None,
 ) -> Judgement:
     """Score one dialogue on the six Table 7 criteria with an OpenAI-compatible chat model.
 
@@ -387,7 +389,7 @@ def judge_dialogue(
         model = os.environ.get("EMPATH_JUDGE_MODEL")
         if not model:
             raise JudgeError("no judge model given: pass model= or set EMPATH_JUDGE_MODEL")
-    messages = build_judge_messages(text, role, lang or "en")
+    messages = build_judge_messages(text, role, lang or "en", roles)
     judgement, attempts = ask_judge(client, model, messages, parse_judgement, max_attempts=max_attempts,
                                     backoff_s=backoff_s, temperature=temperature)
     judgement.attempts = attempts

@@ -50,7 +50,7 @@ def persona_texts(bank=None, experience_bank=None, lang: str = "en", roles: Sequ
     if experience_bank is None:
         from .experiences import ExperienceBank
 
-        experience_bank = ExperienceBank.load()
+        experience_bank = ExperienceBank.load(roles=bank)
     wanted = list(roles) if roles is not None else bank.ids
     out: list[PersonaText] = []
     for role_id in wanted:

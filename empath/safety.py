@@ -36,6 +36,7 @@ from typing import Any
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
 from .lang import LANGUAGES, by_lang, lang_key, resolve_language
+from .roles import RoleBank, load_roles
 
 CATEGORIES = ("suicide", "self_harm", "harm_to_others")  # also the priority when several fire
 SPLITS = ("dev", "tune", "test")  # rules written on dev, widened on tune, test held out
@@ -226,11 +227,14 @@ class SafetyChecker:
     :meth:`check` per message (rules alone well under 5 ms; with the classifier, which embeds the
     message with one or two small sentence encoders, tens of ms on a CPU).
 
-    ``model_dir`` picks another trained model folder, ``threshold`` overrides its crisis threshold."""
+    ``model_dir`` picks another trained model folder, ``threshold`` overrides its crisis threshold;
+    ``roles`` is the role bank a reply's persona id is looked up in (None: the shipped one)."""
 
     def __init__(self, path: str | os.PathLike | None = None, use_model: bool = True,
-                 model_dir: str | os.PathLike | None = None, threshold: float | None = None):
+                 model_dir: str | os.PathLike | None = None, threshold: float | None = None,
+                 roles: RoleBank | None = None):
         self.path = Path(path) if path is not None else DEFAULT_RULES
+        self.roles = roles if roles is not None else load_roles()
         self.model = None
         if use_model:
             from .safety_model import CrisisModel
@@ -347,7 +351,11 @@ class SafetyChecker:
         """The fixed, reviewed reply. ``variant``: how many crisis turns the conversation had before this one
         (0 = the first reply; later ones get the follow-up texts in turn, so a repeat is not met with the
         identical text)."""
-        return self._texts.reply(result, role, lang, variant)
+        return self._texts.reply(result, self._persona(role), lang, variant)
+
+    def _persona(self, role):
+        """A role id as the bank's Role (UnknownRoleError lists the valid ids); a Role or nothing as it is."""
+        return self.roles.get(role) if isinstance(role, str) and role else role
 
     def resources_banner(self, lang: str = "en") -> str:
         return self._texts.banner(lang)
@@ -383,7 +391,7 @@ class _ReplyTexts:
         lang = lang_key(lang)
         texts = self.replies[lang]
         category = result.category if result.category in CATEGORIES else "suicide"
-        name = _role_name(role, lang)
+        name = role.name(lang) if role else None
         followups = ((self.replies.get("followups") or {}).get(lang) or {}).get(category) or []
         later = variant > 0 and bool(followups)
         opening_key = "followup_opening_with_role" if later and "followup_opening_with_role" in texts \
@@ -399,16 +407,6 @@ class _ReplyTexts:
         items = [f"- {r['banner'][lang]}" for r in self.resources if lang in r.get("banner", {})]
         texts = self.banner_texts[lang]
         return "\n\n".join([texts["title"], self.emergency["banner"][lang], "\n".join(items), texts["footer"]])
-
-
-def _role_name(role, lang: str) -> str | None:
-    if role is None or role == "":
-        return None
-    if isinstance(role, str):
-        from .roles import load_roles
-
-        role = load_roles().get(role)  # UnknownRoleError lists the valid ids
-    return role.name(lang)
 
 
 @lru_cache(maxsize=1)

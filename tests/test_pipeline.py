@@ -79,6 +79,21 @@ def test_full_turn_uses_every_component_and_records_the_turn():
     assert result.timings_ms["plan_total"] >= 0
 
 
+
+def test_export_keeps_its_fields_and_times_every_stage():
+    pipe, _ = make_pipeline()
+    result = pipe.respond(Conversation(), "My boyfriend left me and I can't stop crying.", settings=QUICK)
+    exported = result.to_dict()
+    assert list(exported) == ["message", "lang", "crisis", "crisis_mode", "safety", "role", "role_probs", "role_source",
+                              "strategy", "strategy_probs", "strategy_source", "emotion", "experience",
+                              "experience_used", "gate_weights", "components", "response", "notice", "error",
+                              "timings_ms"]
+    assert "messages" in result.to_dict(include_prompt=True)
+    assert result.safety_result is not None and exported["safety"] == result.safety_result.to_dict()
+    assert list(exported["timings_ms"]) == ["safety", "role", "strategy", "experience", "plan_total", "first_token",
+                                            "generate"]
+    assert exported["role_probs"] == {"juliet": 0.8, "doraemon": 0.2}
+
 def test_role_is_matched_once_and_kept():
     pipe, parts = make_pipeline()
     conv = Conversation()

@@ -18,7 +18,10 @@ import os
 import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:  # the tuner (torch, peft) is imported only once a model with an adapter routes a turn
+    from .group_moelora.routing import Route
 
 try:  # Hugging Face Spaces (ZeroGPU) allocate a GPU per decorated call.
     import spaces
@@ -81,12 +84,15 @@ class ChatGenerator:
         self._lock = threading.Lock()
         self.route_switches = 0  # how many times a (different) route was merged in: observable in tests
 
-    def _routing(self, route: dict | None):
+    def _routing(self, route: Route | dict | None):
         """The context a turn generates in (called under the lock): the merged fast path for one route, the fused
         path for a mixed-route batch (or with merging off), the base weights alone for ``route=None``."""
         if not self.has_adapter:
             return nullcontext()
+        from .group_moelora.routing import route_kwargs
+
         model = self.model
+        route = route_kwargs(route)
         merged = getattr(model, "merged_route", None) is not None
         if not route:  # base model: the merged update must leave the weights first
             if merged:
@@ -107,8 +113,17 @@ class ChatGenerator:
     def has_adapter(self) -> bool:
         return hasattr(self.model, "route") and hasattr(self.model, "gate_weights")
 
+    def gate_weights(self, route: Route | dict | None) -> dict:
+        """The adapter's softmax gate outputs for ``route``: ``{"role": [experts], "strategy": [experts]}`` as numpy
+        arrays; ``{}`` without an adapter or a route. Reads the gates only, so it needs no lock."""
+        if not route or not self.has_adapter:
+            return {}
+        from .group_moelora.routing import route_kwargs
+
+        return self.model.gate_weights(**route_kwargs(route))
+
     @contextmanager
-    def routed(self, route: dict | None):
+    def routed(self, route: Route | dict | None):
         """Hold the lock with the model set up for ``route`` as a turn would be (for scoring with ``self.model``
         between turns, e.g. gold-reply perplexity): a merged route is kept, swapped or unmerged as needed."""
         with self._lock, self._routing(route):
@@ -124,9 +139,10 @@ class ChatGenerator:
                 return enc
             del messages[1]
 
-    def stream(self, messages: list[dict], settings: SamplingSettings, route: dict | None = None) -> Iterator[str]:
-        """Yields text pieces as they are generated. ``route``: kwargs for ``model.route``; None with an adapter
-        loaded runs the base model with the adapter disabled (PEFT's ``disable_adapter()``)."""
+    def stream(self, messages: list[dict], settings: SamplingSettings, route: Route | dict | None = None
+               ) -> Iterator[str]:
+        """Yields text pieces as they are generated. ``route``: a :class:`Route` or the kwargs of ``model.route``;
+        None with an adapter loaded runs the base model with the adapter disabled (PEFT's ``disable_adapter()``)."""
         yield from _stream_on_gpu(self, messages, settings, route)
 
     def _stream(self, messages, settings, route):

@@ -60,6 +60,14 @@ def route_model_name(role: str, strategy) -> str:
     return f"{role}{ROUTE_SEPARATOR}{strategy_slug(strategy)}"
 
 
+def _route_parts(route) -> tuple:
+    """``(role, strategy)`` of a route: an ``empath.group_moelora.Route`` or a ``{"role", "strategy"}`` dict (read
+    without importing the tuner, which a remote generator does not otherwise need)."""
+    if hasattr(route, "as_kwargs"):
+        route = route.as_kwargs()
+    return route.get("role"), route.get("strategy")
+
+
 def is_remote_ref(ref) -> bool:
     return isinstance(ref, str) and ref.strip().lower().startswith(REF_PREFIX)
 
@@ -198,12 +206,20 @@ class OpenAIGenerator:
                                   timeout=timeout, max_retries=0)
         return self._client
 
-    def model_for(self, route: dict | None) -> str:
+    def gate_weights(self, route) -> dict:
+        """``ChatGenerator.gate_weights``: the adapter file's gate outputs for ``route`` (``{}`` without one)."""
+        if not route:
+            return {}
+        role, strategy = _route_parts(route)
+        return self.model.gate_weights(role, strategy)
+
+    def model_for(self, route) -> str:
+        """The model name a turn asks the server for: its route's LoRA in ``lora`` mode, else the base model."""
         if route and self.settings.routes == "lora":
-            return route_model_name(route.get("role"), route.get("strategy"))
+            return route_model_name(*_route_parts(route))
         return self.settings.model
 
-    def request(self, messages: list[dict], settings: SamplingSettings, route: dict | None) -> dict:
+    def request(self, messages: list[dict], settings: SamplingSettings, route) -> dict:
         """The keyword arguments of ``chat.completions.create`` for one turn."""
         kwargs = {"model": self.model_for(route), "messages": list(messages),
                   "max_tokens": int(settings.max_new_tokens), "temperature": float(settings.temperature)}
@@ -216,7 +232,7 @@ class OpenAIGenerator:
             kwargs["extra_body"] = {"repetition_penalty": float(settings.repetition_penalty)}
         return kwargs
 
-    def stream(self, messages: list[dict], settings: SamplingSettings, route: dict | None = None) -> Iterator[str]:
+    def stream(self, messages: list[dict], settings: SamplingSettings, route=None) -> Iterator[str]:
         """Yields text pieces; raises :class:`GenerationError` with a message meant for the user."""
         import openai
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from empath.generation import ChatGenerator, SamplingSettings
-from tests._tiny import tiny_adapter_generator
+from tests._tiny import tiny_adapter_generator, tiny_generator
 
 GREEDY = SamplingSettings(temperature=0.0, max_new_tokens=6)
 MESSAGES = [{"role": "system", "content": "You are kind."}, {"role": "user", "content": "I feel alone tonight."}]
@@ -182,3 +182,22 @@ def test_closing_the_stream_early_stops_generation_and_frees_the_model():
     assert generator._lock.acquire(blocking=False)  # free: the worker has finished
     generator._lock.release()
     assert turn(generator, A)  # and the next turn works
+
+
+def test_a_route_object_routes_as_its_dict_and_gives_the_gate_weights(pair):
+    """``ChatGenerator`` takes an ``empath.group_moelora.Route`` wherever it takes today's dict route."""
+    import numpy as np
+
+    from empath.group_moelora import Route
+
+    fast, fused = pair
+    for route, typed in ((A, Route("juliet", "Question")), (C, Route.uniform("harry_potter", 8))):
+        assert turn(fast, typed) == turn(fused, route)
+        expected = fast.model.gate_weights(**route)
+        for group, weights in fast.gate_weights(typed).items():
+            np.testing.assert_allclose(weights, expected[group])
+        assert fast.gate_weights(route).keys() == {"role", "strategy"}
+    assert fast.gate_weights(None) == {}
+    assert tiny_generator().gate_weights(A) == {}  # no adapter, no gates
+    with fast.routed(Route("juliet", "Question")) as model:
+        assert model.is_merged_for("juliet", "Question")

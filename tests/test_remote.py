@@ -165,6 +165,16 @@ def test_gate_weights_from_the_adapter_file_match_the_loaded_adapter(tmp_path):
         np.testing.assert_allclose(got[group], expected[group], atol=1e-6)
     uniform = AdapterGates(tmp_path).gate_weights("juliet", [1 / 8] * 8)
     assert uniform["strategy"].sum() == pytest.approx(1.0)
+    # the generator's own entry point, with a typed Route or a dict; the LoRA name follows the route too
+    from empath.group_moelora import Route
+
+    generator = OpenAIGenerator(RemoteSettings(base_url="http://127.0.0.1:1/v1", model="m", routes="lora"),
+                                adapter=tmp_path)
+    typed = generator.gate_weights(Route("juliet", "Question"))
+    np.testing.assert_allclose(typed["role"], expected["role"], atol=1e-6)
+    assert generator.gate_weights(None) == {}
+    assert generator.model_for(Route("juliet", "Question")) == generator.model_for(
+        {"role": "juliet", "strategy": "Question"}) == "juliet--question"
 
 
 def test_route_names_and_languages():

@@ -1,14 +1,14 @@
 """Measure the crisis detector: recall, false-positive rate and precision on a labelled set, for the rules
 alone and for rules + the learned classifier, and the flag rate on real ESConv seeker turns.
 
-    python -m training.evaluate_safety [--file evaluation/safety_heldout.jsonl] [--split dev|tune|test|all]
+    python -m training.evaluate_safety [--file training/data/safety/safety_heldout.jsonl] [--split dev|tune|test|all]
                                        [--rules-only] [--model DIR] [--threshold T]
                                        [--esconv DIR] [--sample 20] [--json]
 
-``evaluation/safety_set.jsonl`` has ``dev``/``tune`` splits (the rules were written on them) and a ``test``
+``training/data/safety/safety_set.jsonl`` has ``dev``/``tune`` splits (the rules were written on them) and a ``test``
 split written before the rules were tuned; all three are training data of the classifier, so for the
-combined detector quote ``evaluation/safety_heldout.jsonl``, a set written independently of both, and
-``evaluation/safety_heldout2.jsonl``, written before the issue-14 retraining and never trained or tuned on (its
+combined detector quote ``training/data/safety/safety_heldout.jsonl``, a set written independently of both, and
+``training/data/safety/safety_heldout2.jsonl``, written before the issue-14 retraining and never trained or tuned on (its
 items with ``history`` are checked together with their earlier seeker turns: the conversation-level check).
 On ESConv there are no labels and real seekers sometimes do speak of suicide, so the share of flagged
 turns is a "flag rate", not a false-positive rate; a sample of flagged turns is printed for review.
@@ -25,7 +25,7 @@ from pathlib import Path
 from empath._data import REPO_ROOT, shared_data_dir
 from empath.safety import SafetyChecker, evaluate_detector, load_labelled_set
 
-DEFAULT_SET = REPO_ROOT / "evaluation" / "safety_set.jsonl"
+DEFAULT_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_set.jsonl"
 
 
 def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int = 20, seed: int = 0) -> dict:

@@ -4,8 +4,8 @@
                                     [--max-mined 4000] [--seed 0]
 
 Training data:
-  * curated items: ``evaluation/safety_set.jsonl`` (every split), ``evaluation/safety_train_extra.jsonl`` and
-    ``evaluation/safety_train_extra2.jsonl`` (synthetic items written for training: new wordings, slang, means,
+  * curated items: ``training/data/safety/safety_set.jsonl`` (every split), ``training/data/safety/safety_train_extra.jsonl`` and
+    ``training/data/safety/safety_train_extra2.jsonl`` (synthetic items written for training: new wordings, slang, means,
     plans, timelines, farewells and veiled statements in both languages, hard negatives -- idioms, hyperbole,
     fiction, third person, past recovered episodes, everyday plans -- and short conversations whose items carry
     the earlier seeker turns in ``history``: those are read as ``SafetyChecker.conversation_input``);
@@ -52,8 +52,8 @@ from empath.safety_model import (
 )
 
 ENCODERS = (EncoderFeature("use-multilingual", ("en", "zh")), EncoderFeature("all-minilm-l6-v2", ("en",)))
-CURATED = (REPO_ROOT / "evaluation" / "safety_set.jsonl", REPO_ROOT / "evaluation" / "safety_train_extra.jsonl",
-           REPO_ROOT / "evaluation" / "safety_train_extra2.jsonl")
+CURATED = (REPO_ROOT / "training" / "data" / "safety" / "safety_set.jsonl", REPO_ROOT / "training" / "data" / "safety" / "safety_train_extra.jsonl",
+           REPO_ROOT / "training" / "data" / "safety" / "safety_train_extra2.jsonl")
 RISKY_EN = re.compile(r"suicid|kill|die\b|died|dying|dead|death|murder|hurt|harm|cut|blade|razor|overdos|pills|"
                       r"end (?:it|my life|things|everything)|not (?:be )?(?:here|around)|jump|hang|gun|shoot|"
                       r"stab|bleed|blood|burn|poison|weapon|knife|live anymore|alive|wake up|disappear|goodbye|"

@@ -92,6 +92,8 @@ def _serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .generation import SamplingSettings  # light: torch and transformers load only when generating
+
     parser = argparse.ArgumentParser(prog="python -m empath", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -108,9 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classifiers"), p.add_argument("--experiences")
     p.add_argument("--no-rag", action="store_true", help="ablation: no experience retrieval")
     p.add_argument("--no-adapter", action="store_true", help="ablation: base model, prompt only")
-    p.add_argument("--temperature", type=float, default=0.7)
-    p.add_argument("--top-p", type=float, default=0.95)
-    p.add_argument("--max-new-tokens", type=int, default=256)
+    defaults = SamplingSettings()  # the app's decoding
+    p.add_argument("--temperature", type=float, default=defaults.temperature, help="0 (default): greedy")
+    p.add_argument("--top-p", type=float, default=defaults.top_p)
+    p.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.set_defaults(func=_chat)

@@ -37,6 +37,7 @@ MODEL_ID = "empath"
 MAX_BODY_BYTES = 256 * 1024
 MAX_MESSAGES = 200
 DEFAULT_MAX_TOKENS = 256
+DEFAULTS = SamplingSettings()  # a request without temperature / top_p gets the app's decoding
 MAX_TOKENS_LIMIT = 1024
 _ROLES = ("system", "developer", "user", "assistant")
 
@@ -158,8 +159,8 @@ class EmpathAPI:
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= self.max_tokens_limit:
             raise APIError(f"max_tokens must be an integer in [1, {self.max_tokens_limit}]", param="max_tokens")
         try:
-            settings = SamplingSettings(temperature=_number(body, "temperature", 0.7),
-                                        top_p=_number(body, "top_p", 0.95), max_new_tokens=max_tokens,
+            settings = SamplingSettings(temperature=_number(body, "temperature", DEFAULTS.temperature),
+                                        top_p=_number(body, "top_p", DEFAULTS.top_p), max_new_tokens=max_tokens,
                                         seed=_seed(body.get("seed")))
         except ValueError as exc:
             raise APIError(str(exc)) from None

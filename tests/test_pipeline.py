@@ -214,9 +214,23 @@ def test_sampling_settings_validate():
         SamplingSettings(temperature=3)
     with pytest.raises(ValueError, match="top_p"):
         SamplingSettings(top_p=0)
-    assert SamplingSettings().generate_kwargs() == {"do_sample": True, "temperature": 0.7, "top_p": 0.95,
-                                                    "max_new_tokens": 64, "repetition_penalty": 1.1}
-    assert SamplingSettings(temperature=0).generate_kwargs()["do_sample"] is False
+    assert SamplingSettings().temperature == 0  # the app decodes greedily unless asked to sample
+    sampled = SamplingSettings(temperature=0.7).generate_kwargs(prompt_length=5)
+    assert {k: sampled[k] for k in ("do_sample", "temperature", "top_p", "max_new_tokens")} == {
+        "do_sample": True, "temperature": 0.7, "top_p": 0.95, "max_new_tokens": 64}
+    assert SamplingSettings().generate_kwargs()["do_sample"] is False
+    assert "logits_processor" not in SamplingSettings(repetition_penalty=1.0).generate_kwargs()
+
+
+def test_repetition_penalty_spares_the_prompt():
+    """The penalty applies to the reply's own tokens only: a word the seeker used is not made less likely."""
+    import torch
+
+    (penalty,) = SamplingSettings(repetition_penalty=2.0).generate_kwargs(prompt_length=3)["logits_processor"]
+    ids = torch.tensor([[1, 2, 3, 4]])  # tokens 1-3: the prompt; token 4: generated so far
+    scores = penalty(ids, torch.full((1, 6), 2.0))
+    assert scores[0, 1:4].tolist() == [2.0, 2.0, 2.0]  # prompt tokens untouched
+    assert scores[0, 4].item() == 1.0  # the reply's own token is penalised
 
 
 def test_conversation_export_is_json():

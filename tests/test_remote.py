@@ -14,7 +14,7 @@ from empath.remote import OpenAIGenerator, RemoteConfigError, RemoteSettings, ro
 from tests._fake_openai import FakeOpenAI
 from tests.test_pipeline import make_pipeline
 
-QUICK = SamplingSettings(max_new_tokens=32, seed=0)
+QUICK = SamplingSettings(temperature=0.7, max_new_tokens=32, seed=0)  # sampling: top_p and seed are sent
 ENV = ("EMPATH_LLM_BASE_URL", "EMPATH_LLM_MODEL", "EMPATH_LLM_API_KEY", "OPENAI_API_KEY", "EMPATH_LLM_ROUTES",
        "EMPATH_LLM_TIMEOUT", "EMPATH_LLM_RETRIES", "EMPATH_LLM_STREAM", "EMPATH_GENERATOR", "EMPATH_BASE_MODEL",
        "EMPATH_ADAPTER")

@@ -14,6 +14,8 @@ from empath.strategies import STRATEGY_NAMES
 from empath.ui.panels import WhyPanel, banner_text
 from empath.ui.streaming import FINAL, FIRST, stream_reply
 
+DEFAULTS = SamplingSettings()  # the app's decoding: the controls start there
+
 
 @dataclass(eq=False)  # compared by identity, like the Gradio components it holds
 class ChatControls:
@@ -40,9 +42,10 @@ class ChatControls:
                                        label="Strategy for the next reply (then back to Auto)")
                 lang = gr.Radio(["auto", "en", "zh"], value="auto", label="Language")
             with gr.Row():
-                temperature = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="Temperature")
-                top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p")
-                max_tokens = gr.Slider(16, 512, value=64, step=16, label="Max new tokens")
+                temperature = gr.Slider(0.0, 1.5, value=DEFAULTS.temperature, step=0.05,
+                                        label="Temperature (0: greedy)")
+                top_p = gr.Slider(0.05, 1.0, value=DEFAULTS.top_p, step=0.05, label="Top-p")
+                max_tokens = gr.Slider(16, 512, value=DEFAULTS.max_new_tokens, step=16, label="Max new tokens")
         return cls(role, strategy, lang, temperature, top_p, max_tokens)
 
 

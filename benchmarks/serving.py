@@ -99,7 +99,7 @@ def decode_speeds(pipeline, tokens: int, seed: int = 0, repeats: int = 3) -> dic
     inputs = generator.encode(plan.messages)
     short = generator.encode([{"role": "user", "content": MESSAGES[0]}])
     out = {"prompt_tokens": int(inputs["input_ids"].shape[1]), "short_prompt_tokens": int(short["input_ids"].shape[1]),
-           "route": route, "repeats": repeats}
+           "route": route.as_kwargs() if route else None, "repeats": repeats}
 
     def bare(route_, merge, enc=inputs, sampling=None, streamer_cls=None, main_thread=False):
         """``generate()`` in a thread of its own, as the app runs it (``main_thread``: in this one)."""

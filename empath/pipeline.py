@@ -22,7 +22,7 @@ import time
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from .prompts import PromptParts, build_messages, wants_experience
 from .roles import RoleBank, load_roles
 from .strategies import STRATEGY_NAMES, normalize_strategy
 from .turn import Conversation, ExperienceHit, RoleChoice, SafetyVerdict, StrategyChoice, TurnResult
+
+if TYPE_CHECKING:
+    from .group_moelora.routing import Route
 
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 AUTO = "auto"
@@ -301,13 +304,15 @@ class EmpathPipeline:
                                        "similarity": round(float(hit.similarity), 4),
                                        "centred_similarity": _rounded(getattr(hit, "centred_similarity", None))})
 
-    def route_for(self, result: TurnResult, components: Components) -> dict | None:
+    def route_for(self, result: TurnResult, components: Components) -> Route | None:
         """The Group MoELoRA route a turn is generated with; None = the base weights alone."""
         if not (components.adapter and components.persona and self.has_adapter and result.role):
             return None
-        # No predicted strategy (ablation): mix all strategy experts evenly.
-        strategy = result.strategy or [1.0 / len(STRATEGY_NAMES)] * len(STRATEGY_NAMES)
-        return {"role": result.role, "strategy": strategy}
+        from .group_moelora.routing import Route  # the tuner (torch) only once an adapter routes a turn
+
+        if not result.strategy:  # no predicted strategy (ablation): mix all strategy experts evenly
+            return Route.uniform(result.role, len(STRATEGY_NAMES))
+        return Route(result.role, result.strategy)
 
     # -- one turn: generation ------------------------------------------------------------------
     def stream(self, conversation: Conversation, message: str, *, role: str | None = None,
@@ -347,7 +352,7 @@ class EmpathPipeline:
         start = time.perf_counter()
         route = self.route_for(result, components)
         if route:
-            weights = self.generator.model.gate_weights(**route)
+            weights = self.generator.gate_weights(route)
             result.gate_weights = {k: [round(float(x), 4) for x in np.asarray(v).ravel()] for k, v in weights.items()}
         raw = ""
         try:

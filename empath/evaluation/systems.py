@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ..comparison import PROMPT_ONLY, SYSTEMS
 from ..generation import SamplingSettings
@@ -20,6 +20,9 @@ from ..lang import lang_key
 from ..metrics import reply_defects
 from ..pipeline import Components, EmpathPipeline, InputError
 from .turns import EvalTurn, EvaluationError
+
+if TYPE_CHECKING:
+    from ..group_moelora.routing import Route
 
 CONSTANT = "constant"
 HUMAN = "human"
@@ -116,10 +119,14 @@ def check_system_names(names: Sequence[str]) -> list[str]:
 
 
 def reply_loss(model, prompt_ids: Sequence[int], reply_ids: Sequence[int],
-               route: dict | None = None) -> tuple[float, int]:
+               route: Route | dict | None = None) -> tuple[float, int]:
     """Summed cross-entropy (nats) of ``reply_ids`` after ``prompt_ids``, and their count; route None = base weights."""
     # a route goes through ``model.route(**route)``; without one an adapter model runs inside ``disable_adapter()``
     import torch
+
+    from ..group_moelora.routing import route_kwargs
+
+    route = route_kwargs(route)
 
     device = next(model.parameters()).device
     ids = torch.tensor([list(prompt_ids) + list(reply_ids)], device=device)
@@ -135,7 +142,7 @@ def reply_loss(model, prompt_ids: Sequence[int], reply_ids: Sequence[int],
     return float(loss), int((shift_labels != -100).sum())
 
 
-def gold_reply_loss(generator, messages: list[dict], gold: str, route: dict | None) -> tuple[float, int]:
+def gold_reply_loss(generator, messages: list[dict], gold: str, route: Route | dict | None) -> tuple[float, int]:
     """:func:`reply_loss` of ``gold`` (+ EOS) after ``messages`` encoded as the generator serves them."""
     tokenizer = generator.tokenizer
     prompt_ids = generator.encode(messages)["input_ids"][0].tolist()

@@ -170,7 +170,7 @@ class EmpathPipeline:
     def role_matcher(self):
         from .classifiers import RoleMatcher
 
-        return self._component("_role_matcher", lambda: RoleMatcher.load(self.config.classifiers))
+        return self._component("_role_matcher", lambda: RoleMatcher.load(self.config.classifiers, roles=self.roles))
 
     @property
     def strategy_predictor(self):
@@ -188,13 +188,14 @@ class EmpathPipeline:
     def experience_bank(self):
         from .experiences import ExperienceBank
 
-        return self._component("_experience_bank", lambda: ExperienceBank.load(self.config.experiences))
+        return self._component("_experience_bank",
+                               lambda: ExperienceBank.load(self.config.experiences, roles=self.roles))
 
     @property
     def safety(self):
         from .safety import SafetyChecker
 
-        return self._component("_safety", SafetyChecker)
+        return self._component("_safety", lambda: SafetyChecker(roles=self.roles))
 
     def with_base_model(self, base_model: str, adapter: str | None = None) -> "EmpathPipeline":
         """Another language model behind the same classifiers, scorer, bank and safety checker (for

@@ -293,6 +293,31 @@ def test_another_base_model_shares_every_other_component(tmp_path):
     assert other.generator is not pipe.generator and not other.has_adapter
 
 
+
+def test_the_pipelines_role_bank_is_handed_to_every_component_it_builds(monkeypatch):
+    import empath.classifiers
+    import empath.experiences
+    import empath.safety
+    from empath.roles import load_roles
+
+    received = {}
+
+    def recorder(name):
+        def build(*args, roles=None, **kwargs):
+            received[name] = roles
+            return SimpleNamespace()
+        return build
+
+    monkeypatch.setattr(empath.classifiers.RoleMatcher, "load", recorder("role_matcher"))
+    monkeypatch.setattr(empath.experiences.ExperienceBank, "load", recorder("experience_bank"))
+    monkeypatch.setattr(empath.safety, "SafetyChecker", recorder("safety"))
+    bank = load_roles()
+    pipe = EmpathPipeline(PipelineConfig(), roles=bank, generator=tiny_generator())
+    for component in ("role_matcher", "experience_bank", "safety"):
+        getattr(pipe, component)  # built on first use
+    assert set(received) == {"role_matcher", "experience_bank", "safety"}
+    assert all(roles is bank for roles in received.values())
+
 def test_every_system_answers_when_an_adapter_is_loaded():
     """Systems without the adapter (base model, prompt-only) run the base weights with the adapter disabled."""
     from tests._tiny import tiny_adapter_generator

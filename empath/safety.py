@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -35,17 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
-from .lang import LANGUAGES, by_lang, lang_key, resolve_language
+from .lang import LANGUAGES, resolve_language
 from .roles import RoleBank, load_roles
+from .safety_replies import ReplyTexts
+from .safety_rules import CATEGORIES, RuleFileReader, split_sentences
 
-CATEGORIES = ("suicide", "self_harm", "harm_to_others")  # also the priority when several fire
 SPLITS = ("dev", "tune", "test")  # rules written on dev, widened on tune, test held out
 DEFAULT_RULES = PACKAGE_DATA / "safety.yaml"
-
-_ELLIPSIS = re.compile(r"…+|\.{2,}|。{2,}")
-_SENTENCE_END = re.compile(r"[.!?;。！？；\n\r]+")
-_QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)|「[^」]*(?:」|$)|『[^』]*(?:』|$)|(?<![a-z])\'[^\']+(?:\'(?![a-z])|$)')
-_MACRO = re.compile(r"\{([A-Z_]+)\}")
 
 
 @dataclass
@@ -65,142 +60,6 @@ class SafetyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class _Rule:
-    id: str
-    regex: re.Pattern
-    category: str | None = None
-
-
-@dataclass(frozen=True)
-class _Context:
-    id: str
-    categories: frozenset
-    rules: frozenset  # pattern ids ("jump"); empty = every pattern of the categories
-    when: re.Pattern
-    unless: re.Pattern | None
-    ignore_quoted: bool
-
-    def drops(self, rule: _Rule, sentence: str, span: tuple[int, int]) -> bool:
-        if rule.category not in self.categories or (self.rules and rule.id.rsplit("/", 1)[-1] not in self.rules):
-            return False
-        if not self.when.search(sentence):
-            return False
-        if self.ignore_quoted:
-            quotes = [m.span() for m in _QUOTED.finditer(sentence)]
-            if any(start < span[1] <= end for start, end in quotes):
-                return True  # the risky words are quoted: reported speech
-            sentence = _QUOTED.sub(" ", sentence)
-        return self.unless is None or not self.unless.search(sentence)
-
-
-@dataclass(frozen=True)
-class _LanguageRules:
-    lang: str
-    char_map: dict
-    rewrites: tuple
-    masks: tuple
-    patterns: tuple
-    contexts: tuple
-
-    def normalize(self, sentence: str) -> str:
-        text = sentence.lower().translate(self.char_map)
-        for pattern, replacement in self.rewrites:
-            text = pattern.sub(replacement, text)
-        return text.strip()
-
-    def mask(self, sentence: str) -> str:
-        for rule in self.masks:  # same-length blanks keep offsets and word boundaries
-            sentence = rule.regex.sub(lambda m: " " * len(m.group()), sentence)
-        return sentence
-
-
-class _RuleFileReader:
-    """Turns the YAML into compiled rules; every error names the file and the line of the rule."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.lines = path.read_text(encoding="utf-8").splitlines()
-
-    def where(self, needle: str | None = None) -> str:
-        if needle:
-            for number, line in enumerate(self.lines, 1):
-                if needle in line:
-                    return f"{self.path}:{number}"
-        return str(self.path)
-
-    def fail(self, needle: str | None, message: str) -> DataFileError:
-        return DataFileError(f"{self.where(needle)}: {message}")
-
-    def compile(self, source: Any, macros: dict[str, str], rule_id: str, needle: str | None = None) -> re.Pattern:
-        if not isinstance(source, str) or not source.strip():
-            raise self.fail(needle or rule_id, f"{rule_id}: regex must be a non-empty string")
-        expanded = self.expand(source, macros, rule_id, needle)
-        try:
-            return re.compile(expanded)
-        except re.error as exc:
-            raise self.fail(needle or rule_id, f"{rule_id}: invalid regex ({exc})") from exc
-
-    def expand(self, source: str, macros: dict[str, str], rule_id: str, needle: str | None) -> str:
-        def substitute(match: re.Match) -> str:
-            name = match.group(1)
-            if name not in macros:
-                raise self.fail(needle or rule_id, f"{rule_id}: unknown macro {{{name}}}; defined: {sorted(macros)}")
-            return macros[name]
-
-        return _MACRO.sub(substitute, source)
-
-    def language(self, lang: str, spec: Any) -> _LanguageRules:
-        if not isinstance(spec, dict):
-            raise self.fail(f"{lang}:", f"languages.{lang} must be a mapping")
-        macros: dict[str, str] = {}
-        for name, value in (spec.get("macros") or {}).items():  # later macros may use earlier ones
-            macros[name] = self.expand(str(value).strip(), macros, f"{lang}.macros.{name}", f"{name}:")
-        pairs = str(spec.get("char_map") or "")
-        if len(pairs) % 2:
-            raise self.fail("char_map:", f"languages.{lang}.char_map must list character pairs")
-        rewrites = []
-        for i, item in enumerate(spec.get("normalize") or []):
-            if not (isinstance(item, list) and len(item) == 2):
-                raise self.fail("normalize:", f"languages.{lang}.normalize[{i}] must be [regex, replacement]")
-            rewrites.append((self.compile(item[0], {}, f"{lang}.normalize[{i}]", "normalize:"), str(item[1])))
-        masks = tuple(self.rule(lang, None, item, macros) for item in spec.get("masks") or [])
-        patterns: list[_Rule] = []
-        for category, items in (spec.get("patterns") or {}).items():
-            if category not in CATEGORIES:
-                raise self.fail(f"{category}:", f"unknown category {category!r}; valid: {', '.join(CATEGORIES)}")
-            patterns.extend(self.rule(lang, category, item, macros) for item in items or [])
-        contexts = tuple(self.context(lang, item, macros) for item in spec.get("contexts") or [])
-        return _LanguageRules(lang, str.maketrans(pairs[::2], pairs[1::2]), tuple(rewrites), masks,
-                              tuple(patterns), contexts)
-
-    def rule(self, lang: str, category: str | None, item: Any, macros: dict[str, str]) -> _Rule:
-        if not isinstance(item, dict) or not item.get("id"):
-            raise self.fail(None, f"languages.{lang}: every mask and pattern needs an `id` and a `regex`")
-        needle = f"id: {item['id']}"
-        rule_id = "/".join(filter(None, (lang, category or "mask", item["id"])))
-        return _Rule(rule_id, self.compile(item.get("regex"), macros, rule_id, needle), category)
-
-    def context(self, lang: str, item: Any, macros: dict[str, str]) -> _Context:
-        if not isinstance(item, dict) or not item.get("id") or not item.get("when"):
-            raise self.fail(None, f"languages.{lang}.contexts: every context needs `id`, `categories` and `when`")
-        needle = f"id: {item['id']}"
-        categories = item.get("categories") or list(CATEGORIES)
-        unknown = [c for c in categories if c not in CATEGORIES]
-        if unknown:
-            raise self.fail(needle, f"context {item['id']}: unknown categories {unknown}; valid: {', '.join(CATEGORIES)}")
-        unless = item.get("unless")
-        rule_id = f"{lang}/context/{item['id']}"
-        return _Context(item["id"], frozenset(categories), frozenset(item.get("rules") or ()),
-                        self.compile(item["when"], macros, rule_id, needle),
-                        self.compile(unless, macros, rule_id, needle) if unless else None,
-                        bool(item.get("ignore_quoted")))
-
-
-def _split_sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(_ELLIPSIS.sub(", ", text)) if s.strip()]
 
 
 MODEL_RULE_ID = "model/crisis"
@@ -242,11 +101,11 @@ class SafetyChecker:
             self.model = CrisisModel.load(model_dir)
         self.threshold = threshold if threshold is not None else (self.model.threshold if self.model else None)
         config = load_yaml(self.path)
-        reader = _RuleFileReader(self.path)
+        reader = RuleFileReader(self.path)
         if not isinstance(config, dict) or not isinstance(config.get("languages"), dict):
             raise reader.fail(None, "expected a mapping with `languages`, `emergency`, `resources`, `replies`")
         self._languages = tuple(reader.language(lang, spec) for lang, spec in config["languages"].items())
-        self._texts = _ReplyTexts(config, reader)
+        self._texts = ReplyTexts(config, reader)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -327,7 +186,7 @@ class SafetyChecker:
             raise TypeError(f"check() expects a string, got {type(text).__name__}")
         lang = resolve_language(lang, text)
         result = SafetyResult(crisis=False, category=None, lang=lang)
-        for sentence in _split_sentences(text):
+        for sentence in split_sentences(text):
             for rules in self._languages:
                 normalized = rules.normalize(sentence)
                 if not normalized:
@@ -361,54 +220,6 @@ class SafetyChecker:
         return self._texts.banner(lang)
 
 
-class _ReplyTexts:
-    """Crisis replies and the resources banner, assembled from the YAML texts."""
-
-    def __init__(self, config: dict, reader: _RuleFileReader):
-        self.emergency = config.get("emergency") or {}
-        self.resources = list(config.get("resources") or [])
-        self.banner_texts = config.get("banner") or {}
-        self.replies = config.get("replies") or {}
-        required = {"replies": [(self.replies, (lang, key)) for lang in LANGUAGES
-                                for key in ("opening", "opening_with_role", *CATEGORIES)],
-                    "emergency": [(self.emergency, (lang,)) for lang in LANGUAGES]
-                    + [(self.emergency, ("banner", lang)) for lang in LANGUAGES],
-                    "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
-        required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
-                                if self.replies.get("followups")]
-        for section, entries in required.items():
-            for mapping, keys in entries:
-                value = mapping
-                for key in keys:
-                    value = value.get(key) if isinstance(value, dict) else None
-                if keys[0] == "followups":
-                    if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
-                        raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a list of strings")
-                elif not isinstance(value, str):
-                    raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
-
-    def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0) -> str:
-        lang = lang_key(lang)
-        texts = self.replies[lang]
-        category = result.category if result.category in CATEGORIES else "suicide"
-        name = role.name(lang) if role else None
-        followups = ((self.replies.get("followups") or {}).get(lang) or {}).get(category) or []
-        later = variant > 0 and bool(followups)
-        opening_key = "followup_opening_with_role" if later and "followup_opening_with_role" in texts \
-            else "opening_with_role"
-        opening = texts[opening_key].format(name=name) if name else texts["opening"]
-        separator = by_lang(lang, en="; ", zh="；")
-        lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
-        template = followups[(variant - 1) % len(followups)] if later else texts[category]
-        return template.format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()
-
-    def banner(self, lang: str | None) -> str:
-        lang = lang_key(lang)
-        items = [f"- {r['banner'][lang]}" for r in self.resources if lang in r.get("banner", {})]
-        texts = self.banner_texts[lang]
-        return "\n\n".join([texts["title"], self.emergency["banner"][lang], "\n".join(items), texts["footer"]])
-
-
 @lru_cache(maxsize=1)
 def default_checker() -> SafetyChecker:
     return SafetyChecker()
@@ -432,7 +243,7 @@ def resources_banner(lang: str = "en") -> str:
 
 def check_lines(lines: Iterable[str], checker: SafetyChecker | None = None) -> Iterator[dict]:
     """One JSON-ready dict per non-blank line: ``line``, ``text`` and the :class:`SafetyResult` fields.
-    A line holding a JSON object with ``text`` (e.g. ``evaluation/safety_set.jsonl``) is read as such, with
+    A line holding a JSON object with ``text`` (e.g. ``training/data/safety/safety_set.jsonl``) is read as such, with
     its ``history`` (earlier seeker turns) when it has one."""
     checker = checker or default_checker()
     for number, raw in enumerate(lines, 1):

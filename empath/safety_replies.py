@@ -1,0 +1,59 @@
+"""The fixed, reviewed crisis replies and the resources banner, assembled from ``empath/data/safety.yaml``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .lang import LANGUAGES, by_lang, lang_key
+from .safety_rules import CATEGORIES, RuleFileReader
+
+if TYPE_CHECKING:
+    from .safety import SafetyResult
+
+
+class ReplyTexts:
+    """Crisis replies and the resources banner, assembled from the YAML texts."""
+
+    def __init__(self, config: dict, reader: RuleFileReader):
+        self.emergency = config.get("emergency") or {}
+        self.resources = list(config.get("resources") or [])
+        self.banner_texts = config.get("banner") or {}
+        self.replies = config.get("replies") or {}
+        required = {"replies": [(self.replies, (lang, key)) for lang in LANGUAGES
+                                for key in ("opening", "opening_with_role", *CATEGORIES)],
+                    "emergency": [(self.emergency, (lang,)) for lang in LANGUAGES]
+                    + [(self.emergency, ("banner", lang)) for lang in LANGUAGES],
+                    "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
+        required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
+                                if self.replies.get("followups")]
+        for section, entries in required.items():
+            for mapping, keys in entries:
+                value = mapping
+                for key in keys:
+                    value = value.get(key) if isinstance(value, dict) else None
+                if keys[0] == "followups":
+                    if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+                        raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a list of strings")
+                elif not isinstance(value, str):
+                    raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
+
+    def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0) -> str:
+        lang = lang_key(lang)
+        texts = self.replies[lang]
+        category = result.category if result.category in CATEGORIES else "suicide"
+        name = role.name(lang) if role else None
+        followups = ((self.replies.get("followups") or {}).get(lang) or {}).get(category) or []
+        later = variant > 0 and bool(followups)
+        opening_key = "followup_opening_with_role" if later and "followup_opening_with_role" in texts \
+            else "opening_with_role"
+        opening = texts[opening_key].format(name=name) if name else texts["opening"]
+        separator = by_lang(lang, en="; ", zh="；")
+        lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
+        template = followups[(variant - 1) % len(followups)] if later else texts[category]
+        return template.format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()
+
+    def banner(self, lang: str | None) -> str:
+        lang = lang_key(lang)
+        items = [f"- {r['banner'][lang]}" for r in self.resources if lang in r.get("banner", {})]
+        texts = self.banner_texts[lang]
+        return "\n\n".join([texts["title"], self.emergency["banner"][lang], "\n".join(items), texts["footer"]])

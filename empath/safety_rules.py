@@ -1,0 +1,154 @@
+"""The transparent first stage of the crisis check: the rules of ``empath/data/safety.yaml`` compiled per
+language (risk patterns, normalisers, masks and sentence-level context rules)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._data import DataFileError
+
+CATEGORIES = ("suicide", "self_harm", "harm_to_others")  # also the priority when several fire
+
+_ELLIPSIS = re.compile(r"…+|\.{2,}|。{2,}")
+_SENTENCE_END = re.compile(r"[.!?;。！？；\n\r]+")
+_QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)|「[^」]*(?:」|$)|『[^』]*(?:』|$)|(?<![a-z])\'[^\']+(?:\'(?![a-z])|$)')
+_MACRO = re.compile(r"\{([A-Z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    regex: re.Pattern
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    id: str
+    categories: frozenset
+    rules: frozenset  # pattern ids ("jump"); empty = every pattern of the categories
+    when: re.Pattern
+    unless: re.Pattern | None
+    ignore_quoted: bool
+
+    def drops(self, rule: Rule, sentence: str, span: tuple[int, int]) -> bool:
+        if rule.category not in self.categories or (self.rules and rule.id.rsplit("/", 1)[-1] not in self.rules):
+            return False
+        if not self.when.search(sentence):
+            return False
+        if self.ignore_quoted:
+            quotes = [m.span() for m in _QUOTED.finditer(sentence)]
+            if any(start < span[1] <= end for start, end in quotes):
+                return True  # the risky words are quoted: reported speech
+            sentence = _QUOTED.sub(" ", sentence)
+        return self.unless is None or not self.unless.search(sentence)
+
+
+@dataclass(frozen=True)
+class LanguageRules:
+    lang: str
+    char_map: dict
+    rewrites: tuple
+    masks: tuple
+    patterns: tuple
+    contexts: tuple
+
+    def normalize(self, sentence: str) -> str:
+        text = sentence.lower().translate(self.char_map)
+        for pattern, replacement in self.rewrites:
+            text = pattern.sub(replacement, text)
+        return text.strip()
+
+    def mask(self, sentence: str) -> str:
+        for rule in self.masks:  # same-length blanks keep offsets and word boundaries
+            sentence = rule.regex.sub(lambda m: " " * len(m.group()), sentence)
+        return sentence
+
+
+class RuleFileReader:
+    """Turns the YAML into compiled rules; every error names the file and the line of the rule."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lines = path.read_text(encoding="utf-8").splitlines()
+
+    def where(self, needle: str | None = None) -> str:
+        if needle:
+            for number, line in enumerate(self.lines, 1):
+                if needle in line:
+                    return f"{self.path}:{number}"
+        return str(self.path)
+
+    def fail(self, needle: str | None, message: str) -> DataFileError:
+        return DataFileError(f"{self.where(needle)}: {message}")
+
+    def compile(self, source: Any, macros: dict[str, str], rule_id: str, needle: str | None = None) -> re.Pattern:
+        if not isinstance(source, str) or not source.strip():
+            raise self.fail(needle or rule_id, f"{rule_id}: regex must be a non-empty string")
+        expanded = self.expand(source, macros, rule_id, needle)
+        try:
+            return re.compile(expanded)
+        except re.error as exc:
+            raise self.fail(needle or rule_id, f"{rule_id}: invalid regex ({exc})") from exc
+
+    def expand(self, source: str, macros: dict[str, str], rule_id: str, needle: str | None) -> str:
+        def substitute(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in macros:
+                raise self.fail(needle or rule_id, f"{rule_id}: unknown macro {{{name}}}; defined: {sorted(macros)}")
+            return macros[name]
+
+        return _MACRO.sub(substitute, source)
+
+    def language(self, lang: str, spec: Any) -> LanguageRules:
+        if not isinstance(spec, dict):
+            raise self.fail(f"{lang}:", f"languages.{lang} must be a mapping")
+        macros: dict[str, str] = {}
+        for name, value in (spec.get("macros") or {}).items():  # later macros may use earlier ones
+            macros[name] = self.expand(str(value).strip(), macros, f"{lang}.macros.{name}", f"{name}:")
+        pairs = str(spec.get("char_map") or "")
+        if len(pairs) % 2:
+            raise self.fail("char_map:", f"languages.{lang}.char_map must list character pairs")
+        rewrites = []
+        for i, item in enumerate(spec.get("normalize") or []):
+            if not (isinstance(item, list) and len(item) == 2):
+                raise self.fail("normalize:", f"languages.{lang}.normalize[{i}] must be [regex, replacement]")
+            rewrites.append((self.compile(item[0], {}, f"{lang}.normalize[{i}]", "normalize:"), str(item[1])))
+        masks = tuple(self.rule(lang, None, item, macros) for item in spec.get("masks") or [])
+        patterns: list[Rule] = []
+        for category, items in (spec.get("patterns") or {}).items():
+            if category not in CATEGORIES:
+                raise self.fail(f"{category}:", f"unknown category {category!r}; valid: {', '.join(CATEGORIES)}")
+            patterns.extend(self.rule(lang, category, item, macros) for item in items or [])
+        contexts = tuple(self.context(lang, item, macros) for item in spec.get("contexts") or [])
+        return LanguageRules(lang, str.maketrans(pairs[::2], pairs[1::2]), tuple(rewrites), masks,
+                              tuple(patterns), contexts)
+
+    def rule(self, lang: str, category: str | None, item: Any, macros: dict[str, str]) -> Rule:
+        if not isinstance(item, dict) or not item.get("id"):
+            raise self.fail(None, f"languages.{lang}: every mask and pattern needs an `id` and a `regex`")
+        needle = f"id: {item['id']}"
+        rule_id = "/".join(filter(None, (lang, category or "mask", item["id"])))
+        return Rule(rule_id, self.compile(item.get("regex"), macros, rule_id, needle), category)
+
+    def context(self, lang: str, item: Any, macros: dict[str, str]) -> ContextRule:
+        if not isinstance(item, dict) or not item.get("id") or not item.get("when"):
+            raise self.fail(None, f"languages.{lang}.contexts: every context needs `id`, `categories` and `when`")
+        needle = f"id: {item['id']}"
+        categories = item.get("categories") or list(CATEGORIES)
+        unknown = [c for c in categories if c not in CATEGORIES]
+        if unknown:
+            raise self.fail(needle, f"context {item['id']}: unknown categories {unknown}; valid: {', '.join(CATEGORIES)}")
+        unless = item.get("unless")
+        rule_id = f"{lang}/context/{item['id']}"
+        return ContextRule(item["id"], frozenset(categories), frozenset(item.get("rules") or ()),
+                        self.compile(item["when"], macros, rule_id, needle),
+                        self.compile(unless, macros, rule_id, needle) if unless else None,
+                        bool(item.get("ignore_quoted")))
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(_ELLIPSIS.sub(", ", text)) if s.strip()]

@@ -26,7 +26,6 @@ import hashlib
 import json
 import math
 import os
-import random
 import re
 import threading
 import time
@@ -34,13 +33,14 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
-from .dialogue import SEEKER, SUPPORTER, DatasetFormatError, Dialogue, Turn, format_turns
-from .dialogue.readers.multiturn import _STRATEGY_PREFIX, _TAG_LINE, parse_turns
-from .lang import detect_language
-from .lang import by_lang
+from .derivation_backends import (ChatBackend, OpenAIBackend, PerplexityScorer, Reply, TransformersBackend,
+                                  call_with_retries)
+from .derivation_checks import Rejected, attribute_experiences, parse_dialogue_text, rounds, same_structure
+from .dialogue import SEEKER, SUPPORTER, Dialogue, Turn, format_turns
+from .lang import by_lang, detect_language
 from .roles import RoleBank, load_roles
 from .strategies import strategies
 
@@ -97,173 +97,6 @@ def speaking_style(role, lang: str) -> str:
 
 def experience_lines(experiences: Sequence, lang: str) -> str:
     return "\n".join(f"- ({e.id}) {e.text_for(lang)}" for e in experiences) or "-"
-
-
-# ---------------------------------------------------------------------------------------------
-# Backends
-# ---------------------------------------------------------------------------------------------
-@dataclass
-class Reply:
-    text: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-class ChatBackend(Protocol):
-    name: str
-
-    def __call__(self, messages: list[dict]) -> Reply: ...
-
-
-class OpenAIBackend:
-    """Any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp, Ollama ...). No client-side retries:
-    :func:`call_with_retries` does them, so every attempt is counted."""
-
-    def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float = 120.0, temperature: float = 0.7, max_tokens: int = 2048, client=None):
-        self.model = model or os.environ.get("EMPATH_LLM_MODEL")
-        if not self.model:
-            raise ValueError("no model name: pass --model or set EMPATH_LLM_MODEL "
-                             "(and EMPATH_LLM_BASE_URL / EMPATH_LLM_API_KEY for your endpoint)")
-        if client is None:
-            base_url = base_url or os.environ.get("EMPATH_LLM_BASE_URL") or None
-            api_key = api_key or os.environ.get("EMPATH_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
-            if not base_url and not api_key:
-                raise ValueError("set EMPATH_LLM_BASE_URL (an OpenAI-compatible server) or EMPATH_LLM_API_KEY")
-            from openai import OpenAI
-
-            client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0)
-        self.client, self.temperature, self.max_tokens = client, temperature, max_tokens
-        self.name = f"openai:{self.model}"
-
-    def __call__(self, messages: list[dict]) -> Reply:
-        response = self.client.chat.completions.create(model=self.model, messages=messages,
-                                                       temperature=self.temperature, max_tokens=self.max_tokens)
-        if not getattr(response, "choices", None):
-            raise ValueError("the endpoint answered without choices")
-        usage = getattr(response, "usage", None)
-        return Reply(response.choices[0].message.content or "", getattr(usage, "prompt_tokens", 0) or 0,
-                     getattr(usage, "completion_tokens", 0) or 0)
-
-
-class TransformersBackend:
-    """A local chat model (``empath.hub.load_causal_lm`` reference); one generation at a time."""
-
-    def __init__(self, ref: str | None = None, *, max_new_tokens: int = 1024, temperature: float = 0.7):
-        from .generation import ChatGenerator, SamplingSettings
-        from .hub import load_causal_lm
-
-        model, tokenizer = load_causal_lm(ref)
-        self.generator = ChatGenerator(model, tokenizer, max_context_tokens=8192)
-        self.settings = SamplingSettings(temperature=temperature, max_new_tokens=max_new_tokens)
-        self.name = f"local:{ref or 'default'}"
-        self._lock = threading.Lock()
-
-    def __call__(self, messages: list[dict]) -> Reply:
-        with self._lock:
-            text = "".join(self.generator.stream(messages, self.settings))
-            tok = self.generator.tokenizer
-            prompt = len(tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
-            return Reply(text, prompt, len(tok(text, add_special_tokens=False)["input_ids"]))
-
-
-def call_with_retries(backend: Callable[[list[dict]], Reply], messages: list[dict], retries: int = 3,
-                      backoff: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> tuple[Reply, int]:
-    """(reply, attempts). Exponential backoff with jitter between attempts; the last error is raised."""
-    for attempt in range(retries + 1):
-        try:
-            return backend(messages), attempt + 1
-        except Exception:
-            if attempt == retries:
-                raise
-            sleep(backoff * (2 ** attempt) * (0.5 + random.random() / 2))
-    raise AssertionError("unreachable")
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing and the Section 3.3 checks
-# ---------------------------------------------------------------------------------------------
-class Rejected(Exception):
-    """A row is dropped: ``reason`` is the short category counted in the report, ``detail`` the specifics."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason, self.detail = reason, detail
-
-
-_FENCE = re.compile(r"^\s*```[\w-]*\s*$")
-
-
-def parse_dialogue_text(text: str) -> list[Turn]:
-    """Turns from a model answer in the multi-turn text format, checked for Section 3.3's format rules.
-
-    Code fences and any preamble before the first speaker tag are ignored. Raises :class:`Rejected` with
-    reasons ``format: no dialogue``, ``format: invalid strategy``, ``format: missing strategy``,
-    ``format: several strategies``, ``format: starts with the supporter``, ``format: not one-on-one``.
-    """
-    lines = [(i, line) for i, line in enumerate(str(text).split("\n"), start=1) if not _FENCE.match(line)]
-    first = next((k for k, (_, line) in enumerate(lines) if _TAG_LINE.match(line)), None)
-    if first is None:
-        raise Rejected("format: no dialogue", f"no speaker tag in {str(text).strip()[:60]!r}")
-    try:
-        turns = parse_turns(lines[first:], Path("<reply>"))
-    except DatasetFormatError as exc:
-        msg = str(exc)
-        reason = ("format: invalid strategy" if "unknown strategy" in msg or "empty strategy" in msg else
-                  "format: strategy on a seeker turn" if "seeker turn cannot carry" in msg else "format: no dialogue")
-        raise Rejected(reason, str(exc).replace("<reply>:", "line ")) from None
-    if turns[0].speaker != SEEKER:
-        raise Rejected("format: starts with the supporter")
-    for i, turn in enumerate(turns):
-        if i and turn.speaker == turns[i - 1].speaker:
-            raise Rejected("format: not one-on-one", f"turns {i} and {i + 1} are both {turn.speaker} turns")
-        if turn.speaker == SUPPORTER:
-            if turn.strategy is None:
-                raise Rejected("format: missing strategy", f"supporter turn {i + 1}: {turn.text[:40]!r}")
-            if _STRATEGY_PREFIX.match(turn.text):
-                raise Rejected("format: several strategies", f"supporter turn {i + 1}: {turn.text[:40]!r}")
-    if turns[-1].speaker != SUPPORTER:
-        raise Rejected("format: not one-on-one", "the dialogue ends with the seeker")
-    return turns
-
-
-def rounds(turns: Sequence[Turn]) -> int:
-    """Rounds of a one-on-one dialogue: seeker turns, each answered by the supporter."""
-    return sum(1 for t in turns if t.speaker == SEEKER)
-
-
-def same_structure(before: Sequence[Turn], after: Sequence[Turn]) -> str | None:
-    """Why ``after`` does not keep ``before``'s speakers and strategies (None when it does)."""
-    if len(before) != len(after):
-        return f"{len(before)} turns became {len(after)}"
-    for i, (a, b) in enumerate(zip(before, after)):
-        if (a.speaker, a.strategy) != (b.speaker, b.strategy):
-            return f"turn {i + 1}: {a.speaker} [{a.strategy}] became {b.speaker} [{b.strategy}]"
-    return None
-
-
-def _grams(text: str, lang: str) -> set:
-    if lang == "zh":
-        chars = re.sub(r"\s+", "", text)
-        return {chars[i:i + 2] for i in range(len(chars) - 1)}
-    words = re.findall(r"[a-z']+", text.lower())
-    return {" ".join(words[i:i + 2]) for i in range(len(words) - 1)}
-
-
-def attribute_experiences(before: Sequence[Turn], after: Sequence[Turn], experiences: Sequence, lang: str,
-                          threshold: float = 0.12) -> None:
-    """Set ``experience_id`` on the supporter turns of ``after`` that took up one of ``experiences``: the turn
-    changed and shares at least ``threshold`` of its new word (character) bigrams with the experience text."""
-    for old, new in zip(before, after):
-        if new.speaker != SUPPORTER or old.text == new.text or not experiences:
-            continue
-        added = _grams(new.text, lang) - _grams(old.text, lang)
-        if not added:
-            continue
-        scored = [(len(added & _grams(e.text_for(lang), lang)) / len(added), e.id) for e in experiences]
-        score, best = max(scored)
-        if score >= threshold:
-            new.experience_id = best
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,32 +186,6 @@ class Report:
                      f"retries); tokens {self.prompt_tokens} in / {self.completion_tokens} out; "
                      f"cost ${self.cost_usd:.4f}")
         return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------
-# Perplexity
-# ---------------------------------------------------------------------------------------------
-class PerplexityScorer:
-    """Perplexity of a dialogue's text (turns without strategy tags) under a local causal LM; the paper used
-    datajuicer's KenLM filter, so the same 1,500 threshold is on a different model's scale: tune ``max_ppl``."""
-
-    def __init__(self, ref: str | None = None, model=None, tokenizer=None, max_tokens: int = 1024):
-        if model is None:
-            from .hub import load_causal_lm
-
-            model, tokenizer = load_causal_lm(ref)
-        self.model, self.tokenizer, self.max_tokens = model, tokenizer, max_tokens
-
-    def __call__(self, text: str) -> float:
-        import torch
-
-        ids = self.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"][:, : self.max_tokens]
-        if ids.shape[1] < 2:
-            return float("inf")
-        device = next(self.model.parameters()).device
-        with torch.no_grad():
-            loss = self.model(input_ids=ids.to(device), labels=ids.to(device)).loss
-        return float(math.exp(min(float(loss), 50.0)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -623,3 +430,10 @@ def read_inputs(paths: Iterable[str | os.PathLike], fmt: str = "auto", limit: in
     if limit:
         dialogues = dialogues[:limit]
     return dialogues, skipped
+
+
+__all__ = ["CACHE_NAME", "PROMPT_FILE", "REPORT_STAGES", "STAGES", "attribute_experiences", "call_with_retries",
+           "ChatBackend", "comforting_strategies", "DerivationSettings", "Deriver", "experience_lines",
+           "load_prompts", "OpenAIBackend", "parse_dialogue_text", "PerplexityScorer", "read_inputs", "Rejected",
+           "Reply", "Report", "rounds", "same_structure", "speaking_style", "StageCache", "strategy_lines",
+           "TransformersBackend"]

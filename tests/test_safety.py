@@ -22,9 +22,10 @@ from empath.safety import (
     resources_banner,
 )
 
-SAFETY_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_set.jsonl"
-HELDOUT_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_heldout.jsonl"
-EXTRA_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_train_extra.jsonl"
+SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
+SAFETY_SET = SAFETY_DATA / "safety_set.jsonl"
+HELDOUT_SET = SAFETY_DATA / "safety_heldout.jsonl"
+EXTRA_SET = SAFETY_DATA / "safety_train_extra.jsonl"
 # measured once on HELDOUT_SET (recall 0.741, FPR 0.017; rules alone 0.367 / 0.009), minus/plus a margin
 HELDOUT_MIN_RECALL = 0.71
 HELDOUT_MAX_FPR = 0.03
@@ -403,7 +404,7 @@ def test_combined_detector_on_the_independent_held_out_set(checker, rules_checke
 
 # -- issue 14, part 3: a second fresh held-out set and the conversation-level check ----------------------
 
-HELDOUT2_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_heldout2.jsonl"
+HELDOUT2_SET = SAFETY_DATA / "safety_heldout2.jsonl"
 # measured once on HELDOUT2_SET, written before the detector was retrained and never tuned on
 # (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`), minus/plus a margin
 # measured: recall 0.568 (en 0.598, zh 0.537), FPR 0.059 (rules alone: 0.123 / 0.030) -- below the issue's
@@ -421,7 +422,7 @@ def test_second_held_out_set_size_and_balance():
     assert {it["category"] for it in items if it["crisis"]} == set(CATEGORIES)
     assert sum(bool(it.get("history")) for it in items) >= 20
     seen = set()
-    for path in (SAFETY_SET, HELDOUT_SET, EXTRA_SET, REPO_ROOT / "training" / "data" / "safety" / "safety_train_extra2.jsonl"):
+    for path in (SAFETY_SET, HELDOUT_SET, EXTRA_SET, SAFETY_DATA / "safety_train_extra2.jsonl"):
         seen |= {it["text"] for it in load_labelled_set(path)}
     assert not [it["text"] for it in items if it["text"] in seen]
 

@@ -52,8 +52,9 @@ from empath.safety_model import (
 )
 
 ENCODERS = (EncoderFeature("use-multilingual", ("en", "zh")), EncoderFeature("all-minilm-l6-v2", ("en",)))
-CURATED = (REPO_ROOT / "training" / "data" / "safety" / "safety_set.jsonl", REPO_ROOT / "training" / "data" / "safety" / "safety_train_extra.jsonl",
-           REPO_ROOT / "training" / "data" / "safety" / "safety_train_extra2.jsonl")
+SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
+CURATED = (SAFETY_DATA / "safety_set.jsonl", SAFETY_DATA / "safety_train_extra.jsonl",
+           SAFETY_DATA / "safety_train_extra2.jsonl")
 RISKY_EN = re.compile(r"suicid|kill|die\b|died|dying|dead|death|murder|hurt|harm|cut|blade|razor|overdos|pills|"
                       r"end (?:it|my life|things|everything)|not (?:be )?(?:here|around)|jump|hang|gun|shoot|"
                       r"stab|bleed|blood|burn|poison|weapon|knife|live anymore|alive|wake up|disappear|goodbye|"

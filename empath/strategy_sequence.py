@@ -195,14 +195,12 @@ class SequenceScorer(Scorer):
         return self.model.proba(states, flat)
 
     def save(self, folder: Path, stem: str) -> dict:
-        self.model.save(folder / f"{stem}.safetensors")
-        return {"backend": SEQUENCE, "encoder": self.encoder_name, "weights": f"{stem}.safetensors",
-                "labels": list(self.labels), "features": self.features, **self.extra}
+        return self._save_weights(self.model, folder, stem)
 
     @classmethod
     def from_config(cls, task: str, folder: Path, cfg: dict) -> "SequenceScorer":
         if task != STRATEGY_TASK:
             raise DataFileError(f"the {SEQUENCE!r} backend only serves strategy prediction, not {task!r}")
-        extra = {k: v for k, v in cfg.items() if k not in ("backend", "encoder", "weights", "labels", "features")}
+        extra = cls._extra(cfg)
         return cls(cfg["encoder"], SequenceEnsemble.load(folder / cfg["weights"], cfg.get("labels")),
                    cfg.get("features"), **extra)

@@ -49,13 +49,11 @@ class FrozenEncoderScorer(Scorer):
         return self.head.proba(embeddings), embeddings
 
     def save(self, folder: Path, stem: str) -> dict:
-        self.head.save(folder / f"{stem}.safetensors")
-        return {"backend": FROZEN, "encoder": self.encoder_name, "weights": f"{stem}.safetensors",
-                "labels": list(self.labels), "features": self.features, **self.extra}
+        return self._save_weights(self.head, folder, stem)
 
     @classmethod
     def from_config(cls, task: str, folder: Path, cfg: dict) -> "FrozenEncoderScorer":
-        extra = {k: v for k, v in cfg.items() if k not in ("backend", "encoder", "weights", "labels", "features")}
+        extra = cls._extra(cfg)
         head = MLPHead.load(folder / cfg["weights"], cfg.get("labels"))
         return cls(task, cfg["encoder"], head, cfg.get("features"), **extra)
 
@@ -130,7 +128,7 @@ class SequenceClassifierScorer(Scorer):
         device, _ = auto_device()
         model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True, trust_remote_code=False).to(device)
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-        extra = {k: v for k, v in cfg.items() if k not in ("backend", "model", "labels", "max_length", "max_turns")}
+        extra = cls._extra(cfg, ("backend", "model", "labels", "max_length", "max_turns"))
         return cls(task, model, tokenizer, cfg.get("max_length", 512), cfg.get("max_turns", 12), **extra)
 
 

@@ -42,6 +42,7 @@ class Scorer:
     labels: tuple[str, ...] = ()
     extra: dict
     encoder_name: str | None = None
+    features: str | None = None  # the input features a weights head was trained on (one-file heads)
 
     @property
     def encoder(self) -> CachedEncoder | None:
@@ -59,6 +60,20 @@ class Scorer:
     def save(self, folder: Path, stem: str) -> dict:
         """Write the weights under ``folder`` and return this head's ``config.json`` entry."""
         raise NotImplementedError
+
+    # the config keys a one-file head (frozen encoder + weights) writes; the rest of an entry is ``extra``
+    WEIGHTS_KEYS = ("backend", "encoder", "weights", "labels", "features")
+
+    def _save_weights(self, weights, folder: Path, stem: str) -> dict:
+        """Save ``weights`` (anything with ``save(path)``) as ``<stem>.safetensors``; its ``config.json`` entry."""
+        weights.save(folder / f"{stem}.safetensors")
+        return {"backend": self.backend, "encoder": self.encoder_name, "weights": f"{stem}.safetensors",
+                "labels": list(self.labels), "features": self.features, **self.extra}
+
+    @classmethod
+    def _extra(cls, cfg: dict, known: Sequence[str] = WEIGHTS_KEYS) -> dict:
+        """The entry's keys this backend does not read itself (kept and written back on save)."""
+        return {k: v for k, v in cfg.items() if k not in known}
 
     @classmethod
     def from_config(cls, task: str, folder: Path, cfg: dict) -> "Scorer":

@@ -32,3 +32,22 @@ def load_yaml(path: str | os.PathLike) -> Any:
 def shared_data_dir() -> Path:
     """Real datasets for development and CI (never copied into the project)."""
     return Path(os.environ.get("EMPATH_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+class ById:
+    """Lookup by id for a content bank that keeps ``self._by_id``; ``_unknown(key)`` is the error for a missing id."""
+
+    _by_id: dict
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._by_id
+
+    def get(self, key: str):
+        """The entry with id ``key``; a missing id raises ``_unknown(key)`` (whose message lists what exists)."""
+        try:
+            return self._by_id[key]
+        except KeyError:
+            raise self._unknown(key) from None
+
+    def _unknown(self, key: str) -> KeyError:
+        return KeyError(f"unknown id {key!r}")

@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ._data import DataFileError
+from ._data import ById, DataFileError
 from .emotion import EMOTION_DIMS
 from .experience_records import (EXPERIENCE_LANGUAGES, Experience, ExperienceFileError, RetrievedExperience,
                                  experiences_dir, parse_experience, read_experience_file)
@@ -68,7 +68,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return candidates[order[:k]]
 
 
-class ExperienceBank:
+class ExperienceBank(ById):
     """Validated experiences of every persona plus one normalised emotion matrix per persona.
 
     ``roles``: the persona ids queries may use (default: ``empath.roles.load_roles().ids``); experiences
@@ -151,14 +151,8 @@ class ExperienceBank:
         for exps in self._experiences.values():
             yield from exps
 
-    def __contains__(self, experience_id: str) -> bool:
-        return experience_id in self._by_id
-
-    def get(self, experience_id: str) -> Experience:
-        try:
-            return self._by_id[experience_id]
-        except KeyError:
-            raise KeyError(f"unknown experience id {experience_id!r}") from None
+    def _unknown(self, experience_id: str) -> KeyError:
+        return KeyError(f"unknown experience id {experience_id!r}")
 
     def _check_role(self, role: str) -> str:
         if role not in self._experiences:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TypeVar
 
 LANGUAGES = ("en", "zh")
@@ -31,3 +32,22 @@ def by_lang(lang: str | None, *, en: T, zh: T) -> T:
 def lang_key(lang: str | None) -> str:
     """``"zh"`` or ``"en"``: the key of a per-language table for ``lang`` (English for anything unknown)."""
     return by_lang(lang, en="en", zh="zh")
+
+
+@dataclass(frozen=True)
+class BilingualLabel:
+    """An id with a name and a description in both languages (a PsyQA topic, a counselling stage)."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    description_en: str = ""
+    description_zh: str = ""
+
+    def name(self, lang: str = "en") -> str:
+        """The name in ``lang`` (English for anything but Chinese)."""
+        return by_lang(lang, en=self.name_en, zh=self.name_zh)
+
+    def description(self, lang: str = "en") -> str:
+        """The description in ``lang`` (English for anything but Chinese)."""
+        return by_lang(lang, en=self.description_en, zh=self.description_zh)

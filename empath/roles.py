@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ._data import PACKAGE_DATA, DataFileError, load_yaml
-from .lang import by_lang
+from ._data import PACKAGE_DATA, ById, DataFileError, load_yaml
+from .lang import BilingualLabel, by_lang
 
 DEFAULT_ROLES_FILE = PACKAGE_DATA / "roles.yaml"
 LANGUAGES = ("en", "zh")
@@ -25,19 +25,8 @@ class UnknownRoleError(KeyError):
         return str(self.args[0])
 
 
-@dataclass(frozen=True)
-class Topic:
-    id: str
-    name_en: str
-    name_zh: str
-    description_en: str = ""
-    description_zh: str = ""
-
-    def name(self, lang: str = "en") -> str:
-        return by_lang(lang, en=self.name_en, zh=self.name_zh)
-
-    def description(self, lang: str = "en") -> str:
-        return by_lang(lang, en=self.description_en, zh=self.description_zh)
+class Topic(BilingualLabel):
+    """A PsyQA topic (``roles.yaml`` ``topics``): what a seeker's question is about."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +65,7 @@ class Role:
 _ROLE_REQUIRED = ("id", "name_en", "name_zh", "source_en", "source_zh", "topic", "profile", "style")
 
 
-class RoleBank:
+class RoleBank(ById):
     """An ordered, validated collection of roles and topics. Order defines class indices."""
 
     def __init__(self, roles: list[Role], topics: list[Topic], problem_types: dict[str, str]):
@@ -125,14 +114,8 @@ class RoleBank:
     def __iter__(self):
         return iter(self.roles)
 
-    def __contains__(self, role_id: str) -> bool:
-        return role_id in self._by_id
-
-    def get(self, role_id: str) -> Role:
-        try:
-            return self._by_id[role_id]
-        except KeyError:
-            raise UnknownRoleError(f"unknown role {role_id!r}; valid ids: {', '.join(self.ids)}") from None
+    def _unknown(self, role_id: str) -> KeyError:
+        return UnknownRoleError(f"unknown role {role_id!r}; valid ids: {', '.join(self.ids)}")
 
     def index(self, role_id: str) -> int:
         return self.ids.index(self.get(role_id).id)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
-from .lang import by_lang
+from .lang import BilingualLabel, by_lang
 
 STRATEGIES_FILE = PACKAGE_DATA / "strategies.yaml"
 
@@ -35,13 +35,8 @@ class Strategy:
         return by_lang(lang, en=self.name, zh=self.name_zh)
 
 
-@dataclass(frozen=True)
-class Stage:
-    id: str
-    name_en: str
-    name_zh: str
-    description_en: str
-    description_zh: str
+class Stage(BilingualLabel):
+    """A counselling stage (``strategies.yaml`` ``stages``): exploration, comforting or action."""
 
 
 @lru_cache(maxsize=1)

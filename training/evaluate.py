@@ -37,8 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-turns", type=int, default=None, help="first N sampled turns (default: all)")
     p.add_argument("--every", type=int, default=1, help="take every K-th usable supporter turn (default 1)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each turn samples with a seed derived from it")
-    p.add_argument("--decoding", choices=DECODINGS, default="app",
-                   help="app: the app's default decoding; greedy: the same at temperature 0; sample: at 0.7 / top-p 0.95")
+    p.add_argument("--decoding", default="app",
+                   help=f"{' | '.join(DECODINGS)} | a temperature: app = the app's default decoding; greedy = the same at "
+                        "temperature 0; sample = 0.7 / top-p 0.95; a number = sampling at that temperature, top-p 0.95")
     p.add_argument("--max-new-tokens", type=int, default=None, help="default: the app's")
     p.add_argument("--out", required=True, help="output folder (rerun with the same folder to resume)")
     p.add_argument("--judge", action="store_true",

@@ -17,9 +17,10 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
+
+from benchmarks._clients import run_concurrently
 
 ROOT = Path(__file__).resolve().parent.parent  # where app.py is
 
@@ -92,34 +93,14 @@ def overhead(pipeline, rounds: int) -> dict:
 def concurrent_users(url: str, users: int, max_new_tokens: int) -> dict:
     from gradio_client import Client
 
-    outcomes: list[tuple[bool, float, str]] = []
-    lock = threading.Lock()
+    def user(i: int) -> tuple[bool, str]:
+        client = Client(url, verbose=False)
+        out = client.predict(MESSAGES[i % len(MESSAGES)], [], "auto", "auto", "auto", 0.7, 0.95, max_new_tokens,
+                             api_name="/chat")
+        ok = bool(out[0]) and len(out[0]) == 2 and not out[-1]
+        return ok, "" if ok else f"status={out[-1]!r}"
 
-    def user(i: int):
-        t0 = time.perf_counter()
-        try:
-            client = Client(url, verbose=False)
-            out = client.predict(MESSAGES[i % len(MESSAGES)], [], "auto", "auto", "auto", 0.7, 0.95, max_new_tokens,
-                                 api_name="/chat")
-            ok = bool(out[0]) and len(out[0]) == 2 and not out[-1]
-            detail = "" if ok else f"status={out[-1]!r}"
-        except Exception as exc:  # a failed request is what this measures
-            ok, detail = False, f"{type(exc).__name__}: {exc}"
-        with lock:
-            outcomes.append((ok, time.perf_counter() - t0, detail))
-
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=900)
-    wall = time.perf_counter() - t0
-    latencies = sorted(s for _, s, _ in outcomes)
-    return {"users": users, "answered": sum(ok for ok, _, _ in outcomes), "failed": sum(not ok for ok, _, _ in outcomes),
-            "wall_s": wall, "p50_s": statistics.median(latencies) if latencies else None,
-            "max_s": latencies[-1] if latencies else None,
-            "errors": [d for ok, _, d in outcomes if not ok][:3]}
+    return {"users": users, **run_concurrently(users, user, timeout=900)}
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ import statistics
 import threading
 import time
 
+from benchmarks._clients import run_concurrently
 from empath.generation import SamplingSettings
 
 
@@ -271,34 +272,15 @@ def api_latency(pipeline, rounds: int) -> dict:
 def concurrent_clients(pipeline, clients: int, tokens: int) -> dict:
     import openai
 
-    outcomes = []
-    lock = threading.Lock()
     with api_server(pipeline) as url:
         def ask(i):
             client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=900)
-            t0 = time.perf_counter()
-            try:
-                text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
-                    model="empath", stream=True, max_tokens=tokens, seed=i,
-                    messages=[{"role": "user", "content": MESSAGES[i % len(MESSAGES)]}]) if c.choices)
-                ok, detail = bool(text), ""
-            except Exception as exc:  # noqa: BLE001 - a failed request is what this measures
-                ok, detail = False, f"{type(exc).__name__}: {exc}"
-            with lock:
-                outcomes.append((ok, time.perf_counter() - t0, detail))
+            text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+                model="empath", stream=True, max_tokens=tokens, seed=i,
+                messages=[{"role": "user", "content": MESSAGES[i % len(MESSAGES)]}]) if c.choices)
+            return bool(text), ""
 
-        t0 = time.perf_counter()
-        threads = [threading.Thread(target=ask, args=(i,)) for i in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=1800)
-        wall = time.perf_counter() - t0
-    latencies = sorted(s for _, s, _ in outcomes)
-    return {"clients": clients, "answered": sum(ok for ok, _, _ in outcomes),
-            "failed": sum(not ok for ok, _, _ in outcomes), "wall_s": wall,
-            "p50_s": statistics.median(latencies), "max_s": latencies[-1],
-            "errors": [d for ok, _, d in outcomes if not ok][:3]}
+        return {"clients": clients, **run_concurrently(clients, ask, timeout=1800)}
 
 
 class api_server:

@@ -104,17 +104,16 @@ def decoding_settings(decoding: str = "app", max_new_tokens: int | None = None) 
     """The app's default decoding (``app``), the same at temperature 0 (``greedy``), at 0.7 / 0.95 (``sample``) or
     sampling at a given temperature with top-p 0.95 (a number, e.g. ``"0.5"``)."""
     settings = SamplingSettings()
-    if decoding not in DECODINGS:
-        try:
-            return replace(settings, temperature=float(decoding), top_p=0.95,
-                           **({} if max_new_tokens is None else {"max_new_tokens": max_new_tokens}))
-        except ValueError:  # not a number, or a temperature outside [0, 2]
-            raise EvaluationError(f"unknown decoding {decoding!r}; valid: {', '.join(DECODINGS)} or a temperature "
-                                  "in [0, 2]") from None
     if decoding == "greedy":
         settings = replace(settings, temperature=0.0)
     elif decoding == "sample":
         settings = replace(settings, temperature=0.7, top_p=0.95)
+    elif decoding != "app":
+        try:
+            settings = replace(settings, temperature=float(decoding), top_p=0.95)
+        except ValueError:  # not a number, or a temperature outside [0, 2]
+            raise EvaluationError(f"unknown decoding {decoding!r}; valid: {', '.join(DECODINGS)} or a temperature "
+                                  "in [0, 2]") from None
     if max_new_tokens is not None:
         settings = replace(settings, max_new_tokens=max_new_tokens)  # replace() validates
     return settings

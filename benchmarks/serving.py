@@ -33,8 +33,8 @@ from empath.generation import SamplingSettings
 class FixedLength(SamplingSettings):
     """The app's sampling settings, with ``min_new_tokens`` = ``max_new_tokens``: every run decodes as many tokens."""
 
-    def generate_kwargs(self) -> dict:
-        return {**super().generate_kwargs(), "min_new_tokens": int(self.max_new_tokens)}
+    def generate_kwargs(self, prompt_length: int = 0) -> dict:
+        return {**super().generate_kwargs(prompt_length), "min_new_tokens": int(self.max_new_tokens)}
 
 
 MESSAGES = [

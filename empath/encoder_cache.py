@@ -1,4 +1,5 @@
-"""One memoised sentence encoder per name, shared by every head that reads that encoder's space."""
+"""One memoised sentence encoder per name, shared by every stage that reads that encoder's space (the safety
+model, both classifiers, experience retrieval, the emotion scorer): a message is embedded once per encoder per turn."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def cached_encoder(name: str) -> CachedEncoder:
     """One shared memoised encoder per name (loaded on first use)."""
     with _encoders_lock:
         if name not in _encoders:
-            from ..encoders import get_encoder
+            from .encoders import get_encoder
 
             _encoders[name] = CachedEncoder(get_encoder(name))
         return _encoders[name]

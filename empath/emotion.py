@@ -175,9 +175,9 @@ class EncoderEmotionScorer(EmotionScorer):
         if self._encoder is None:
             with self._lock:
                 if self._encoder is None:
-                    from .encoders import get_encoder
+                    from .encoder_cache import cached_encoder
 
-                    self._encoder = get_encoder(self.encoder_name)
+                    self._encoder = cached_encoder(self.encoder_name)
         return self._encoder
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:

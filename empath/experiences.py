@@ -259,14 +259,14 @@ class ExperienceBank(ById):
         return candidates[best], sims[best]
 
     def _text_similarities(self, role: str, query_text: str, lang: str) -> np.ndarray:
+        from .encoder_cache import cached_encoder
         from .encoders import get_encoder
 
-        encoder = get_encoder(self.text_encoder)
         key = (role, lang)
         if key not in self._text_matrices:
             texts = [e.text_for(lang) for e in self._experiences[role]]
-            self._text_matrices[key] = encoder.encode(texts)
-        return self._text_matrices[key] @ encoder.encode([query_text])[0]
+            self._text_matrices[key] = get_encoder(self.text_encoder).encode(texts)
+        return self._text_matrices[key] @ cached_encoder(self.text_encoder).encode([query_text])[0]
 
 
 def _unit_query(vector: Sequence[float]) -> np.ndarray:

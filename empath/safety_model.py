@@ -89,9 +89,9 @@ class EncoderFeature:
 
 def embedding_block(encoder: EncoderFeature, texts: list[str], langs: list[str]) -> np.ndarray:
     """[n, dim] embeddings of the texts in the encoder's languages, zero rows for the others."""
-    from .encoders import get_encoder
+    from .encoder_cache import cached_encoder
 
-    model = get_encoder(encoder.name)
+    model = cached_encoder(encoder.name)  # the turn's other stages reuse these embeddings of the message
     block = np.zeros((len(texts), model.dim), dtype=np.float64)
     rows = [i for i, lang in enumerate(langs) if lang in encoder.langs]
     if rows:

@@ -17,9 +17,9 @@ The backends sit behind one interface, chosen per language by the saved ``config
 Roles in the bank that a head was not trained on (a persona added without training data) are scored
 by similarity between the seeker's text and the role's topic description.
 
-Layout: :mod:`.inputs` (Eq. 9/10 text), :mod:`.features` (strategy features), :mod:`.encoder_cache`
-(one memoised sentence encoder per name), :mod:`.mlp` (the numpy head), :mod:`.backends` (the scorers behind
-:class:`.base.Scorer`), :mod:`.folder` (the saved format), :mod:`.role_matching` and :mod:`.strategy_prediction`.
+Layout: :mod:`.inputs` (Eq. 9/10 text), :mod:`.features` (strategy features), :mod:`.mlp` (the numpy head),
+:mod:`.backends` (the scorers behind :class:`.base.Scorer`; sentence encoders are shared with the other stages
+through :mod:`empath.encoder_cache`), :mod:`.folder` (the saved format), :mod:`.role_matching` and :mod:`.strategy_prediction`.
 
 A saved classifier folder holds ``config.json`` plus weight files; ``RoleMatcher.load(None)`` reads the
 shipped default in ``empath/data/classifiers``; a Hub ``org/name@revision`` reference also works.
@@ -33,7 +33,7 @@ from ..roles import RoleBank
 from .backends import BACKENDS, FrozenEncoderScorer, SequenceClassifierScorer, SimilarityScorer, tokenize_inputs
 from .base import (CONFIG_NAME, DEFAULT_CLASSIFIERS, FINETUNED, FORMAT_VERSION, FROZEN, ROLE_TASK, SIMILARITY,
                    STRATEGY_FEATURES, STRATEGY_TASK, ClassifierInputError, Scorer, UnknownLabelError, pick_scorer)
-from .encoder_cache import CachedEncoder, cached_encoder, register_encoder
+from ..encoder_cache import CachedEncoder, cached_encoder, register_encoder
 from .features import N_STRATEGIES, STRUCTURE_DIM, strategy_features, strategy_structure, strategy_texts
 from .folder import classifier_folder, load_scorers, read_config, write_section
 from .inputs import (background_lang, format_context, format_role_input, format_strategy_input, role_text,

@@ -11,7 +11,7 @@ import numpy as np
 from .._data import DataFileError
 from ..dialogue import Background, Turn
 from .base import CONFIG_NAME, FINETUNED, FROZEN, ROLE_TASK, SIMILARITY, STRATEGY_FEATURES, STRATEGY_TASK, Scorer
-from .encoder_cache import CachedEncoder
+from ..encoder_cache import CachedEncoder
 from .features import strategy_features
 from .inputs import strategy_pair
 from .mlp import MLPHead

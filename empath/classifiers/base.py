@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from .._data import PACKAGE_DATA
-from .encoder_cache import CachedEncoder, cached_encoder
+from ..encoder_cache import CachedEncoder, cached_encoder
 
 DEFAULT_CLASSIFIERS = PACKAGE_DATA / "classifiers"
 CONFIG_NAME = "config.json"

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..dialogue import SEEKER, SUPPORTER, Background, Turn
 from ..strategies import STRATEGY_NAMES
-from .encoder_cache import CachedEncoder
+from ..encoder_cache import CachedEncoder
 from .inputs import role_text
 
 _POSITION_BUCKETS = (0, 1, 2, 3, 4, 6, 8, 11, 15, 20)  # supporter turns so far (lower bounds)

@@ -16,7 +16,7 @@ from .._numeric import softmax
 from ..dialogue import Background
 from ..roles import RoleBank, load_roles
 from .base import ROLE_TASK, ClassifierInputError, pick_scorer
-from .encoder_cache import CachedEncoder, cached_encoder
+from ..encoder_cache import CachedEncoder, cached_encoder
 from .folder import classifier_folder, load_scorers, read_config, write_section
 from .inputs import _keyword_list, background_lang, role_text
 

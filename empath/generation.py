@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterator
@@ -92,6 +93,7 @@ class ChatGenerator:
             merge_routes = flag in ("1", "true", "yes", "on") if flag else not ON_ZEROGPU
         self.merge_routes = bool(merge_routes)
         self._lock = threading.Lock()
+        self._decoder: tuple[int, ThreadPoolExecutor] | None = None  # (pid, the thread every turn decodes on)
         self.route_switches = 0  # how many times a (different) route was merged in: observable in tests
 
     def _routing(self, route: Route | dict | None):
@@ -118,6 +120,14 @@ class ChatGenerator:
         if merged:  # mixed routes (or merging off): the fused path needs the original weights
             model.unmerge()
         return model.route(**route)
+
+    def _decoding_thread(self) -> ThreadPoolExecutor:
+        """One long-lived thread per process for every turn's ``generate()``: its OpenMP team stays warm between
+        turns, where a new thread per turn decoded ~10 % slower on 2 cores (``benchmarks/serving.py``). A forked
+        process (ZeroGPU runs calls in one) inherits no threads, so it gets its own."""
+        if self._decoder is None or self._decoder[0] != os.getpid():
+            self._decoder = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="empath-decode"))
+        return self._decoder[1]
 
     @property
     def has_adapter(self) -> bool:
@@ -181,8 +191,7 @@ class ChatGenerator:
 
         stop = threading.Event()
         with self._lock:
-            worker = threading.Thread(target=run, daemon=True)
-            worker.start()
+            worker = self._decoding_thread().submit(run)
             try:
                 for piece in streamer:
                     if piece:
@@ -191,7 +200,7 @@ class ChatGenerator:
                 # A consumer that stops early (a closed stream, a client that went away) ends generation at the
                 # next token, and the lock is released only once the model is free again.
                 stop.set()
-                worker.join()
+                worker.result()
         if failure:
             raise GenerationError(f"generation failed: {type(failure[0]).__name__}: {failure[0]}") from failure[0]
 

@@ -200,6 +200,22 @@ def test_streaming_yields_growing_text():
     assert len(lengths) >= 3 and lengths == sorted(lengths[:-1]) + lengths[-1:]
 
 
+def test_every_turn_decodes_on_one_long_lived_thread_not_the_callers():
+    import threading
+
+    pipe, _ = make_pipeline()
+    threads, generate = [], pipe.generator.model.generate
+
+    def recording_generate(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return generate(*args, **kwargs)
+
+    pipe.generator.model.generate = recording_generate
+    for message in ("Hi, I feel low.", "Work is too much.", "Thanks."):
+        assert pipe.respond(Conversation(), message, settings=QUICK).response
+    assert len(threads) == 3 and len(set(threads)) == 1 and threads[0] != threading.get_ident()
+
+
 def test_long_history_is_trimmed_to_the_context_budget():
     pipe, _ = make_pipeline(generator=tiny_generator(max_context_tokens=400))
     conv = Conversation()

@@ -216,6 +216,26 @@ def test_every_turn_decodes_on_one_long_lived_thread_not_the_callers():
     assert len(threads) == 3 and len(set(threads)) == 1 and threads[0] != threading.get_ident()
 
 
+def test_warm_up_runs_one_short_local_turn_and_records_nothing():
+    pipe, parts = make_pipeline()
+    calls, generate = [], pipe.generator.model.generate
+    pipe.generator.model.generate = lambda *a, **kw: calls.append(kw["max_new_tokens"]) or generate(*a, **kw)
+    assert pipe.warm_up() is pipe
+    assert calls == [2] and parts["safety_checker"].calls and parts["strategy_predictor"].calls
+
+
+def test_warm_up_never_calls_a_remote_generator():
+    class Remote:
+        has_adapter = False
+
+        def stream(self, *args, **kwargs):
+            raise AssertionError("warm-up must not call a model server")
+
+    pipe, parts = make_pipeline(generator=Remote())
+    pipe.warm_up()
+    assert parts["role_matcher"].calls  # the local stages still ran once
+
+
 def test_long_history_is_trimmed_to_the_context_budget():
     pipe, _ = make_pipeline(generator=tiny_generator(max_context_tokens=400))
     conv = Conversation()

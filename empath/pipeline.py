@@ -332,9 +332,10 @@ class EmpathPipeline:
         settings = settings or SamplingSettings()
         result = self.plan(conversation, message, role=role, strategy=strategy, lang=lang, components=components)
         with timed(result.timings_ms, "generate"):
-            if not result.crisis and not self.answers_in(result.lang):
+            unanswerable = self._unanswerable_language(result, chosen=lang not in (None, "", AUTO))
+            if not result.crisis and unanswerable:
                 # The model cannot write this language: a plain notice, never generated noise (no model call).
-                result.notice = language_notice(result.lang, detect_language(result.message), self.config.base_model,
+                result.notice = language_notice(unanswerable, detect_language(result.message), self.config.base_model,
                                                 self.model_languages)
                 yield result
             elif result.crisis:
@@ -345,6 +346,14 @@ class EmpathPipeline:
         if record and not result.error:
             self._record(conversation, result)
         yield result
+
+    def _unanswerable_language(self, result: TurnResult, chosen: bool) -> str | None:
+        """The language this turn would need and the model cannot write, else None: the turn's language, or (unless
+        the user chose one) the message's own, e.g. Chinese written into a conversation that began in English."""
+        if not self.answers_in(result.lang):
+            return result.lang
+        message_lang = detect_language(result.message)
+        return None if chosen or self.answers_in(message_lang) else message_lang
 
     def _give_crisis_reply(self, result: TurnResult, conversation: Conversation) -> None:
         # A fixed, reviewed reply: a crisis turn is never left to the sampler. It is a safety reply, not a

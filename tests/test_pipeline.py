@@ -412,6 +412,19 @@ def test_chinese_to_an_english_only_model_gets_a_chinese_notice_and_no_generatio
     assert result.to_dict()["notice"] == result.notice
 
 
+def test_chinese_written_into_an_english_conversation_gets_the_notice_not_an_english_reply():
+    gen = CountingGenerator(tiny_generator())
+    pipe, _ = make_pipeline(generator=gen)
+    conv = Conversation()
+    assert pipe.respond(conv, "My girlfriend left me and I can't stop crying.", settings=QUICK).response
+    calls = gen.calls
+    result = pipe.respond(conv, "我最近总是失眠，工作压力很大。", settings=QUICK)
+    assert gen.calls == calls and result.response == "" and "中文" in result.notice
+    assert conv.lang == "en" and len(conv.turns) == 2  # the English dialogue goes on from where it was
+    # a language the user chose explicitly is kept: the reply is written in it
+    assert pipe.respond(conv, "我最近总是失眠，工作压力很大。", lang="en", settings=QUICK).response
+
+
 def test_chinese_selected_for_english_input_steers_the_prompt_and_gets_an_english_notice():
     gen = CountingGenerator(tiny_generator())
     pipe, _ = make_pipeline(generator=gen)

@@ -53,6 +53,7 @@ class SamplingSettings:
     top_p: float = 0.95
     max_new_tokens: int = 64  # paper: 256; a supporter turn is 1-3 sentences, more only runs on
     repetition_penalty: float = 1.1
+    no_repeat_reply_ngram: int = 4  # 0 = off: never reuse an n-gram of an earlier reply in the conversation
     seed: int | None = None
 
     def __post_init__(self):
@@ -64,21 +65,58 @@ class SamplingSettings:
             raise ValueError(f"max_new_tokens must be in [1, 2048], got {self.max_new_tokens}")
         if not 1.0 <= self.repetition_penalty <= 2.0:
             raise ValueError(f"repetition_penalty must be in [1, 2], got {self.repetition_penalty}")
+        if self.no_repeat_reply_ngram != 0 and not 2 <= self.no_repeat_reply_ngram <= 16:
+            raise ValueError(f"no_repeat_reply_ngram must be 0 (off) or in [2, 16], got {self.no_repeat_reply_ngram}")
 
-    def generate_kwargs(self, prompt_length: int = 0) -> dict:
-        """``generate()`` arguments; the repetition penalty skips the first ``prompt_length`` tokens."""
+    def generate_kwargs(self, prompt_length: int = 0, earlier_replies: list[list[int]] = (), tokenizer=None) -> dict:
+        """``generate()`` arguments; the repetition penalty skips the first ``prompt_length`` tokens, and the reply
+        may not repeat an n-gram of ``earlier_replies`` (token ids of the supporter's earlier turns, by ``tokenizer``)."""
         from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
         common = {"max_new_tokens": int(self.max_new_tokens)}
+        processors = LogitsProcessorList()
         if self.repetition_penalty != 1.0:
             penalty = float(self.repetition_penalty)
-            common["logits_processor"] = LogitsProcessorList(
-                [RepetitionPenaltyLogitsProcessor(penalty, prompt_ignore_length=prompt_length)])
+            processors.append(RepetitionPenaltyLogitsProcessor(penalty, prompt_ignore_length=prompt_length))
+        if self.no_repeat_reply_ngram and earlier_replies:
+            processors.append(NoRepeatFromEarlierReplies(earlier_replies, self.no_repeat_reply_ngram, prompt_length,
+                                                         tokenizer))
+        if processors:
+            common["logits_processor"] = processors
         if self.temperature == 0:
             return {"do_sample": False, **common}
         return {"do_sample": True, "temperature": float(self.temperature), "top_p": float(self.top_p), **common}
 
     to_dict = asdict
+
+
+class NoRepeatFromEarlierReplies:
+    """A logits processor: the reply may not reuse any ``n``-gram of the supporter's earlier replies in the
+    conversation. Greedy decoding otherwise gives the same line to every short message ("What do you think about
+    the job?" four turns running). The seeker's words and the system prompt stay free to reuse.
+
+    Earlier replies are token ids of their text; a model may spell the same text with other tokens, so with a
+    ``tokenizer`` the reply so far is compared in that same spelling (its tail decoded and encoded again)."""
+
+    def __init__(self, earlier_replies: list[list[int]], n: int, prompt_length: int, tokenizer=None):
+        self.n, self.prompt_length, self.tokenizer = n, prompt_length, tokenizer
+        self.banned: dict[tuple[int, ...], set[int]] = {}
+        for ids in earlier_replies:
+            for i in range(len(ids) - n + 1):
+                self.banned.setdefault(tuple(ids[i:i + n - 1]), set()).add(ids[i + n - 1])
+
+    def _tail(self, ids: list[int]) -> tuple[int, ...]:
+        if self.tokenizer is not None:
+            text = self.tokenizer.decode(ids[-(self.n + 4):], skip_special_tokens=True).lstrip()  # as replies are stored
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return tuple(ids[len(ids) - self.n + 1:]) if len(ids) >= self.n - 1 else ()
+
+    def __call__(self, input_ids, scores):
+        for row, ids in enumerate(input_ids[:, self.prompt_length:].tolist()):
+            banned = self.banned.get(self._tail(ids)) if ids else None
+            if banned:
+                scores[row, list(banned)] = float("-inf")
+        return scores
 
 
 class ChatGenerator:
@@ -159,6 +197,11 @@ class ChatGenerator:
                 return enc
             del messages[1]
 
+    def earlier_replies(self, messages: list[dict]) -> list[list[int]]:
+        """Token ids of the assistant turns in ``messages`` (the supporter's earlier replies)."""
+        return [self.tokenizer(m["content"], add_special_tokens=False)["input_ids"]
+                for m in messages if m.get("role") == "assistant" and m.get("content")]
+
     def stream(self, messages: list[dict], settings: SamplingSettings, route: Route | dict | None = None
                ) -> Iterator[str]:
         """Yields text pieces as they are generated. ``route``: a :class:`Route` or the kwargs of ``model.route``;
@@ -182,7 +225,8 @@ class ChatGenerator:
                 # A system without the adapter (base model, prompt-only) runs the base weights alone.
                 with self._routing(route), torch.inference_mode():
                     prompt_length = inputs["input_ids"].shape[1]
-                    self.model.generate(**inputs, **settings.generate_kwargs(prompt_length), streamer=streamer,
+                    kwargs = settings.generate_kwargs(prompt_length, self.earlier_replies(messages), self.tokenizer)
+                    self.model.generate(**inputs, **kwargs, streamer=streamer,
                                         pad_token_id=self.tokenizer.pad_token_id,
                                         stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]))
             except BaseException as exc:  # surfaced to the caller below, never swallowed

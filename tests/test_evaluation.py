@@ -1,6 +1,7 @@
 """python -m training.evaluate: sampling, systems, metrics, resumption and the pairwise judge, on tiny models."""
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -196,6 +197,13 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
 
     with pytest.raises(EvaluationError, match="other settings.*decoding"):
         run_evaluation(make_pipeline()[0], data, SYSTEMS, out, decoding="greedy", **QUICK)
+    # the app's decoding changed since (a new default): the old replies are not mixed with new ones
+    import empath.evaluation.run as run_module
+
+    changed = lambda *a, **kw: replace(SamplingSettings(max_new_tokens=6), no_repeat_reply_ngram=0)  # noqa: E731
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(EvaluationError, match=r"other settings \(settings: "):
+        patch.setattr(run_module, "decoding_settings", changed)
+        run_evaluation(make_pipeline()[0], data, SYSTEMS, out, **QUICK)
 
 
 def test_gold_perplexity_follows_each_systems_route(tmp_path):

@@ -269,6 +269,34 @@ def test_repetition_penalty_spares_the_prompt():
     assert scores[0, 4].item() == 1.0  # the reply's own token is penalised
 
 
+def test_a_reply_may_not_reuse_an_ngram_of_an_earlier_reply_but_may_reuse_the_seekers_words():
+    import torch
+
+    earlier = [[7, 8, 9, 10, 11]]
+    _, block = SamplingSettings(no_repeat_reply_ngram=3).generate_kwargs(2, earlier)["logits_processor"]
+    scores = block(torch.tensor([[8, 9, 7, 8]]), torch.zeros((1, 12)))  # prompt 8 9; the reply so far: 7 8
+    assert scores[0].isinf().nonzero().flatten().tolist() == [9]  # "7 8 9" was said before; only 9 is banned
+    assert not block(torch.tensor([[7, 8, 5, 6]]), torch.zeros((1, 12))).isinf().any()  # prompt n-grams are free
+    assert len(SamplingSettings(no_repeat_reply_ngram=0).generate_kwargs(2, earlier)["logits_processor"]) == 1
+    with pytest.raises(ValueError, match="no_repeat_reply_ngram"):
+        SamplingSettings(no_repeat_reply_ngram=1)
+
+
+def test_greedy_replies_in_one_conversation_share_no_four_gram():
+    pipe, _ = make_pipeline()
+    tokenizer = pipe.generator.tokenizer
+    for ngram, distinct in ((0, False), (4, True)):  # without the block the tiny model repeats itself
+        conv, seen, repeated = Conversation(), set(), False
+        for _ in range(4):
+            reply = pipe.respond(conv, "Thanks.", settings=SamplingSettings(max_new_tokens=12,
+                                                                            no_repeat_reply_ngram=ngram)).response
+            ids = tokenizer(reply, add_special_tokens=False)["input_ids"]
+            grams = {tuple(ids[i:i + 4]) for i in range(len(ids) - 3)}
+            repeated |= bool(grams & seen)
+            seen |= grams
+        assert repeated is not distinct
+
+
 def test_conversation_export_is_json():
     import json
 

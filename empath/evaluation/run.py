@@ -20,7 +20,7 @@ from .systems import HUMAN, check_system_names, resolve_systems
 from .turns import EvaluationError, decoding_settings, sample_turns, turn_seed
 
 # What must not differ between a run and its resumption (it would change the replies).
-RESUME_KEYS = ("data", "format", "decoding", "seed", "max_new_tokens", "base_model", "adapter")
+RESUME_KEYS = ("data", "format", "decoding", "settings", "seed", "max_new_tokens", "base_model", "adapter")
 
 
 def _check_resume(out: Path, config: dict) -> None:

@@ -47,7 +47,8 @@ class SamplingSettings:
     at 64 rather than 256 (a supporter turn is 1-3 sentences; a small model only runs on past that).
     ``repetition_penalty`` (not in the paper) defaults to 1.1 over the reply's own tokens: small models otherwise
     loop on one phrase; the prompt is exempt, since penalising its words pushes a reply away from what the seeker
-    said."""
+    said. ``no_repeat_reply_ngram`` (4) keeps a reply from reusing a 4-gram of the supporter's earlier replies, so
+    greedy decoding does not answer every short message with the same line."""
 
     temperature: float = 0.0  # paper (Table 6): 0.7; top_p applies only when sampling
     top_p: float = 0.95

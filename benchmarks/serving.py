@@ -226,7 +226,7 @@ class FixedReply:
     has_adapter = False
     tokenizer = None
 
-    def stream(self, messages, settings, route=None):
+    def stream(self, messages, settings, route=None, own_replies=()):
         yield "That sounds hard. "
         yield "I am here with you."
 

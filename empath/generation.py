@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 if TYPE_CHECKING:  # the tuner (torch, peft) is imported only once a model with an adapter routes a turn
     from .group_moelora.routing import Route
@@ -47,14 +47,14 @@ class SamplingSettings:
     at 64 rather than 256 (a supporter turn is 1-3 sentences; a small model only runs on past that).
     ``repetition_penalty`` (not in the paper) defaults to 1.1 over the reply's own tokens: small models otherwise
     loop on one phrase; the prompt is exempt, since penalising its words pushes a reply away from what the seeker
-    said. ``no_repeat_reply_ngram`` (4) keeps a reply from reusing a 4-gram of the supporter's earlier replies, so
-    greedy decoding does not answer every short message with the same line."""
+    said. ``no_repeat_reply_ngram`` (4) keeps a reply from reusing a 4-gram of the model's own earlier replies in
+    the conversation, so greedy decoding does not answer every short message with the same line."""
 
     temperature: float = 0.0  # paper (Table 6): 0.7; top_p applies only when sampling
     top_p: float = 0.95
     max_new_tokens: int = 64  # paper: 256; a supporter turn is 1-3 sentences, more only runs on
     repetition_penalty: float = 1.1
-    no_repeat_reply_ngram: int = 4  # 0 = off: never reuse an n-gram of an earlier reply in the conversation
+    no_repeat_reply_ngram: int = 4  # 0 = off: never reuse an n-gram of the model's own earlier replies
     seed: int | None = None
 
     def __post_init__(self):
@@ -71,7 +71,7 @@ class SamplingSettings:
 
     def generate_kwargs(self, prompt_length: int = 0, earlier_replies: list[list[int]] = (), tokenizer=None) -> dict:
         """``generate()`` arguments; the repetition penalty skips the first ``prompt_length`` tokens, and the reply
-        may not repeat an n-gram of ``earlier_replies`` (token ids of the supporter's earlier turns, by ``tokenizer``)."""
+        may not repeat an n-gram of ``earlier_replies`` (token ids of the model's own earlier replies, by ``tokenizer``)."""
         from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
         common = {"max_new_tokens": int(self.max_new_tokens)}
@@ -92,9 +92,10 @@ class SamplingSettings:
 
 
 class NoRepeatFromEarlierReplies:
-    """A logits processor: the reply may not reuse any ``n``-gram of the supporter's earlier replies in the
+    """A logits processor: the reply may not reuse any ``n``-gram of the model's own earlier replies in the
     conversation. Greedy decoding otherwise gives the same line to every short message ("What do you think about
-    the job?" four turns running). The seeker's words and the system prompt stay free to reuse.
+    the job?" four turns running). The seeker's words, the system prompt and a human supporter's turns (the gold
+    history of an evaluation) stay free to reuse.
 
     Earlier replies are token ids of their text; a model may spell the same text with other tokens, so with a
     ``tokenizer`` the reply so far is compared in that same spelling (its tail decoded and encoded again)."""
@@ -198,18 +199,14 @@ class ChatGenerator:
                 return enc
             del messages[1]
 
-    def earlier_replies(self, messages: list[dict]) -> list[list[int]]:
-        """Token ids of the assistant turns in ``messages`` (the supporter's earlier replies)."""
-        return [self.tokenizer(m["content"], add_special_tokens=False)["input_ids"]
-                for m in messages if m.get("role") == "assistant" and m.get("content")]
-
-    def stream(self, messages: list[dict], settings: SamplingSettings, route: Route | dict | None = None
-               ) -> Iterator[str]:
+    def stream(self, messages: list[dict], settings: SamplingSettings, route: Route | dict | None = None,
+               own_replies: Sequence[str] = ()) -> Iterator[str]:
         """Yields text pieces as they are generated. ``route``: a :class:`Route` or the kwargs of ``model.route``;
-        None with an adapter loaded runs the base model with the adapter disabled (PEFT's ``disable_adapter()``)."""
-        yield from _stream_on_gpu(self, messages, settings, route)
+        None with an adapter loaded runs the base model with the adapter disabled (PEFT's ``disable_adapter()``).
+        ``own_replies``: this model's earlier replies in the conversation, whose n-grams the reply may not reuse."""
+        yield from _stream_on_gpu(self, messages, settings, route, own_replies)
 
-    def _stream(self, messages, settings, route):
+    def _stream(self, messages, settings, route, own_replies=()):
         import torch
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
@@ -226,7 +223,8 @@ class ChatGenerator:
                 # A system without the adapter (base model, prompt-only) runs the base weights alone.
                 with self._routing(route), torch.inference_mode():
                     prompt_length = inputs["input_ids"].shape[1]
-                    kwargs = settings.generate_kwargs(prompt_length, self.earlier_replies(messages), self.tokenizer)
+                    earlier = [self.tokenizer(text, add_special_tokens=False)["input_ids"] for text in own_replies]
+                    kwargs = settings.generate_kwargs(prompt_length, earlier, self.tokenizer)
                     self.model.generate(**inputs, **kwargs, streamer=streamer,
                                         pad_token_id=self.tokenizer.pad_token_id,
                                         stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]))
@@ -263,5 +261,5 @@ class _StopWhenSet:
 
 
 @gpu
-def _stream_on_gpu(generator: ChatGenerator, messages, settings, route):
-    yield from generator._stream(messages, settings, route)
+def _stream_on_gpu(generator: ChatGenerator, messages, settings, route, own_replies=()):
+    yield from generator._stream(messages, settings, route, own_replies)

@@ -342,7 +342,9 @@ class EmpathPipeline:
                 self._give_crisis_reply(result, conversation)
                 yield result
             else:
-                yield from self._generate(result, components, settings)
+                # The model's own earlier replies (not fixed safety texts, not a human's turns in a rebuilt history).
+                own = [r["response"] for r in conversation.results if r.get("response") and not r.get("crisis")]
+                yield from self._generate(result, components, settings, own)
         if record and not result.error:
             self._record(conversation, result)
         yield result
@@ -365,8 +367,8 @@ class EmpathPipeline:
         result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
         result.experience_used = False
 
-    def _generate(self, result: TurnResult, components: Components,
-                  settings: SamplingSettings) -> Iterator[TurnResult]:
+    def _generate(self, result: TurnResult, components: Components, settings: SamplingSettings,
+                  own_replies: list[str]) -> Iterator[TurnResult]:
         start = time.perf_counter()
         route = self.route_for(result, components)
         if route:
@@ -375,7 +377,7 @@ class EmpathPipeline:
         raw = ""
         try:
             first = None
-            for piece in self.generator.stream(result.messages, settings, route):
+            for piece in self.generator.stream(result.messages, settings, route, own_replies=own_replies):
                 first = first or _ms(start)
                 raw += piece
                 result.response = clean_reply(raw, result.lang, final=False)  # debris never shows

@@ -232,8 +232,9 @@ class OpenAIGenerator:
             kwargs["extra_body"] = {"repetition_penalty": float(settings.repetition_penalty)}
         return kwargs
 
-    def stream(self, messages: list[dict], settings: SamplingSettings, route=None) -> Iterator[str]:
-        """Yields text pieces; raises :class:`GenerationError` with a message meant for the user."""
+    def stream(self, messages: list[dict], settings: SamplingSettings, route=None, own_replies=()) -> Iterator[str]:
+        """Yields text pieces; raises :class:`GenerationError` with a message meant for the user. ``own_replies`` is
+        accepted for the local generator's interface; an OpenAI-compatible server has no n-gram block to give it."""
         import openai
 
         kwargs = self.request(messages, settings, route)

@@ -297,6 +297,28 @@ def test_greedy_replies_in_one_conversation_share_no_four_gram():
         assert repeated is not distinct
 
 
+def test_only_the_models_own_earlier_replies_are_blocked_not_a_human_supporters_turns():
+    from empath.dialogue import Turn
+    from empath.generation import NoRepeatFromEarlierReplies
+
+    pipe, _ = make_pipeline()
+    blocks, generate = [], pipe.generator.model.generate
+
+    def recording_generate(*args, **kwargs):
+        blocks.append([p for p in kwargs.get("logits_processor", []) if isinstance(p, NoRepeatFromEarlierReplies)])
+        return generate(*args, **kwargs)
+
+    pipe.generator.model.generate = recording_generate
+    rebuilt = Conversation(turns=[Turn("seeker", "I failed my exam."), Turn("supporter", "How do you feel about it?")])
+    pipe.respond(rebuilt, "Terrible.", settings=QUICK)  # a gold history (evaluation): the human's words are free
+    live = Conversation()
+    first = pipe.respond(live, "I failed my exam.", settings=QUICK).response
+    pipe.respond(live, "Terrible.", settings=QUICK)
+    assert [len(b) for b in blocks] == [0, 0, 1]
+    ids = pipe.generator.tokenizer(first, add_special_tokens=False)["input_ids"]
+    assert blocks[2][0].banned.get(tuple(ids[:3])) == {ids[3]}
+
+
 def test_conversation_export_is_json():
     import json
 
@@ -419,7 +441,7 @@ class FixedTextGenerator:
     def __init__(self, text):
         self.text = text
 
-    def stream(self, messages, settings, route=None):
+    def stream(self, messages, settings, route=None, own_replies=()):
         yield from self.text
 
 

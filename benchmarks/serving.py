@@ -4,7 +4,8 @@ All numbers come from one run on this machine, so the ratios compare like with l
 1. decode tokens/s on the app's own prompt (Empath's system prompt, the demo adapter's route), same sampling
    settings and seed, each ``generate()`` on one long-lived thread as the app runs it (also in the main thread, and
    on a new thread per call as the app did before; a new thread's OpenMP team starts cold and decoded ~10 % slower
-   here): bare ``generate()`` of the base model; the same with the route fused (the adapter's expert sum per token) and merged (the single-route fast path); the base with ``TextIteratorStreamer`` in a thread (the
+   here): bare ``generate()`` of the base model; the same with the route fused (the adapter's expert sum per
+   token) and merged (the single-route fast path); the base with ``TextIteratorStreamer`` in a thread (the
    streamer's cost); the base greedy (the sampling processors' cost) and on a short prompt (the prompt length's
    cost); and the app path itself (``EmpathPipeline.stream``), with the fast path on and off. Tokens are timed
    inside ``generate()`` (a timestamp per generated token), decode = (tokens - 1) / (last - first);
@@ -34,8 +35,8 @@ from empath.generation import SamplingSettings
 class FixedLength(SamplingSettings):
     """The app's sampling settings, with ``min_new_tokens`` = ``max_new_tokens``: every run decodes as many tokens."""
 
-    def generate_kwargs(self, prompt_length: int = 0) -> dict:
-        return {**super().generate_kwargs(prompt_length), "min_new_tokens": int(self.max_new_tokens)}
+    def generate_kwargs(self, *args, **kwargs) -> dict:
+        return {**super().generate_kwargs(*args, **kwargs), "min_new_tokens": int(self.max_new_tokens)}
 
 
 MESSAGES = [
@@ -125,15 +126,14 @@ def decode_speeds(pipeline, tokens: int, seed: int = 0, repeats: int = 3) -> dic
                 generate()
                 return clock.rate()
             stamps, restore = _timed_put()
-            if thread == "new":
-                worker = threading.Thread(target=generate)
-                worker.start()
-            else:
-                worker = decoder.submit(generate)
+            pool = decoder if thread == "long-lived" else ThreadPoolExecutor(max_workers=1)  # "new": a fresh thread
+            worker = pool.submit(generate)
             if streamer_cls is not None:  # the streamer the app uses, drained by this thread
                 for _ in streamer:
                     pass
-            worker.join() if thread == "new" else worker.result()
+            worker.result()
+            if pool is not decoder:
+                pool.shutdown()
             restore()
             if streamer_cls is not None:
                 clock.times = stamps[1:]

@@ -260,13 +260,13 @@ class ExperienceBank(ById):
 
     def _text_similarities(self, role: str, query_text: str, lang: str) -> np.ndarray:
         from .encoder_cache import cached_encoder
-        from .encoders import get_encoder
 
+        encoder = cached_encoder(self.text_encoder)
         key = (role, lang)
-        if key not in self._text_matrices:
+        if key not in self._text_matrices:  # the bank's texts bypass the memo (kept here instead); the query uses it
             texts = [e.text_for(lang) for e in self._experiences[role]]
-            self._text_matrices[key] = get_encoder(self.text_encoder).encode(texts)
-        return self._text_matrices[key] @ cached_encoder(self.text_encoder).encode([query_text])[0]
+            self._text_matrices[key] = encoder.encoder.encode(texts)
+        return self._text_matrices[key] @ encoder.encode([query_text])[0]
 
 
 def _unit_query(vector: Sequence[float]) -> np.ndarray:

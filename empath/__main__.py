@@ -32,8 +32,8 @@ def _chat(args) -> int:
     if args.strategy:
         normalize_strategy(args.strategy)
     components = Components(experience_rag=not args.no_rag, adapter=not args.no_adapter)
-    settings = SamplingSettings(temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens,
-                                seed=args.seed)
+    settings = SamplingSettings(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
+                                max_new_tokens=args.max_new_tokens, seed=args.seed)
     conversation = Conversation()
     result = None
     for result in pipeline.stream(conversation, args.message, role=args.role, strategy=args.strategy, lang=args.lang,
@@ -111,8 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-rag", action="store_true", help="ablation: no experience retrieval")
     p.add_argument("--no-adapter", action="store_true", help="ablation: base model, prompt only")
     defaults = SamplingSettings()  # the app's decoding
-    p.add_argument("--temperature", type=float, default=defaults.temperature, help="0 (default): greedy")
+    p.add_argument("--temperature", type=float, default=defaults.temperature, help="0: greedy")
     p.add_argument("--top-p", type=float, default=defaults.top_p)
+    p.add_argument("--top-k", type=int, default=defaults.top_k, help="sample from the k likeliest tokens (0: no cut)")
     p.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")

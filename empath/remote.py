@@ -227,9 +227,15 @@ class OpenAIGenerator:
             kwargs["top_p"] = float(settings.top_p)
         if settings.seed is not None:
             kwargs["seed"] = int(settings.seed)
-        if self.settings.routes == "lora" and settings.repetition_penalty != 1.0:
-            # vLLM / LoRAX read it; plain OpenAI would refuse an unknown parameter, so only in lora mode.
-            kwargs["extra_body"] = {"repetition_penalty": float(settings.repetition_penalty)}
+        if self.settings.routes == "lora":
+            # vLLM / LoRAX read these; plain OpenAI would refuse an unknown parameter, so only in lora mode.
+            extra = {}
+            if settings.repetition_penalty != 1.0:
+                extra["repetition_penalty"] = float(settings.repetition_penalty)
+            if settings.temperature > 0 and settings.top_k:
+                extra["top_k"] = int(settings.top_k)
+            if extra:
+                kwargs["extra_body"] = extra
         return kwargs
 
     def stream(self, messages: list[dict], settings: SamplingSettings, route=None, own_replies=()) -> Iterator[str]:

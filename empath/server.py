@@ -37,7 +37,7 @@ MODEL_ID = "empath"
 MAX_BODY_BYTES = 256 * 1024
 MAX_MESSAGES = 200
 DEFAULT_MAX_TOKENS = 256
-DEFAULTS = SamplingSettings()  # a request without temperature / top_p gets the app's decoding
+DEFAULTS = SamplingSettings()  # a request without temperature / top_p / top_k gets the app's decoding
 MAX_TOKENS_LIMIT = 1024
 _ROLES = ("system", "developer", "user", "assistant")
 
@@ -160,7 +160,9 @@ class EmpathAPI:
             raise APIError(f"max_tokens must be an integer in [1, {self.max_tokens_limit}]", param="max_tokens")
         try:
             settings = SamplingSettings(temperature=_number(body, "temperature", DEFAULTS.temperature),
-                                        top_p=_number(body, "top_p", DEFAULTS.top_p), max_new_tokens=max_tokens,
+                                        top_p=_number(body, "top_p", DEFAULTS.top_p),
+                                        top_k=_number(body, "top_k", DEFAULTS.top_k),  # as vLLM: not in OpenAI's API
+                                        max_new_tokens=max_tokens,
                                         seed=_seed(body.get("seed")))
         except ValueError as exc:
             raise APIError(str(exc)) from None

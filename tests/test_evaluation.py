@@ -95,9 +95,9 @@ def test_decoding_and_seeds():
     app = decoding_settings("app", max_new_tokens=12)
     assert app.max_new_tokens == 12 and app.temperature == SamplingSettings().temperature  # the app's own default
     sample = decoding_settings("sample")
-    assert (sample.temperature, sample.top_p) == (0.7, 0.95)  # the paper's Table 6 sampling
+    assert (sample.temperature, sample.top_p, sample.top_k) == (0.7, 0.95, 50)  # Table 6, transformers' top-k
     warm = decoding_settings("0.5", max_new_tokens=12)
-    assert (warm.temperature, warm.top_p, warm.max_new_tokens) == (0.5, 0.95, 12)
+    assert (warm.temperature, warm.top_p, warm.top_k, warm.max_new_tokens) == (0.5, 0.95, 50, 12)
     with pytest.raises(EvaluationError, match="unknown decoding"):
         decoding_settings("3")  # outside the temperature range
     assert turn_seed(0, "d", 3) == turn_seed(0, "d", 3) != turn_seed(1, "d", 3)

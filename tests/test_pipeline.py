@@ -250,11 +250,18 @@ def test_sampling_settings_validate():
         SamplingSettings(temperature=3)
     with pytest.raises(ValueError, match="top_p"):
         SamplingSettings(top_p=0)
-    assert SamplingSettings().temperature == 0  # the app decodes greedily unless asked to sample
-    sampled = SamplingSettings(temperature=0.7).generate_kwargs(prompt_length=5)
-    assert {k: sampled[k] for k in ("do_sample", "temperature", "top_p", "max_new_tokens")} == {
-        "do_sample": True, "temperature": 0.7, "top_p": 0.95, "max_new_tokens": 64}
-    assert SamplingSettings().generate_kwargs()["do_sample"] is False
+    with pytest.raises(ValueError, match="top_k"):
+        SamplingSettings(top_k=2.5)
+    with pytest.raises(ValueError, match="top_k"):
+        SamplingSettings(top_k=-1)
+    assert SamplingSettings(top_k=3.0).top_k == 3 and isinstance(SamplingSettings(top_k=3.0).top_k, int)
+    # the app samples at 0.7 from the 3 likeliest tokens (chosen on ESConv valid, README "Replies")
+    sampled = SamplingSettings().generate_kwargs(prompt_length=5)
+    assert {k: sampled[k] for k in ("do_sample", "temperature", "top_p", "top_k", "max_new_tokens")} == {
+        "do_sample": True, "temperature": 0.7, "top_p": 1.0, "top_k": 3, "max_new_tokens": 64}
+    assert sampled["min_new_tokens"] == 1  # a sampled end-of-turn as the first token would leave an empty reply
+    greedy = SamplingSettings(temperature=0).generate_kwargs()
+    assert greedy["do_sample"] is False and "top_k" not in greedy
     assert "logits_processor" not in SamplingSettings(repetition_penalty=1.0).generate_kwargs()
 
 
@@ -282,13 +289,23 @@ def test_a_reply_may_not_reuse_an_ngram_of_an_earlier_reply_but_may_reuse_the_se
         SamplingSettings(no_repeat_reply_ngram=1)
 
 
+def test_top_k_one_samples_exactly_the_greedy_reply():
+    pipe, _ = make_pipeline()
+    replies = {pipe.respond(Conversation(), "I failed my exam.", settings=SamplingSettings(
+        temperature=t, top_k=k, max_new_tokens=12, seed=seed)).response for t, k, seed in ((0, 3, 0), (1.5, 1, 1), (1.5, 1, 2))}
+    assert len(replies) == 1  # the cut is applied: one token left means the likeliest, whatever the temperature
+    wide = {pipe.respond(Conversation(), "I failed my exam.", settings=SamplingSettings(
+        temperature=1.5, top_k=0, max_new_tokens=12, seed=seed)).response for seed in range(3)}
+    assert len(wide) > 1  # without the cut the same seeds sample different replies
+
+
 def test_greedy_replies_in_one_conversation_share_no_four_gram():
     pipe, _ = make_pipeline()
     tokenizer = pipe.generator.tokenizer
     for ngram, distinct in ((0, False), (4, True)):  # without the block the tiny model repeats itself
         conv, seen, repeated = Conversation(), set(), False
         for _ in range(4):
-            reply = pipe.respond(conv, "Thanks.", settings=SamplingSettings(max_new_tokens=12,
+            reply = pipe.respond(conv, "Thanks.", settings=SamplingSettings(temperature=0, max_new_tokens=12,
                                                                             no_repeat_reply_ngram=ngram)).response
             ids = tokenizer(reply, add_special_tokens=False)["input_ids"]
             grams = {tuple(ids[i:i + 4]) for i in range(len(ids) - 3)}

@@ -57,7 +57,7 @@ def test_reply_comes_from_the_server_and_every_empath_stage_still_runs(stream):
     system = request["messages"][0]
     assert system["role"] == "system" and "Juliet" in system["content"]  # prompt mode: the route is in the prompt
     assert "UNIQUE-EXPERIENCE-MARKER" in system["content"]
-    assert "repetition_penalty" not in request  # plain OpenAI would refuse it
+    assert "repetition_penalty" not in request and "top_k" not in request  # plain OpenAI would refuse them
     assert result.gate_weights is None  # prompt mode: no adapter, no gates
     assert [t.speaker for t in conv.turns] == ["seeker", "supporter"]
 
@@ -75,6 +75,7 @@ def test_lora_mode_asks_for_the_route_by_name():
     assert [r.error for r in (first, second, third)] == [None, None, None]
     assert [r["model"] for r in server.requests] == routes + ["base-model"]
     assert server.requests[0]["repetition_penalty"] == pytest.approx(1.1)  # vLLM reads it
+    assert server.requests[0]["top_k"] == QUICK.top_k  # and the app's top-k cut
 
 
 def test_server_down_gives_a_clear_error_and_keeps_the_conversation():

@@ -126,6 +126,7 @@ def test_crisis_turn_gets_the_fixed_reply_streamed_or_not(served):
     ({"model": "empath", "messages": [{"role": "user", "content": "x" * 2001}]}, "limit is 2000"),
     ({"model": "empath", "messages": USER, "max_tokens": 65}, r"max_tokens must be an integer in \[1, 64\]"),
     ({"model": "empath", "messages": USER, "temperature": 3}, "temperature"),
+    ({"model": "empath", "messages": USER, "extra_body": {"top_k": 2.5}}, "top_k"),
     ({"model": "empath", "messages": USER, "n": 2}, "n must be 1"),
     ({"model": "empath", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "text content"),
     ({"model": "empath", "messages": [{"role": "wizard", "content": "hi"}]}, "needs a role"),

@@ -12,7 +12,8 @@ the pipeline itself uses the message as the background question, as the app does
 
 Decoding: ``app`` = :class:`SamplingSettings` defaults with a seed fixed per turn (CRC32 of run seed, dialogue
 id and turn index, so a resumed run reproduces the same replies); ``greedy`` = the same with temperature 0;
-``sample`` = the same with the paper's Table 6 sampling (temperature 0.7, top-p 0.95).
+``sample`` = the same with the paper's Table 6 sampling (temperature 0.7, top-p 0.95, top-k 50 as transformers'
+default).
 """
 
 from __future__ import annotations
@@ -101,16 +102,17 @@ def turn_seed(seed: int, dialogue_id: str, turn_index: int) -> int:
 
 
 def decoding_settings(decoding: str = "app", max_new_tokens: int | None = None) -> SamplingSettings:
-    """The app's default decoding (``app``), the same at temperature 0 (``greedy``), at 0.7 / 0.95 (``sample``) or
-    sampling at a given temperature with top-p 0.95 (a number, e.g. ``"0.5"``)."""
+    """The app's default decoding (``app``), the same at temperature 0 (``greedy``), the paper's Table 6 sampling
+    at 0.7 / top-p 0.95 (``sample``) or sampling at a given temperature with top-p 0.95 (a number, e.g. ``"0.5"``);
+    the last two keep transformers' default top-k of 50, as they were measured before the app's top-k 3."""
     settings = SamplingSettings()
     if decoding == "greedy":
         settings = replace(settings, temperature=0.0)
     elif decoding == "sample":
-        settings = replace(settings, temperature=0.7, top_p=0.95)
+        settings = replace(settings, temperature=0.7, top_p=0.95, top_k=50)
     elif decoding != "app":
         try:
-            settings = replace(settings, temperature=float(decoding), top_p=0.95)
+            settings = replace(settings, temperature=float(decoding), top_p=0.95, top_k=50)
         except ValueError:  # not a number, or a temperature outside [0, 2]
             raise EvaluationError(f"unknown decoding {decoding!r}; valid: {', '.join(DECODINGS)} or a temperature "
                                   "in [0, 2]") from None

@@ -374,18 +374,24 @@ class EmpathPipeline:
         if route:
             weights = self.generator.gate_weights(route)
             result.gate_weights = {k: [round(float(x), 4) for x in np.asarray(v).ravel()] for k, v in weights.items()}
-        raw = ""
-        try:
-            first = None
-            for piece in self.generator.stream(result.messages, settings, route, own_replies=own_replies):
-                first = first or _ms(start)
-                raw += piece
-                result.response = clean_reply(raw, result.lang, final=False)  # debris never shows
-                yield result
-            result.timings_ms["first_token"] = first
-        except GenerationError as exc:
-            result.error = str(exc)
-        result.response = clean_reply(raw, result.lang)
+        # A sampled reply that cleaning leaves empty (e.g. all in another script) is drawn once more.
+        for attempt in range(2 if settings.temperature > 0 else 1):
+            raw = ""
+            try:
+                first = None
+                for piece in self.generator.stream(result.messages, settings, route, own_replies=own_replies):
+                    first = first or _ms(start)
+                    raw += piece
+                    result.response = clean_reply(raw, result.lang, final=False)  # debris never shows
+                    yield result
+                result.timings_ms["first_token"] = result.timings_ms.get("first_token") or first
+            except GenerationError as exc:
+                result.error = str(exc)
+            result.response = clean_reply(raw, result.lang)
+            if result.response or result.error:
+                break
+            if settings.seed is not None:
+                settings = replace(settings, seed=settings.seed + 1)
         if not result.response and not result.error:
             result.error = "the model returned an empty reply; please try again"
         yield result

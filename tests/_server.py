@@ -15,8 +15,13 @@ def app_server(db: Path, **pipeline_overrides):
     from tests._tiny import tiny_adapter_generator
     from tests.test_pipeline import make_pipeline
 
+    import torch
+
     pipeline_overrides.setdefault("generator", tiny_adapter_generator())
     pipe, parts = make_pipeline(**pipeline_overrides)
+    # The app samples; the random-weight test model's samples may be in any script and be cleaned away. One seed
+    # for the server's run makes the tests' replies repeatable (generation is serialised, so the draws are ordered).
+    torch.manual_seed(0)
     assert pipe.has_adapter
     demo = build_app(pipe, VoteStore(db))
     demo.queue(default_concurrency_limit=1)

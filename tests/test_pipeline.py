@@ -462,6 +462,32 @@ class FixedTextGenerator:
         yield from self.text
 
 
+class ScriptedGenerator:
+    """Streams the given replies in turn, recording each call's seed."""
+
+    has_adapter = False
+
+    def __init__(self, *texts):
+        self.texts, self.seeds = list(texts), []
+
+    def stream(self, messages, settings, route=None, own_replies=()):
+        self.seeds.append(settings.seed)
+        yield from self.texts[len(self.seeds) - 1]
+
+
+@pytest.mark.parametrize("temperature,drawn", [(0.7, 2), (0.0, 1)])
+def test_a_sampled_reply_that_cleaning_empties_is_drawn_once_more(temperature, drawn):
+    gen = ScriptedGenerator("抱歉这不是英文。", "That sounds really hard.")  # another script: cleaned away
+    pipe, _ = make_pipeline(generator=gen)
+    conv = Conversation()
+    result = pipe.respond(conv, "I failed my exam.", settings=SamplingSettings(temperature=temperature, seed=5))
+    assert gen.seeds == [5, 6][:drawn]  # the second draw samples with another seed
+    if drawn == 2:
+        assert result.response == "That sounds really hard." and result.error is None
+    else:  # greedy would give the same text again: the user is told instead
+        assert result.response == "" and "empty reply" in result.error and conv.turns == []
+
+
 def test_chinese_to_an_english_only_model_gets_a_chinese_notice_and_no_generation():
     gen = CountingGenerator(tiny_generator())
     pipe, parts = make_pipeline(generator=gen)  # PipelineConfig(): the offline default, declared English only

@@ -65,7 +65,8 @@ class SamplingSettings:
             raise ValueError(f"temperature must be in [0, 2], got {self.temperature}")
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if isinstance(self.top_k, bool) or int(self.top_k) != self.top_k or not 0 <= self.top_k <= 1000:
+        k = self.top_k  # the range is checked before int(), which fails on inf, nan and non-numbers
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or not 0 <= k <= 1000 or k != int(k):
             raise ValueError(f"top_k must be an integer in [0, 1000] (0 = off), got {self.top_k}")
         self.top_k = int(self.top_k)  # 3.0 from a JSON body is 3
         if not 1 <= int(self.max_new_tokens) <= 2048:

@@ -375,7 +375,7 @@ class EmpathPipeline:
             weights = self.generator.gate_weights(route)
             result.gate_weights = {k: [round(float(x), 4) for x in np.asarray(v).ravel()] for k, v in weights.items()}
         # A sampled reply that cleaning leaves empty (e.g. all in another script) is drawn once more.
-        for attempt in range(2 if settings.temperature > 0 else 1):
+        for _ in range(2 if settings.temperature > 0 else 1):
             raw = ""
             try:
                 first = None

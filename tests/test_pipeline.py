@@ -252,8 +252,9 @@ def test_sampling_settings_validate():
         SamplingSettings(top_p=0)
     with pytest.raises(ValueError, match="top_k"):
         SamplingSettings(top_k=2.5)
-    with pytest.raises(ValueError, match="top_k"):
-        SamplingSettings(top_k=-1)
+    for bad in (-1, float("inf"), float("nan"), "3", None):  # never an OverflowError / TypeError from int()
+        with pytest.raises(ValueError, match="top_k"):
+            SamplingSettings(top_k=bad)
     assert SamplingSettings(top_k=3.0).top_k == 3 and isinstance(SamplingSettings(top_k=3.0).top_k, int)
     # the app samples at 0.7 from the 3 likeliest tokens (chosen on ESConv valid, README "Replies")
     sampled = SamplingSettings().generate_kwargs(prompt_length=5)

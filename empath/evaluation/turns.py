@@ -106,13 +106,14 @@ def decoding_settings(decoding: str = "app", max_new_tokens: int | None = None) 
     at 0.7 / top-p 0.95 (``sample``) or sampling at a given temperature with top-p 0.95 (a number, e.g. ``"0.5"``);
     the last two keep transformers' default top-k of 50, as they were measured before the app's top-k 3."""
     settings = SamplingSettings()
+    nucleus = {"top_p": 0.95, "top_k": 50}
     if decoding == "greedy":
         settings = replace(settings, temperature=0.0)
     elif decoding == "sample":
-        settings = replace(settings, temperature=0.7, top_p=0.95, top_k=50)
+        settings = replace(settings, temperature=0.7, **nucleus)
     elif decoding != "app":
         try:
-            settings = replace(settings, temperature=float(decoding), top_p=0.95, top_k=50)
+            settings = replace(settings, temperature=float(decoding), **nucleus)
         except ValueError:  # not a number, or a temperature outside [0, 2]
             raise EvaluationError(f"unknown decoding {decoding!r}; valid: {', '.join(DECODINGS)} or a temperature "
                                   "in [0, 2]") from None

@@ -43,7 +43,7 @@ class ChatControls:
                 lang = gr.Radio(["auto", "en", "zh"], value="auto", label="Language")
             with gr.Row():
                 temperature = gr.Slider(0.0, 1.5, value=DEFAULTS.temperature, step=0.05,
-                                        label="Temperature (0: greedy; else from the 3 likeliest tokens)")
+                                        label=f"Temperature (0: greedy; else from the {DEFAULTS.top_k} likeliest tokens)")
                 top_p = gr.Slider(0.05, 1.0, value=DEFAULTS.top_p, step=0.05, label="Top-p")
                 max_tokens = gr.Slider(16, 512, value=DEFAULTS.max_new_tokens, step=16, label="Max new tokens")
         return cls(role, strategy, lang, temperature, top_p, max_tokens)

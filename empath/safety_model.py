@@ -6,12 +6,15 @@ for; this model generalises to new wordings, slang and typos in English and Chin
 message: TF-IDF of :func:`ngram_features` (scikit-learn ``TfidfVectorizer`` with that function as its
 analyzer, sublinear tf, L2 norm), followed by the embedding of every configured sentence encoder
 (``empath.encoders.get_encoder``) whose ``langs`` include the message language (zeros otherwise).
-A multinomial ``LogisticRegression`` over ``LABELS`` reads them. Trained by ``training/train_safety.py``
-and shipped without pickle:
+A multinomial ``LogisticRegression`` over ``LABELS`` reads them; optionally a small ensemble of one-hidden-layer
+perceptrons (``MLPHead``, ReLU, softmax) reads the embeddings alone, and the crisis probability is the weighted
+mean of the two (``mlp_weight``): the perceptrons separate calm plans and farewells from everyday ones better
+than a linear read of the same vectors. Trained by ``training/train_safety.py`` and shipped without pickle:
 
     empath/data/safety_model/config.json        labels, n-gram ranges, character map, encoders, threshold, metrics
     empath/data/safety_model/vocabulary.json    the n-gram features, in column order
-    empath/data/safety_model/model.safetensors  idf [V], coef [C, V], intercept [C], coef.<encoder> [C, dim]
+    empath/data/safety_model/model.safetensors  idf [V], coef [C, V], intercept [C], coef.<encoder> [C, dim],
+                                                mlp.<member>.<layer>.weight [in, out] / .bias [out]
 
 Inference needs numpy and the encoders only, and computes exactly what the fitted scikit-learn
 pipeline computes (``tests/test_safety.py`` checks this).
@@ -99,6 +102,30 @@ def embedding_block(encoder: EncoderFeature, texts: list[str], langs: list[str])
     return block
 
 
+@dataclass(frozen=True)
+class MLPHead:
+    """One perceptron of the ensemble: ``layers`` of (weight [in, out], bias [out]), ReLU between them."""
+
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        for i, (weight, bias) in enumerate(self.layers):
+            x = x @ weight + bias
+            if i < len(self.layers) - 1:
+                x = np.maximum(x, 0.0)
+        x = x - x.max(axis=1, keepdims=True)
+        exp = np.exp(x)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    @classmethod
+    def from_sklearn(cls, mlp) -> MLPHead:
+        """From a fitted ``sklearn.neural_network.MLPClassifier`` (ReLU, softmax over every class)."""
+        if mlp.activation != "relu" or mlp.out_activation_ != "softmax":
+            raise ValueError(f"need relu/softmax, got {mlp.activation}/{mlp.out_activation_}")
+        return cls(tuple((np.asarray(w, np.float64), np.asarray(b, np.float64))
+                         for w, b in zip(mlp.coefs_, mlp.intercepts_)))
+
+
 class CrisisModel:
     """The shipped classifier. ``predict_proba(texts, langs)`` -> [n, len(labels)]; ``score(text)`` ->
     (probability of any crisis, most likely crisis category)."""
@@ -106,7 +133,7 @@ class CrisisModel:
     def __init__(self, config: FeatureConfig, labels: tuple[str, ...], vocabulary: dict[str, int],
                  idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, threshold: float,
                  encoders: tuple[EncoderFeature, ...] = (), encoder_coef: dict[str, np.ndarray] | None = None,
-                 info: dict | None = None):
+                 info: dict | None = None, mlp: tuple[MLPHead, ...] = (), mlp_weight: float = 0.0):
         encoder_coef = encoder_coef or {}
         if labels[0] != "none" or coef.shape != (len(labels), len(vocabulary)) or idf.shape != (len(vocabulary),):
             raise ValueError(f"labels={labels}, vocabulary={len(vocabulary)}, idf={idf.shape}, coef={coef.shape}")
@@ -123,6 +150,10 @@ class CrisisModel:
         self.encoders = tuple(encoders)
         self.encoder_coef = encoder_coef
         self.info = info or {}
+        self.mlp = tuple(mlp)
+        self.mlp_weight = float(mlp_weight) if self.mlp else 0.0
+        if self.mlp and not encoders:
+            raise ValueError("the perceptron heads read sentence embeddings: the model needs encoders")
         pairs = config.char_map
         self._char_map = str.maketrans(pairs[::2], pairs[1::2]) if pairs else None
 
@@ -142,10 +173,15 @@ class CrisisModel:
             raise DataFileError(f"{directory}: unreadable safety model ({exc})") from exc
         try:
             encoders = tuple(EncoderFeature(e["name"], tuple(e["langs"])) for e in config.get("encoders", []))
+            mlp_config = config.get("mlp") or {}
+            mlp = tuple(MLPHead(tuple((tensors[f"mlp.{m}.{i}.weight"], tensors[f"mlp.{m}.{i}.bias"])
+                                      for i in range(mlp_config["layers"])))
+                        for m in range(mlp_config.get("members", 0)))
             return cls(FeatureConfig.from_dict(config["features"]), tuple(config["labels"]),
                        {word: i for i, word in enumerate(words)}, tensors["idf"], tensors["coef"],
                        tensors["intercept"], config["threshold"], encoders,
-                       {e.name: tensors.get(f"coef.{e.name}") for e in encoders}, config)
+                       {e.name: tensors.get(f"coef.{e.name}") for e in encoders}, config,
+                       mlp, mlp_config.get("weight", 0.0))
         except (KeyError, ValueError) as exc:
             raise DataFileError(f"{directory}: inconsistent safety model ({exc})") from exc
 
@@ -163,21 +199,35 @@ class CrisisModel:
         norm = np.linalg.norm(values)
         return columns, values / norm if norm else values
 
-    def decision_function(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
-        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
+    def _embeddings(self, texts: list[str], langs: list[str]) -> list[np.ndarray]:
+        return [embedding_block(encoder, texts, langs) for encoder in self.encoders]
+
+    def _linear_scores(self, texts: list[str], blocks: list[np.ndarray]) -> np.ndarray:
         scores = np.zeros((len(texts), len(self.labels)))
         for row, text in enumerate(texts):
             columns, values = self._tfidf(text)
             scores[row] = self.coef[:, columns] @ values + self.intercept
-        for encoder in self.encoders:
-            scores += embedding_block(encoder, texts, langs) @ self.encoder_coef[encoder.name].T
+        for encoder, block in zip(self.encoders, blocks):
+            scores += block @ self.encoder_coef[encoder.name].T
         return scores
 
+    def decision_function(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
+        """The logistic regression's class scores (the perceptrons are not included)."""
+        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
+        return self._linear_scores(texts, self._embeddings(texts, langs))
+
     def predict_proba(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
-        scores = self.decision_function(texts, langs)
+        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
+        blocks = self._embeddings(texts, langs)
+        scores = self._linear_scores(texts, blocks)
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
-        return exp / exp.sum(axis=1, keepdims=True)
+        proba = exp / exp.sum(axis=1, keepdims=True)
+        if self.mlp:
+            dense = np.hstack(blocks)
+            heads = np.mean([head.predict_proba(dense) for head in self.mlp], axis=0)
+            proba = (1.0 - self.mlp_weight) * proba + self.mlp_weight * heads
+        return proba
 
     def score(self, text: str, lang: str | None = None) -> tuple[float, str]:
         """Probability that ``text`` is a crisis message (1 - P(none)) and the likeliest category."""
@@ -188,9 +238,11 @@ class CrisisModel:
 
 def save_model(directory: str | os.PathLike, config: FeatureConfig, labels: tuple[str, ...],
                vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
-               threshold: float, encoders: tuple[EncoderFeature, ...] = (), info: dict | None = None) -> Path:
+               threshold: float, encoders: tuple[EncoderFeature, ...] = (), info: dict | None = None,
+               mlp: tuple[MLPHead, ...] = (), mlp_weight: float = 0.0) -> Path:
     """Write the three files :meth:`CrisisModel.load` reads (no pickle anywhere). ``coef`` holds the
-    n-gram columns first, then one block per encoder, in order (the layout of the training matrix)."""
+    n-gram columns first, then one block per encoder, in order (the layout of the training matrix);
+    ``mlp`` the perceptrons over the encoders' embeddings, mixed in with ``mlp_weight``."""
     from safetensors.numpy import save_file
 
     directory = Path(directory)
@@ -208,10 +260,20 @@ def save_model(directory: str | os.PathLike, config: FeatureConfig, labels: tupl
         start += dim
     if start != coef.shape[1]:
         raise ValueError(f"coef has {coef.shape[1]} columns, features and encoders account for {start}")
+    if len({len(head.layers) for head in mlp}) > 1:
+        raise ValueError("every perceptron of the ensemble needs the same number of layers")
+    for m, head in enumerate(mlp):
+        if head.layers[0][0].shape[0] != start - len(words) or head.layers[-1][0].shape[1] != len(labels):
+            raise ValueError(f"perceptron {m} does not map the encoders' {start - len(words)} dims to {len(labels)} labels")
+        for i, (weight, bias) in enumerate(head.layers):
+            tensors[f"mlp.{m}.{i}.weight"], tensors[f"mlp.{m}.{i}.bias"] = weight, bias
     save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(directory / "model.safetensors"))
     (directory / "vocabulary.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
     config_data = {"labels": list(labels), "features": config.to_dict(),
                    "encoders": [e.to_dict() for e in encoders], "threshold": float(threshold), **(info or {})}
+    if mlp:
+        config_data["mlp"] = {"members": len(mlp), "layers": len(mlp[0].layers), "weight": float(mlp_weight),
+                              "hidden": [w.shape[1] for w, _ in mlp[0].layers[:-1]]}
     (directory / "config.json").write_text(json.dumps(config_data, ensure_ascii=False, indent=1) + "\n",
                                            encoding="utf-8")
     return directory

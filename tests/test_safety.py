@@ -26,9 +26,10 @@ SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 SAFETY_SET = SAFETY_DATA / "safety_set.jsonl"
 HELDOUT_SET = SAFETY_DATA / "safety_heldout.jsonl"
 EXTRA_SET = SAFETY_DATA / "safety_train_extra.jsonl"
-# measured once on HELDOUT_SET (recall 0.741, FPR 0.017; rules alone 0.367 / 0.009), minus/plus a margin
-HELDOUT_MIN_RECALL = 0.71
-HELDOUT_MAX_FPR = 0.03
+# measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.829, FPR 0.022
+# (rules alone 0.367 / 0.009; the detector before the perceptrons: 0.741 / 0.017), minus/plus a margin
+HELDOUT_MIN_RECALL = 0.80
+HELDOUT_MAX_FPR = 0.035
 
 
 @pytest.fixture(scope="module")
@@ -348,8 +349,41 @@ def test_shipped_model_reproduces_sklearn(checker):
     classifier.classes_ = np.arange(len(model.labels))
     classifier.coef_ = np.hstack([model.coef] + [model.encoder_coef[e.name] for e in model.encoders])
     classifier.intercept_ = model.intercept
-    expected = classifier.predict_proba(sparse.hstack(blocks).tocsr())
+    linear = classifier.predict_proba(sparse.hstack(blocks).tocsr())
+    assert model.mlp and 0.0 < model.mlp_weight <= 1.0  # the shipped model mixes in its perceptrons
+    dense = np.hstack([embedding_block(e, texts, langs) for e in model.encoders])
+    heads = np.mean([head.predict_proba(dense) for head in model.mlp], axis=0)
+    expected = (1.0 - model.mlp_weight) * linear + model.mlp_weight * heads
     np.testing.assert_allclose(model.predict_proba(texts, langs), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(model.decision_function(texts, langs),
+                               classifier.decision_function(sparse.hstack(blocks).tocsr()), rtol=1e-9, atol=1e-9)
+
+
+def test_mlp_head_reproduces_sklearn_and_survives_a_round_trip(tiny_model, tmp_path):
+    """MLPHead.from_sklearn computes MLPClassifier.predict_proba; save_model/load keep the heads and their weight."""
+    from sklearn.neural_network import MLPClassifier
+
+    from empath.safety_model import CrisisModel, EncoderFeature, MLPHead, save_model
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(80, 6)), np.arange(80) % 4
+    mlp = MLPClassifier(hidden_layer_sizes=(5,), max_iter=300, random_state=0).fit(x, y)
+    head = MLPHead.from_sklearn(mlp)
+    np.testing.assert_allclose(head.predict_proba(x), mlp.predict_proba(x), rtol=1e-9, atol=1e-12)
+
+    folder, vectorizer, classifier = tiny_model
+    encoder = EncoderFeature("all-minilm-l6-v2", ("en",))
+    wide = MLPHead(((rng.normal(size=(384, 5)), rng.normal(size=5)), (rng.normal(size=(5, 4)), rng.normal(size=4))))
+    coef = np.hstack([classifier.coef_, np.zeros((4, 384))])
+    save_model(tmp_path, CrisisModel.load(folder).config, ("none", "suicide", "self_harm", "harm_to_others"),
+               vectorizer.vocabulary_, vectorizer.idf_, coef, classifier.intercept_, 0.5, (encoder,), {},
+               (wide, wide), 0.25)
+    loaded = CrisisModel.load(tmp_path)
+    assert len(loaded.mlp) == 2 and loaded.mlp_weight == 0.25
+    np.testing.assert_array_equal(loaded.mlp[0].layers[1][0], wide.layers[1][0])
+    with pytest.raises(ValueError, match="does not map"):
+        save_model(tmp_path, loaded.config, loaded.labels, vectorizer.vocabulary_, vectorizer.idf_, coef,
+                   classifier.intercept_, 0.5, (encoder,), {}, (head,), 0.5)
 
 
 @pytest.fixture(scope="module")
@@ -405,12 +439,18 @@ def test_combined_detector_on_the_independent_held_out_set(checker, rules_checke
 # -- issue 14, part 3: a second fresh held-out set and the conversation-level check ----------------------
 
 HELDOUT2_SET = SAFETY_DATA / "safety_heldout2.jsonl"
-# measured once on HELDOUT2_SET, written before the detector was retrained and never tuned on
-# (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`), minus/plus a margin
-# measured: recall 0.568 (en 0.598, zh 0.537), FPR 0.059 (rules alone: 0.123 / 0.030) -- below the issue's
-# targets (0.90 / 0.03); these bounds guard the level reached
-HELDOUT2_MIN_RECALL = {"overall": 0.54, "en": 0.56, "zh": 0.50}
-HELDOUT2_MAX_FPR = 0.075
+# HELDOUT2_SET is the development set now: its first measurement (recall 0.568, FPR 0.059) was fresh; since then the
+# rules' contexts were corrected on its misses and the detector's threshold was chosen on it
+# (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.778
+# (en 0.793, zh 0.762), FPR 0.030. These bounds guard the level reached.
+HELDOUT2_MIN_RECALL = {"overall": 0.75, "en": 0.76, "zh": 0.73}
+HELDOUT2_MAX_FPR = 0.045
+HELDOUT3_SET = SAFETY_DATA / "safety_heldout3.jsonl"
+# the third set, written by writers who saw neither the training data nor the rules, after the detector was frozen;
+# measured once: recall 0.866 (en 0.890, zh 0.842), FPR 0.133 -- recall near the issue's 0.90, the false-positive
+# rate far above its 0.03 (ordinary distress and jokes are flagged). Bounds: the level reached.
+HELDOUT3_MIN_RECALL = {"overall": 0.84, "en": 0.86, "zh": 0.81}
+HELDOUT3_MAX_FPR = 0.16
 
 
 def test_second_held_out_set_size_and_balance():
@@ -422,17 +462,33 @@ def test_second_held_out_set_size_and_balance():
     assert {it["category"] for it in items if it["crisis"]} == set(CATEGORIES)
     assert sum(bool(it.get("history")) for it in items) >= 20
     seen = set()
-    for path in (SAFETY_SET, HELDOUT_SET, EXTRA_SET, SAFETY_DATA / "safety_train_extra2.jsonl"):
+    for path in (SAFETY_SET, HELDOUT_SET, EXTRA_SET, *sorted(SAFETY_DATA.glob("safety_train_extra?.jsonl"))):
         seen |= {it["text"] for it in load_labelled_set(path)}
     assert not [it["text"] for it in items if it["text"] in seen]
 
 
-def test_combined_detector_on_the_second_held_out_set(checker):
-    report = evaluate_detector(load_labelled_set(HELDOUT2_SET), checker)
-    assert report["overall"]["recall"] >= HELDOUT2_MIN_RECALL["overall"], report["overall"]
-    assert report["overall"]["fpr"] <= HELDOUT2_MAX_FPR, report["overall"]
+def test_third_held_out_set_is_balanced_and_unseen():
+    items = load_labelled_set(HELDOUT3_SET)
     for lang in ("en", "zh"):
-        assert report["by_lang"][lang]["recall"] >= HELDOUT2_MIN_RECALL[lang], report["by_lang"][lang]
+        mine = [it for it in items if it["lang"] == lang]
+        assert len(mine) >= 150 and 0.45 <= sum(it["crisis"] for it in mine) / len(mine) <= 0.55
+    assert {it["category"] for it in items if it["crisis"]} == set(CATEGORIES)
+    training = set()
+    for path in (SAFETY_SET, *sorted(SAFETY_DATA.glob("safety_train_extra*.jsonl"))):
+        training |= {it["text"] for it in load_labelled_set(path)}
+    assert not [it["text"] for it in items if it["text"] in training]
+
+
+@pytest.mark.parametrize("path, min_recall, max_fpr", [
+    (HELDOUT2_SET, HELDOUT2_MIN_RECALL, HELDOUT2_MAX_FPR),
+    (HELDOUT3_SET, HELDOUT3_MIN_RECALL, HELDOUT3_MAX_FPR),
+])
+def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
+    report = evaluate_detector(load_labelled_set(path), checker)
+    assert report["overall"]["recall"] >= min_recall["overall"], report["overall"]
+    assert report["overall"]["fpr"] <= max_fpr, report["overall"]
+    for lang in ("en", "zh"):
+        assert report["by_lang"][lang]["recall"] >= min_recall[lang], report["by_lang"][lang]
 
 
 @pytest.mark.parametrize("history, text, lang, floor", [

@@ -105,6 +105,7 @@ class SafetyChecker:
         if not isinstance(config, dict) or not isinstance(config.get("languages"), dict):
             raise reader.fail(None, "expected a mapping with `languages`, `emergency`, `resources`, `replies`")
         self._languages = tuple(reader.language(lang, spec) for lang, spec in config["languages"].items())
+        self._model_decides = {c.id for rules in self._languages for c in rules.contexts if c.model_decides}
         self._texts = ReplyTexts(config, reader)
 
     @property
@@ -139,7 +140,7 @@ class SafetyChecker:
                 category = self.model.labels[1 + int(row[1:].argmax())]
                 if result.score < self.threshold:
                     continue
-                if result.category is None and category in {s.split("/")[1] for s in result.suppressed}:
+                if result.category is None and category in self._explained_categories(result):
                     # a context rule (accident, past, fiction, game...) already explained this risk away
                     result.suppressed.append(f"{MODEL_RULE_ID}~context")
                     continue
@@ -149,6 +150,12 @@ class SafetyChecker:
         for result in results:
             result.crisis = result.category is not None
         return results
+
+    def _explained_categories(self, result: SafetyResult) -> set[str]:
+        """Categories whose rule hits a context explained away (past, fiction, accident...); the learned stage
+        stays silent on them, except where the context leaves the decision to it (``model_decides``: jokes)."""
+        return {hit.split("/")[1] for hit in result.suppressed
+                if "/" in hit and hit.rsplit("~", 1)[-1] not in self._model_decides}
 
     def conversation_input(self, text: str, history: Iterable[Any] | None, lang: str | None = None) -> str:
         """What the classifier reads for the conversation-level check (in training too): the
@@ -161,7 +168,7 @@ class SafetyChecker:
             return
         todo = [i for i, (result, history) in enumerate(zip(results, histories))
                 if history and result.category is None and (result.score or 0.0) >= CONVERSATION_FLOOR
-                and not result.suppressed and len(conversation_window(texts[i], history)) > 1]
+                and not self._explained_categories(result) and len(conversation_window(texts[i], history)) > 1]
         if not todo:
             return
         windows = [self.conversation_input(texts[i], histories[i], results[i].lang) for i in todo]
@@ -186,6 +193,7 @@ class SafetyChecker:
             raise TypeError(f"check() expects a string, got {type(text).__name__}")
         lang = resolve_language(lang, text)
         result = SafetyResult(crisis=False, category=None, lang=lang)
+        messages = {rules.lang: rules.normalize(text) for rules in self._languages}
         for sentence in split_sentences(text):
             for rules in self._languages:
                 normalized = rules.normalize(sentence)
@@ -196,7 +204,8 @@ class SafetyChecker:
                     found = rule.regex.search(masked)
                     if found is None:
                         continue
-                    context = next((c for c in rules.contexts if c.drops(rule, normalized, found.span())), None)
+                    context = next((c for c in rules.contexts
+                                    if c.drops(rule, normalized, found.span(), messages[rules.lang])), None)
                     if context is not None:
                         result.suppressed.append(f"{rule.id}~{context.id}")
                     elif rule.id not in result.matched:

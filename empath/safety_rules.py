@@ -33,10 +33,14 @@ class ContextRule:
     when: re.Pattern
     unless: re.Pattern | None
     ignore_quoted: bool
+    scope: str = "sentence"  # "message": `when`/`unless` read the whole message ("… Therapy helped, I'm well now.")
+    model_decides: bool = False  # the rule's hit is dropped, but the learned stage still reads the message
 
-    def drops(self, rule: Rule, sentence: str, span: tuple[int, int]) -> bool:
+    def drops(self, rule: Rule, sentence: str, span: tuple[int, int], message: str | None = None) -> bool:
         if rule.category not in self.categories or (self.rules and rule.id.rsplit("/", 1)[-1] not in self.rules):
             return False
+        if self.scope == "message" and message is not None:
+            sentence, span = message, (-1, -1)
         if not self.when.search(sentence):
             return False
         if self.ignore_quoted:
@@ -144,10 +148,13 @@ class RuleFileReader:
             raise self.fail(needle, f"context {item['id']}: unknown categories {unknown}; valid: {', '.join(CATEGORIES)}")
         unless = item.get("unless")
         rule_id = f"{lang}/context/{item['id']}"
+        scope = item.get("scope", "sentence")
+        if scope not in ("sentence", "message"):
+            raise self.fail(needle, f"context {item['id']}: scope must be `sentence` or `message`, got {scope!r}")
         return ContextRule(item["id"], frozenset(categories), frozenset(item.get("rules") or ()),
                         self.compile(item["when"], macros, rule_id, needle),
                         self.compile(unless, macros, rule_id, needle) if unless else None,
-                        bool(item.get("ignore_quoted")))
+                        bool(item.get("ignore_quoted")), scope, bool(item.get("model_decides")))
 
 
 def split_sentences(text: str) -> list[str]:

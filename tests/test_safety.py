@@ -26,10 +26,10 @@ SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 SAFETY_SET = SAFETY_DATA / "safety_set.jsonl"
 HELDOUT_SET = SAFETY_DATA / "safety_heldout.jsonl"
 EXTRA_SET = SAFETY_DATA / "safety_train_extra.jsonl"
-# measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.829, FPR 0.022
-# (rules alone 0.367 / 0.009; the detector before the perceptrons: 0.741 / 0.017), minus/plus a margin
-HELDOUT_MIN_RECALL = 0.80
-HELDOUT_MAX_FPR = 0.035
+# measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.823, FPR 0.017
+# (rules alone 0.367 / 0.009; the detector before issue 14's perceptrons: 0.741 / 0.017), minus/plus a margin
+HELDOUT_MIN_RECALL = 0.79
+HELDOUT_MAX_FPR = 0.03
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +154,31 @@ def test_context_rules_record_what_they_suppressed(checker):
     assert recent.crisis and recent.category == "self_harm"
 
 
+@pytest.mark.parametrize("text, lang", [
+    ("I was in a dark place last winter and thought about suicide a lot. Therapy and meds helped, and I'm doing "
+     "so much better now.", "en"),
+    ("大学那会儿有段时间总想自杀。后来做了咨询，现在好多了。", "zh"),
+])
+def test_a_recovery_told_in_another_sentence_explains_the_past_hit(rules_checker, text, lang):
+    """`scope: message` contexts read the whole message, not only the sentence with the hit."""
+    result = rules_checker.check(text, lang=lang)
+    assert not result.crisis and any(hit.endswith("~recovered") for hit in result.suppressed), result
+    relapse = rules_checker.check(text + (" But tonight I want to kill myself." if lang == "en" else "可是最近又想自杀了。"),
+                                  lang=lang)
+    assert relapse.crisis, relapse
+
+
+def test_a_joke_marker_drops_the_rule_hit_but_leaves_the_decision_to_the_model():
+    """`model_decides` contexts (jokes) drop the rule's hit without muting the learned stage; other contexts
+    (accident, past, fiction) mute it. Threshold 0 makes the model fire wherever it is allowed to."""
+    eager = SafetyChecker(threshold=0.0)
+    joke = eager.check("kms this traffic is insane lol")
+    assert "en/suicide/kill_myself~joking" in joke.suppressed and joke.matched == ["model/crisis"], joke
+    accident = eager.check("I accidentally cut myself last night")
+    assert not accident.crisis and "model/crisis~context" in accident.suppressed, accident
+    assert not SafetyChecker(use_model=False).check("kms this traffic is insane lol").crisis
+
+
 def test_result_fields_and_language(rules_checker, checker):
     result = rules_checker.check("I want to kill myself")
     assert result.to_dict() == {"crisis": True, "category": "suicide", "matched": ["en/suicide/kill_myself"],
@@ -188,6 +213,14 @@ def test_broken_rule_file_names_file_and_line(tmp_path):
     line = text[: text.index(target)].count("\n") + 1
     with pytest.raises(DataFileError, match=rf"{re.escape(str(broken))}:{line}: en/suicide/kill_myself: invalid regex"):
         SafetyChecker(broken)
+
+
+def test_a_context_scope_must_be_sentence_or_message(tmp_path):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    path = tmp_path / "safety.yaml"
+    path.write_text(text.replace("        scope: message\n", "        scope: paragraph\n", 1), encoding="utf-8")
+    with pytest.raises(DataFileError, match="scope must be `sentence` or `message`, got 'paragraph'"):
+        SafetyChecker(path)
 
 
 def test_unknown_macro_and_category_are_reported(tmp_path):
@@ -441,16 +474,21 @@ def test_combined_detector_on_the_independent_held_out_set(checker, rules_checke
 HELDOUT2_SET = SAFETY_DATA / "safety_heldout2.jsonl"
 # HELDOUT2_SET is the development set now: its first measurement (recall 0.568, FPR 0.059) was fresh; since then the
 # rules' contexts were corrected on its misses and the detector's threshold was chosen on it
-# (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.778
-# (en 0.793, zh 0.762), FPR 0.030. These bounds guard the level reached.
-HELDOUT2_MIN_RECALL = {"overall": 0.75, "en": 0.76, "zh": 0.73}
-HELDOUT2_MAX_FPR = 0.045
+# (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.722
+# (en 0.756, zh 0.688), FPR 0.018. These bounds guard the level reached.
+HELDOUT2_MIN_RECALL = {"overall": 0.69, "en": 0.72, "zh": 0.65}
+HELDOUT2_MAX_FPR = 0.035
 HELDOUT3_SET = SAFETY_DATA / "safety_heldout3.jsonl"
-# the third set, written by writers who saw neither the training data nor the rules, after the detector was frozen;
-# measured once: recall 0.866 (en 0.890, zh 0.842), FPR 0.133 -- recall near the issue's 0.90, the false-positive
-# rate far above its 0.03 (ordinary distress and jokes are flagged). Bounds: the level reached.
-HELDOUT3_MIN_RECALL = {"overall": 0.84, "en": 0.86, "zh": 0.81}
-HELDOUT3_MAX_FPR = 0.16
+# the third set, written by writers who saw neither the training data nor the rules, after the first version of
+# this detector was frozen; measured once then (recall 0.866, FPR 0.133); its false alarms shaped the last training
+# round, so it is seen now: recall 0.848 (en 0.878, zh 0.817), FPR 0.072.
+HELDOUT3_MIN_RECALL = {"overall": 0.82, "en": 0.85, "zh": 0.78}
+HELDOUT3_MAX_FPR = 0.09
+HELDOUT4_SET = SAFETY_DATA / "safety_heldout4.jsonl"
+# the fourth set, written the same way after the final detector was frozen, measured once: recall 0.805 (en 0.878,
+# zh 0.732), FPR 0.090 -- below the issue's targets (0.90 / 0.03). Bounds: the level reached.
+HELDOUT4_MIN_RECALL = {"overall": 0.77, "en": 0.85, "zh": 0.70}
+HELDOUT4_MAX_FPR = 0.11
 
 
 def test_second_held_out_set_size_and_balance():
@@ -467,8 +505,9 @@ def test_second_held_out_set_size_and_balance():
     assert not [it["text"] for it in items if it["text"] in seen]
 
 
-def test_third_held_out_set_is_balanced_and_unseen():
-    items = load_labelled_set(HELDOUT3_SET)
+@pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET])
+def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
+    items = load_labelled_set(path)
     for lang in ("en", "zh"):
         mine = [it for it in items if it["lang"] == lang]
         assert len(mine) >= 150 and 0.45 <= sum(it["crisis"] for it in mine) / len(mine) <= 0.55
@@ -482,6 +521,7 @@ def test_third_held_out_set_is_balanced_and_unseen():
 @pytest.mark.parametrize("path, min_recall, max_fpr", [
     (HELDOUT2_SET, HELDOUT2_MIN_RECALL, HELDOUT2_MAX_FPR),
     (HELDOUT3_SET, HELDOUT3_MIN_RECALL, HELDOUT3_MAX_FPR),
+    (HELDOUT4_SET, HELDOUT4_MIN_RECALL, HELDOUT4_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

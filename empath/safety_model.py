@@ -154,6 +154,10 @@ class CrisisModel:
         self.mlp_weight = float(mlp_weight) if self.mlp else 0.0
         if self.mlp and not encoders:
             raise ValueError("the perceptron heads read sentence embeddings: the model needs encoders")
+        dims = sum(encoder_coef[e.name].shape[1] for e in self.encoders)
+        for m, head in enumerate(self.mlp):
+            if head.layers[0][0].shape[0] != dims or head.layers[-1][0].shape[1] != len(labels):
+                raise ValueError(f"perceptron {m} does not map the encoders' {dims} dims to {len(labels)} labels")
         pairs = config.char_map
         self._char_map = str.maketrans(pairs[::2], pairs[1::2]) if pairs else None
 

@@ -414,6 +414,9 @@ def test_mlp_head_reproduces_sklearn_and_survives_a_round_trip(tiny_model, tmp_p
     loaded = CrisisModel.load(tmp_path)
     assert len(loaded.mlp) == 2 and loaded.mlp_weight == 0.25
     np.testing.assert_array_equal(loaded.mlp[0].layers[1][0], wide.layers[1][0])
+    with pytest.raises(ValueError, match="does not map the encoders' 384 dims"):
+        CrisisModel(loaded.config, loaded.labels, loaded.vocabulary, loaded.idf, loaded.coef, loaded.intercept, 0.5,
+                    loaded.encoders, loaded.encoder_coef, mlp=(head,), mlp_weight=0.5)
     with pytest.raises(ValueError, match="does not map"):
         save_model(tmp_path, loaded.config, loaded.labels, vectorizer.vocabulary_, vectorizer.idf_, coef,
                    classifier.intercept_, 0.5, (encoder,), {}, (head,), 0.5)

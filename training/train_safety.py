@@ -1,7 +1,7 @@
 """Train the learned second stage of the crisis detector and write ``empath/data/safety_model/``.
 
     python -m training.train_safety [--out empath/data/safety_model] [--holdout-split test]
-                                    [--max-mined 4000] [--seed 0]
+                                    [--max-mined 8000] [--threshold 0.88|none] [--mlp-members 3] [--seed 0]
 
 Training data:
   * curated items: ``training/data/safety/safety_set.jsonl`` (every split), ``training/data/safety/safety_train_extra.jsonl``,
@@ -137,6 +137,7 @@ def embeddings(items: list[dict], encoders: tuple[EncoderFeature, ...]) -> np.nd
 
 
 def sample_weights(items: list[dict], args) -> np.ndarray:
+    """1 for a mined real turn, ``args.curated_weight`` for a curated item."""
     return np.array([1.0 if it.get("source") == "mined" else args.curated_weight for it in items])
 
 

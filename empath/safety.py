@@ -154,8 +154,7 @@ class SafetyChecker:
     def _explained_categories(self, result: SafetyResult) -> set[str]:
         """Categories whose rule hits a context explained away (past, fiction, accident...); the learned stage
         stays silent on them, except where the context leaves the decision to it (``model_decides``: jokes)."""
-        return {hit.split("/")[1] for hit in result.suppressed
-                if "/" in hit and hit.rsplit("~", 1)[-1] not in self._model_decides}
+        return {hit.split("/")[1] for hit in result.suppressed if hit.rsplit("~", 1)[-1] not in self._model_decides}
 
     def conversation_input(self, text: str, history: Iterable[Any] | None, lang: str | None = None) -> str:
         """What the classifier reads for the conversation-level check (in training too): the
@@ -193,7 +192,7 @@ class SafetyChecker:
             raise TypeError(f"check() expects a string, got {type(text).__name__}")
         lang = resolve_language(lang, text)
         result = SafetyResult(crisis=False, category=None, lang=lang)
-        messages = {rules.lang: rules.normalize(text) for rules in self._languages}
+        messages: dict[str, str] = {}  # the whole message, normalised per language, for `scope: message` contexts
         for sentence in split_sentences(text):
             for rules in self._languages:
                 normalized = rules.normalize(sentence)
@@ -204,6 +203,8 @@ class SafetyChecker:
                     found = rule.regex.search(masked)
                     if found is None:
                         continue
+                    if rules.lang not in messages:  # only a hit needs it, and most messages have none
+                        messages[rules.lang] = rules.normalize(text)
                     context = next((c for c in rules.contexts
                                     if c.drops(rule, normalized, found.span(), messages[rules.lang])), None)
                     if context is not None:

@@ -126,6 +126,13 @@ class MLPHead:
                          for w, b in zip(mlp.coefs_, mlp.intercepts_)))
 
 
+def mix_heads(proba: np.ndarray, dense: np.ndarray, heads: tuple[MLPHead, ...], weight: float) -> np.ndarray:
+    """The regression's class probabilities mixed with the perceptrons' mean (``weight`` of it); as is without heads."""
+    if not heads:
+        return proba
+    return (1.0 - weight) * proba + weight * np.mean([head.predict_proba(dense) for head in heads], axis=0)
+
+
 class CrisisModel:
     """The shipped classifier. ``predict_proba(texts, langs)`` -> [n, len(labels)]; ``score(text)`` ->
     (probability of any crisis, most likely crisis category)."""
@@ -203,7 +210,8 @@ class CrisisModel:
         norm = np.linalg.norm(values)
         return columns, values / norm if norm else values
 
-    def _embeddings(self, texts: list[str], langs: list[str]) -> list[np.ndarray]:
+    def _embeddings(self, texts: list[str], langs: list[str | None] | None) -> list[np.ndarray]:
+        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
         return [embedding_block(encoder, texts, langs) for encoder in self.encoders]
 
     def _linear_scores(self, texts: list[str], blocks: list[np.ndarray]) -> np.ndarray:
@@ -217,21 +225,15 @@ class CrisisModel:
 
     def decision_function(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
         """The logistic regression's class scores (the perceptrons are not included)."""
-        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
         return self._linear_scores(texts, self._embeddings(texts, langs))
 
     def predict_proba(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
-        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
         blocks = self._embeddings(texts, langs)
         scores = self._linear_scores(texts, blocks)
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
-        proba = exp / exp.sum(axis=1, keepdims=True)
-        if self.mlp:
-            dense = np.hstack(blocks)
-            heads = np.mean([head.predict_proba(dense) for head in self.mlp], axis=0)
-            proba = (1.0 - self.mlp_weight) * proba + self.mlp_weight * heads
-        return proba
+        dense = np.hstack(blocks) if blocks else np.zeros((len(texts), 0))
+        return mix_heads(exp / exp.sum(axis=1, keepdims=True), dense, self.mlp, self.mlp_weight)
 
     def score(self, text: str, lang: str | None = None) -> tuple[float, str]:
         """Probability that ``text`` is a crisis message (1 - P(none)) and the likeliest category."""

@@ -54,6 +54,7 @@ from empath.safety_model import (
     FeatureConfig,
     MLPHead,
     embedding_block,
+    mix_heads,
     ngram_features,
     save_model,
 )
@@ -136,6 +137,11 @@ def embeddings(items: list[dict], encoders: tuple[EncoderFeature, ...]) -> np.nd
     return np.hstack(blocks) if blocks else np.zeros((len(items), 0))
 
 
+def class_labels(items: list[dict]) -> np.ndarray:
+    """Each item's index in LABELS (0 = no crisis)."""
+    return np.array([LABELS.index(it["category"] or "none") for it in items])
+
+
 def sample_weights(items: list[dict], args) -> np.ndarray:
     """1 for a mined real turn, ``args.curated_weight`` for a curated item."""
     return np.array([1.0 if it.get("source") == "mined" else args.curated_weight for it in items])
@@ -148,7 +154,7 @@ def fit(items: list[dict], dense: np.ndarray, config: FeatureConfig, args) -> tu
 
     vectorizer = build_vectorizer(config, args.max_features)
     x = sparse.hstack([vectorizer.fit_transform(model_texts(items)), sparse.csr_matrix(dense)]).tocsr()
-    y = np.array([LABELS.index(it["category"] or "none") for it in items])
+    y = class_labels(items)
     classifier = LogisticRegression(C=args.c, max_iter=3000, random_state=args.seed)
     classifier.fit(x, y, sample_weight=sample_weights(items, args))
     return vectorizer, classifier
@@ -161,7 +167,7 @@ def fit_mlp(items: list[dict], dense: np.ndarray, args) -> tuple[MLPHead, ...]:
 
     if not getattr(args, "mlp_members", 0) or dense.shape[1] == 0:
         return ()
-    y = np.array([LABELS.index(it["category"] or "none") for it in items])
+    y = class_labels(items)
     heads = []
     for member in range(args.mlp_members):
         mlp = MLPClassifier(hidden_layer_sizes=(args.mlp_hidden,), alpha=args.mlp_alpha, max_iter=args.mlp_epochs,
@@ -181,11 +187,8 @@ def crisis_probability(vectorizer, classifier, items: list[dict], dense: np.ndar
     from scipy import sparse
 
     x = sparse.hstack([vectorizer.transform(model_texts(items)), sparse.csr_matrix(dense)]).tocsr()
-    proba = 1.0 - classifier.predict_proba(x)[:, list(classifier.classes_).index(0)]
-    if mlp:
-        heads = 1.0 - np.mean([head.predict_proba(dense)[:, 0] for head in mlp], axis=0)
-        proba = (1.0 - mlp_weight) * proba + mlp_weight * heads
-    return proba
+    proba = mix_heads(classifier.predict_proba(x), dense, mlp, mlp_weight)
+    return 1.0 - proba[:, list(classifier.classes_).index(0)]
 
 
 def out_of_fold(items: list[dict], dense: np.ndarray, config: FeatureConfig, args) -> np.ndarray:

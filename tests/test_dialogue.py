@@ -288,3 +288,44 @@ def test_line_numbers_survive_unicode_line_separators(tmp_path):
         fh.write("{broken\n")
     ds = read_jsonl(path, skip_invalid=True)
     assert ds == [good] and ds.skipped[0].startswith(f"{path}:2: invalid JSON")
+
+
+# -- reply overlays ------------------------------------------------------------------------------
+def _overlay(tmp_path, *records):
+    path = tmp_path / "overlay.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_overlay_puts_our_reply_after_the_real_context(ddir, tmp_path):
+    from empath.dialogue.overlay import read_overlay
+
+    dialogues = read_esconv(ddir / "esconv_hf.jsonl")
+    first = dialogues[0]
+    path = _overlay(tmp_path, {"dialogue_id": first.id, "turn": 3, "role": "doraemon", "strategy": "reflection",
+                               "experience_id": "doraemon-012", "reply": " A new reply of ours. "})
+    [target] = read_overlay(path, dialogues)
+    assert target.role == "doraemon" and target.context == first.turns[:3]
+    assert (target.target.text, target.target.strategy, target.target.experience_id) == (
+        "A new reply of ours.", "Reflection of feelings", "doraemon-012")
+    assert first.turns[3].text != target.target.text  # the dataset's own reply is replaced, not kept
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"dialogue_id": "esconv-nope"}, "not in the dialogues given"),
+    ({"turn": 1}, "is a seeker turn"),
+    ({"turn": 99}, "turn must be an index"),
+    ({"turn": True}, "turn must be an index"),
+    ({"role": "gandalf"}, "gandalf"),
+    ({"strategy": "Hypnosis"}, "unknown strategy"),
+    ({"reply": "   "}, "empty reply"),
+])
+def test_overlay_errors_name_the_file_and_line(ddir, tmp_path, change, message):
+    from empath.dialogue.overlay import read_overlay
+
+    dialogues = read_esconv(ddir / "esconv_hf.jsonl")
+    good = {"dialogue_id": dialogues[0].id, "turn": 3, "role": "juliet", "strategy": "Question", "reply": "Why?"}
+    path = _overlay(tmp_path, good, {**good, **change})
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_overlay(path, dialogues)
+    assert str(err.value).startswith(f"{path}:2:")

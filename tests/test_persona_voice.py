@@ -152,6 +152,88 @@ def test_seed_experiences_exist_and_belong_to_the_persona(seed, experience_bank)
                 assert turn.experience_id, f"{d.id}: self-disclosure without an experience"
 
 
+# -- persona replies to real ESConv seekers (an overlay: ids + our replies) -------------------------
+OVERLAY = ROOT / "seed_dialogues" / "esconv_persona_replies_en.jsonl"
+
+
+@pytest.fixture(scope="module")
+def esconv_train():
+    from empath._data import shared_data_dir
+    from empath.dialogue import read_esconv
+
+    path = shared_data_dir() / "esconv" / "train.jsonl"
+    if not path.exists():
+        pytest.skip(f"ESConv train not found at {path} (set EMPATH_SHARED_DATA)")
+    return read_esconv(path)
+
+
+def test_overlay_file_stores_ids_and_our_replies_never_esconv_text():
+    records = [json.loads(line) for line in OVERLAY.read_text(encoding="utf-8").splitlines()]
+    assert all(set(r) == {"dialogue_id", "turn", "role", "strategy", "experience_id", "reply"} for r in records)
+    assert len({(r["dialogue_id"], r["turn"]) for r in records}) == len(records)
+
+
+def test_overlay_replies_answer_real_turns_in_every_personas_voice(esconv_train, experience_bank, classifier):
+    from empath.dialogue.overlay import read_overlay
+    from empath.postprocess import reply_problems
+    from empath.prompts import wants_experience
+
+    targets = read_overlay(OVERLAY, esconv_train)
+    per = defaultdict(list)
+    for t in targets:
+        per[t.role].append(t)
+        assert reply_problems(t.target.text, "en") == [], t.target.text
+        assert 8 <= len(t.target.text.split()) <= 50, t.target.text
+        # an experience exactly where serving puts one, and always one of the persona's own
+        assert bool(t.target.experience_id) == wants_experience(t.target.strategy), t
+        if t.target.experience_id:
+            assert experience_bank.get(t.target.experience_id).role == t.role
+    assert set(per) == set(load_roles().ids) and min(len(v) for v in per.values()) >= 100
+    assert all(len({t.target.strategy for t in v}) == 8 for v in per.values())
+    # the replies carry the persona (the classifier never saw them): far above chance (1/9)
+    assert classifier.score([t.target.text for t in targets], [t.role for t in targets]) >= 0.4
+
+
+def test_overlay_turns_are_not_the_recipes_esconv_turns(esconv_train):
+    """The recipe's own ESConv sample (stage 1 and the fresh turns of stage 2) and the overlay are disjoint, so
+    no ESConv turn is trained both with the human reply and with ours."""
+    from empath.dialogue.overlay import read_overlay
+    from empath.hub import DEFAULT_BASE_MODEL
+    from training.train_demo_adapter import adapter_config, build_parser, esconv_turns
+
+    args = build_parser().parse_args(["--out", "unused"])
+    support, fresh = esconv_turns(esconv_train, adapter_config(args, DEFAULT_BASE_MODEL), args)
+    assert (len(support), len(fresh)) == (args.support_examples, args.persona_esconv_examples)
+    used = {(id(target)) for _, _, target in support + fresh}
+    by_turn = {(d.id, i): id(turn) for d in esconv_train for i, turn in enumerate(d.turns)}
+    overlay = read_overlay(OVERLAY, esconv_train)
+    assert not {by_turn[(t.dialogue_id, len(t.context))] for t in overlay} & used
+
+
+def test_stage_two_trains_on_the_overlay_with_the_served_prompt(esconv_train):
+    """With ``--voice-repeat 1`` stage 2's data holds every overlay reply once, as a reply-only target after the
+    compact serving prompt (persona name, skill, and the persona's memory on comforting turns)."""
+    from empath.hub import DEFAULT_BASE_MODEL
+    from tests._tiny import smollm_tokenizer
+    from training import train_demo_adapter as recipe
+
+    tok = smollm_tokenizer()
+    args = recipe.build_parser().parse_args(["--out", "unused", "--seed-repeat", "0", "--persona-esconv-examples", "0",
+                                             "--voice-repeat", "1"])
+    config = recipe.adapter_config(args, DEFAULT_BASE_MODEL)
+    data = recipe.stage_data("persona", args, tok, config)
+    records = [json.loads(line) for line in OVERLAY.read_text(encoding="utf-8").splitlines()]
+    assert len(data) == len(records)
+    targets = {tok.decode([i for i in ex["labels"] if i != -100], skip_special_tokens=True).strip(): ex for ex in data}
+    record = next(r for r in records if r["experience_id"])
+    example = targets[record["reply"].strip()]
+    prompt = tok.decode([i for i, label in zip(example["input_ids"], example["labels"]) if label == -100])
+    role = load_roles().get(record["role"])
+    assert role.name("en") in prompt and "memory" in prompt.lower()
+    assert config.role_names[example["role_ids"]] == record["role"]
+    assert config.strategy_names[example["strategy_ids"]] == record["strategy"]
+
+
 def test_generate_persona_replies_forces_every_persona(tmp_path):
     """training.generate_persona_replies: each sampled turn answered once per persona, the persona forced."""
     import json

@@ -10,7 +10,10 @@ command after an interruption and it continues from the last checkpoint; a finis
    name, skill, the last few turns).
 2. ``persona``: the hand-written persona dialogues (``seed_dialogues/``, experiences woven into comforting turns,
    repeated ``--seed-repeat`` times) mixed with as many fresh ESConv turns, at a lower learning rate, so the
-   persona's voice and experiences show without forgetting how to support.
+   persona's voice and experiences show without forgetting how to support. ``--voice-repeat N`` adds the persona
+   replies written for real ESConv seekers (``seed_dialogues/esconv_persona_replies_en.jsonl``, an overlay: ESConv
+   turn ids + our replies) N times; off by default, since one pass did not make the 135M model's persona show
+   (README, "Persona voice").
 
 Loss on reply tokens only, and vocabulary logits only on reply positions (``reply_logits_only``). The adapter is
 saved in float16 with ``empath.json`` (the prompt style it expects). Device and dtype are automatic, so the same
@@ -39,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--support-examples", type=int, default=3200, help="ESConv turns in stage 1")
     p.add_argument("--persona-esconv-examples", type=int, default=400, help="fresh ESConv turns mixed into stage 2")
     p.add_argument("--seed-repeat", type=int, default=2, help="times each persona-dialogue turn is seen in stage 2")
+    p.add_argument("--voice-replies", default=None,
+                   help="persona replies to ESConv train turns (default: seed_dialogues/esconv_persona_replies_en.jsonl)")
+    p.add_argument("--voice-repeat", type=int, default=0, help="times each of those replies is seen in stage 2 (0: none)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--persona-lr", type=float, default=5e-4)
@@ -88,43 +94,69 @@ def _cut_tokens(tokenizer, text: str, limit: int) -> str:
     return text if len(ids) <= limit else tokenizer.decode(ids[:limit]).strip() + "…"
 
 
-def examples_from(dialogues, tokenizer, config, args, experiences=None) -> list[dict]:
-    """Every supporter turn with a routable persona and strategy; an ``experience_id`` puts that experience into
-    the prompt, as serving does on comforting turns."""
+def supporter_targets(dialogues) -> list[tuple]:
+    """``(role_id, context, target)`` for every supporter turn, routed by the dialogue's persona."""
+    return [(d.background.role, context, target) for d in dialogues for context, target in d.supporter_targets()]
+
+
+def routable(targets, config) -> list[tuple]:
+    """The triples whose persona and strategy the adapter routes, with some context to answer."""
+    return [(role_id, context, target) for role_id, context, target in targets
+            if role_id in config.role_names and target.strategy in config.strategy_names and context]
+
+
+def examples_for(targets, tokenizer, config, args, experiences=None) -> list[dict]:
+    """Routable ``(role_id, context, target)`` triples as tokenised examples; an ``experience_id`` puts that
+    experience into the prompt, as serving does on comforting turns."""
     from empath.roles import load_roles
 
     bank = load_roles()
     out = []
-    for dialogue in dialogues:
-        if dialogue.background.role not in config.role_names:
-            continue
-        role = bank.get(dialogue.background.role)
-        for context, target in dialogue.supporter_targets():
-            if target.strategy not in config.strategy_names or not context:
-                continue
-            experience = experiences.get(target.experience_id) if (experiences is not None and target.experience_id) else None
-            out.append(compact_example(tokenizer, role, target.strategy, [(t.speaker, t.text) for t in context],
-                                       target.text, experience.text_for("en") if experience else None, config, args))
+    for role_id, context, target in routable(targets, config):
+        experience = experiences.get(target.experience_id) if (experiences is not None and target.experience_id) else None
+        out.append(compact_example(tokenizer, bank.get(role_id), target.strategy, [(t.speaker, t.text) for t in context],
+                                   target.text, experience.text_for("en") if experience else None, config, args))
     return out
 
 
-def stage_data(stage: str, args, tokenizer, config) -> list[dict]:
-    """Stage 1: a seeded sample of ESConv turns; stage 2: persona dialogues x repeat + fresh ESConv turns."""
-    from empath._data import REPO_ROOT, shared_data_dir
-    from empath.dialogue import read_esconv, read_jsonl
+def esconv_turns(dialogues, config, args) -> tuple[list, list]:
+    """The seeded ESConv sample: stage 1's turns and the fresh turns stage 2 mixes in (disjoint)."""
+    turns = routable(supporter_targets(dialogues), config)
+    random.Random(args.seed).shuffle(turns)
+    support_end = args.support_examples
+    return turns[:support_end], turns[support_end: support_end + args.persona_esconv_examples]
 
-    esconv = examples_from(read_esconv(args.esconv or shared_data_dir() / "esconv" / "train.jsonl"), tokenizer, config, args)
-    random.Random(args.seed).shuffle(esconv)
+
+def stage_data(stage: str, args, tokenizer, config) -> list[dict]:
+    """Stage 1: a seeded sample of ESConv turns; stage 2: persona dialogues x repeat + persona replies to ESConv
+    seekers x repeat + fresh ESConv turns."""
+    from empath._data import shared_data_dir
+    from empath.dialogue import read_esconv, read_jsonl
+    from empath.dialogue.overlay import read_overlay
+
+    dialogues = read_esconv(args.esconv or shared_data_dir() / "esconv" / "train.jsonl")
+    support, fresh = esconv_turns(dialogues, config, args)
     if stage == "support":
-        return esconv[: args.support_examples]
-    seed_path = Path(args.seed_dialogues or REPO_ROOT / "seed_dialogues" / "persona_en.jsonl")
-    if not seed_path.exists():
-        raise SystemExit(f"{seed_path}: persona dialogues not found (pass --seed-dialogues)")
-    seed = examples_from(read_jsonl(seed_path), tokenizer, config, args, experiences=_experience_index())
-    fresh = esconv[args.support_examples: args.support_examples + args.persona_esconv_examples]
-    data = seed * args.seed_repeat + fresh
+        return examples_for(support, tokenizer, config, args)
+    experiences = _experience_index()
+    seed_dialogues = read_jsonl(_required(args.seed_dialogues, "persona_en.jsonl", "--seed-dialogues"))
+    seed = examples_for(supporter_targets(seed_dialogues), tokenizer, config, args, experiences)
+    voice = []
+    if args.voice_repeat > 0:
+        overlay = read_overlay(_required(args.voice_replies, "esconv_persona_replies_en.jsonl", "--voice-replies"), dialogues)
+        voice = examples_for([(t.role, t.context, t.target) for t in overlay], tokenizer, config, args, experiences)
+    data = seed * args.seed_repeat + voice * args.voice_repeat + examples_for(fresh, tokenizer, config, args)
     random.Random(args.seed + 1).shuffle(data)
     return data
+
+
+def _required(given: str | None, default_name: str, option: str) -> Path:
+    from empath._data import REPO_ROOT
+
+    path = Path(given or REPO_ROOT / "seed_dialogues" / default_name)
+    if not path.exists():
+        raise SystemExit(f"{path}: persona data not found (pass {option})")
+    return path
 
 
 def _experience_index():
@@ -176,7 +208,7 @@ def publish(final: Path, out: Path, args) -> None:
     state = {k: (v.half() if v.is_floating_point() else v) for k, v in load_file(final / "adapter_model.safetensors").items()}
     save_file(state, str(out / "adapter_model.safetensors"), metadata={"format": "pt", "adapter": "empath-group-moelora"})
     shutil.copy2(final / "adapter_config.json", out / "adapter_config.json")
-    recipe = {k: v for k, v in vars(args).items() if k not in ("out", "esconv", "seed_dialogues", "threads")}
+    recipe = {k: v for k, v in vars(args).items() if k not in ("out", "esconv", "seed_dialogues", "voice_replies", "threads")}
     (out / "empath.json").write_text(json.dumps({"prompt_style": PROMPT_STYLE, "recipe": recipe}, indent=2) + "\n")
 
 

@@ -167,7 +167,7 @@ def esconv_train():
     return read_esconv(path)
 
 
-def test_overlay_file_stores_ids_and_our_replies_never_esconv_text():
+def test_overlay_file_stores_only_references_and_our_replies():
     records = [json.loads(line) for line in OVERLAY.read_text(encoding="utf-8").splitlines()]
     assert all(set(r) == {"dialogue_id", "turn", "role", "strategy", "experience_id", "reply"} for r in records)
     assert len({(r["dialogue_id"], r["turn"]) for r in records}) == len(records)
@@ -180,8 +180,10 @@ def test_overlay_replies_answer_real_turns_in_every_personas_voice(esconv_train,
 
     targets = read_overlay(OVERLAY, esconv_train)
     per = defaultdict(list)
+    esconv_texts = {turn.text.strip() for d in esconv_train for turn in d.turns}
     for t in targets:
         per[t.role].append(t)
+        assert t.target.text not in esconv_texts  # our words, not a copied ESConv turn
         assert reply_problems(t.target.text, "en") == [], t.target.text
         assert 8 <= len(t.target.text.split()) <= 50, t.target.text
         # an experience exactly where serving puts one, and always one of the persona's own
@@ -204,7 +206,7 @@ def test_overlay_turns_are_not_the_recipes_esconv_turns(esconv_train):
     args = build_parser().parse_args(["--out", "unused"])
     support, fresh = esconv_turns(esconv_train, adapter_config(args, DEFAULT_BASE_MODEL), args)
     assert (len(support), len(fresh)) == (args.support_examples, args.persona_esconv_examples)
-    used = {(id(target)) for _, _, target in support + fresh}
+    used = {id(target) for _, _, target in support + fresh}
     by_turn = {(d.id, i): id(turn) for d in esconv_train for i, turn in enumerate(d.turns)}
     overlay = read_overlay(OVERLAY, esconv_train)
     assert not {by_turn[(t.dialogue_id, len(t.context))] for t in overlay} & used
@@ -222,6 +224,8 @@ def test_stage_two_trains_on_the_overlay_with_the_served_prompt(esconv_train):
                                              "--voice-repeat", "1"])
     config = recipe.adapter_config(args, DEFAULT_BASE_MODEL)
     data = recipe.stage_data("persona", args, tok, config)
+    args.voice_repeat = 0  # the default: the shipped adapter was trained without the overlay
+    assert recipe.stage_data("persona", args, tok, config) == []
     records = [json.loads(line) for line in OVERLAY.read_text(encoding="utf-8").splitlines()]
     assert len(data) == len(records)
     targets = {tok.decode([i for i in ex["labels"] if i != -100], skip_special_tokens=True).strip(): ex for ex in data}

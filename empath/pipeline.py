@@ -31,7 +31,7 @@ from .emotion import EMOTION_DIMS as EMOTION_DIMENSIONS
 from .generation import ON_ZEROGPU, ChatGenerator, GenerationError, SamplingSettings
 from .languages import can_answer, language_notice, languages_for, parse_languages
 from .postprocess import clean_reply
-from .prompts import PromptParts, build_messages, wants_experience
+from .prompts import PromptParts, build_messages, persona_free_messages, wants_experience
 from .roles import RoleBank, load_roles
 from .strategies import STRATEGY_NAMES, normalize_strategy
 from .turn import Conversation, ExperienceHit, RoleChoice, SafetyVerdict, StrategyChoice, TurnResult
@@ -374,12 +374,15 @@ class EmpathPipeline:
         if route:
             weights = self.generator.gate_weights(route)
             result.gate_weights = {k: [round(float(x), 4) for x in np.asarray(v).ravel()] for k, v in weights.items()}
+        extra = {}
+        if settings.persona_guidance != 1.0 and result.role:  # steer away from the same turn without the persona
+            extra["guidance_messages"] = persona_free_messages(result.messages, result.lang, self.prompt_style)
         # A sampled reply that cleaning leaves empty (e.g. all in another script) is drawn once more.
         for _ in range(2 if settings.temperature > 0 else 1):
             raw = ""
             try:
                 first = None
-                for piece in self.generator.stream(result.messages, settings, route, own_replies=own_replies):
+                for piece in self.generator.stream(result.messages, settings, route, own_replies=own_replies, **extra):
                     first = first or _ms(start)
                     raw += piece
                     result.response = clean_reply(raw, result.lang, final=False)  # debris never shows

@@ -110,6 +110,13 @@ def history_window(style: str) -> int | None:
     return int(templates()["compact"]["max_turns"]) if style == "compact" else None
 
 
+def persona_free_messages(messages: list[dict], lang: str = "en", style: str = "full") -> list[dict]:
+    """The same turn with the plain listener's system message (no persona, skill or memory): what persona
+    guidance steers away from."""
+    plain = {"role": "system", "content": system_prompt(PromptParts(None, None, None, lang=lang, style=style))}
+    return [plain, *(m for m in messages if m["role"] != "system")]
+
+
 def build_messages(parts: PromptParts, history: list[tuple[str, str]]) -> list[dict]:
     """Chat-template messages: the system prompt, then (speaker, text) turns mapped to user/assistant."""
     window = history_window(parts.style)

@@ -238,9 +238,11 @@ class OpenAIGenerator:
                 kwargs["extra_body"] = extra
         return kwargs
 
-    def stream(self, messages: list[dict], settings: SamplingSettings, route=None, own_replies=()) -> Iterator[str]:
-        """Yields text pieces; raises :class:`GenerationError` with a message meant for the user. ``own_replies`` is
-        accepted for the local generator's interface; an OpenAI-compatible server has no n-gram block to give it."""
+    def stream(self, messages: list[dict], settings: SamplingSettings, route=None, own_replies=(),
+               guidance_messages=None) -> Iterator[str]:
+        """Yields text pieces; raises :class:`GenerationError` with a message meant for the user. ``own_replies`` and
+        ``guidance_messages`` are accepted for the local generator's interface; an OpenAI-compatible server has no
+        n-gram block or classifier-free guidance to give them to."""
         import openai
 
         kwargs = self.request(messages, settings, route)

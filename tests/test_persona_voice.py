@@ -253,3 +253,5 @@ def test_generate_persona_replies_forces_every_persona(tmp_path):
     assert len(rows) == 2 * len(pipe.roles.ids)
     assert sorted({r["role"] for r in rows}) == sorted(pipe.roles.ids)
     assert parts["role_matcher"].calls == []  # forced, never matched
+    with pytest.raises(SystemExit):  # an out-of-range guidance is a usage error, before any model loads
+        main(["--data", str(data), "--out", str(out), "--persona-guidance", "9"], pipeline=pipe)

@@ -1,5 +1,6 @@
 """EmpathPipeline on a tiny random LM with recording fakes for the other components."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -568,3 +569,47 @@ def test_model_languages_from_env_and_table(monkeypatch):
     assert "zh" not in languages_for("meta-llama/Llama-3.1-8B-Instruct")
     assert languages_for("org/some-unknown-model") is None  # unknown: assumed to answer (documented)
     assert parse_languages("") is None
+
+
+# -- persona guidance (opt-in classifier-free guidance away from the persona-free prompt) ----------------
+class RecordingGenerator:
+    """Wraps a generator and records what each stream() call was given."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def stream(self, messages, settings, route=None, **kwargs):
+        self.calls.append(kwargs)
+        return self.inner.stream(messages, settings, route, **kwargs)
+
+
+def test_persona_guidance_is_off_by_default_and_validated():
+    assert "guidance_scale" not in SamplingSettings().generate_kwargs(guidance_ids=[[1, 2]])
+    on = SamplingSettings(persona_guidance=1.5).generate_kwargs(guidance_ids=[[1, 2]])
+    assert on["guidance_scale"] == 1.5 and on["negative_prompt_ids"] == [[1, 2]]
+    assert "guidance_scale" not in SamplingSettings(persona_guidance=1.5).generate_kwargs()  # nothing to steer from
+    for bad in (0.5, 3.5):
+        with pytest.raises(ValueError, match="persona_guidance"):
+            SamplingSettings(persona_guidance=bad)
+
+
+def test_persona_guidance_steers_away_from_the_persona_free_prompt():
+    pipe, parts = make_pipeline(generator=RecordingGenerator(tiny_generator()))
+    settings = SamplingSettings(temperature=0, max_new_tokens=8)
+    plain = pipe.respond(Conversation(), "I failed my exam.", settings=settings)
+    assert parts["generator"].calls[-1] == {"own_replies": []}  # off: the generator is called as before
+    guided = pipe.respond(Conversation(), "I failed my exam.", settings=replace(settings, persona_guidance=3.0))
+    negative = parts["generator"].calls[-1]["guidance_messages"]
+    assert "Juliet" in system_prompt(guided) and "Juliet" not in negative[0]["content"]  # the persona is what differs
+    assert negative[1:] == guided.messages[1:]  # the same conversation
+    assert guided.response != plain.response  # the guidance acts on the logits
+
+
+def test_persona_guidance_needs_a_persona():
+    pipe, parts = make_pipeline(generator=RecordingGenerator(tiny_generator()))
+    pipe.respond(Conversation(), "I failed my exam.", components=SYSTEMS["Base model"],
+                 settings=SamplingSettings(temperature=0, max_new_tokens=4, persona_guidance=2.0))
+    assert "guidance_messages" not in parts["generator"].calls[-1]

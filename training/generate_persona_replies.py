@@ -7,7 +7,8 @@
 For each of ``--turns`` sampled supporter turns (``empath.evaluation.sample_turns``: the gold history up to the
 seeker's message) every persona of the role bank answers with the persona forced (``role=``), everything else as in
 the app (strategy prediction, experience retrieval, the adapter routed by the persona, the app's decoding with a
-seed per turn). One JSON line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
+seed per turn; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free prompt). One JSON
+line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main(argv=None, pipeline=None) -> int:
     p.add_argument("--turns", type=int, default=10)
     p.add_argument("--every", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--persona-guidance", type=float, default=1.0,
+                   help="classifier-free guidance away from the persona-free prompt (1 = off, the app's default)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
 
@@ -33,9 +36,12 @@ def main(argv=None, pipeline=None) -> int:
     from empath.evaluation import decoding_settings, sample_turns, turn_seed
     from empath.pipeline import EmpathPipeline
 
+    try:
+        settings = replace(decoding_settings("app"), persona_guidance=args.persona_guidance)
+    except ValueError as exc:
+        p.error(str(exc))
     turns, _ = sample_turns(read_dialogues(args.data, format=args.format), args.every, args.turns)
     pipeline = pipeline or EmpathPipeline()
-    settings = decoding_settings("app")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as fh:

@@ -329,3 +329,19 @@ def test_overlay_errors_name_the_file_and_line(ddir, tmp_path, change, message):
     with pytest.raises(DatasetFormatError, match=message) as err:
         read_overlay(path, dialogues)
     assert str(err.value).startswith(f"{path}:2:")
+
+
+@pytest.mark.parametrize("experience_id, message", [("juliet-999", "juliet-999"),
+                                                    ("doraemon-012", "is doraemon's, not juliet's")])
+def test_overlay_experience_must_be_the_personas_own(ddir, tmp_path, experience_id, message):
+    from empath.dialogue.overlay import read_overlay
+    from empath.experiences import load_experiences
+
+    dialogues, bank = read_esconv(ddir / "esconv_hf.jsonl"), load_experiences()
+    good = {"dialogue_id": dialogues[0].id, "turn": 3, "role": "juliet", "strategy": "Self-disclosure",
+            "experience_id": "juliet-001", "reply": "I once waited on a balcony."}
+    assert read_overlay(_overlay(tmp_path, good), dialogues, experiences=bank)[0].target.experience_id == "juliet-001"
+    path = _overlay(tmp_path, good, {**good, "experience_id": experience_id})
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_overlay(path, dialogues, experiences=bank)
+    assert str(err.value).startswith(f"{path}:2:")

@@ -143,7 +143,8 @@ def stage_data(stage: str, args, tokenizer, config) -> list[dict]:
     seed = examples_for(supporter_targets(seed_dialogues), tokenizer, config, args, experiences)
     voice = []
     if args.voice_repeat > 0:
-        overlay = read_overlay(_required(args.voice_replies, "esconv_persona_replies_en.jsonl", "--voice-replies"), dialogues)
+        replies = _required(args.voice_replies, "esconv_persona_replies_en.jsonl", "--voice-replies")
+        overlay = read_overlay(replies, dialogues, experiences=experiences)
         voice = examples_for([(t.role, t.context, t.target) for t in overlay], tokenizer, config, args, experiences)
     data = seed * args.seed_repeat + voice * args.voice_repeat + examples_for(fresh, tokenizer, config, args)
     random.Random(args.seed + 1).shuffle(data)

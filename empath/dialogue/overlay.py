@@ -33,9 +33,11 @@ class OverlayTarget:
     target: Turn  # speaker "supporter", our reply, its strategy and experience id
 
 
-def read_overlay(path: str | os.PathLike, dialogues: Iterable[Dialogue],
-                 roles: RoleBank | None = None) -> list[OverlayTarget]:
-    """Join an overlay file with the dialogues it refers to; a bad line raises ``file:line: reason``."""
+def read_overlay(path: str | os.PathLike, dialogues: Iterable[Dialogue], roles: RoleBank | None = None,
+                 experiences=None) -> list[OverlayTarget]:
+    """Join an overlay file with the dialogues it refers to; a bad line raises ``file:line: reason``. With
+    ``experiences`` (an :class:`~empath.experiences.ExperienceBank`) every ``experience_id`` must be one of the
+    reply persona's own."""
     path = Path(path)
     bank = roles if roles is not None else load_roles()
     by_id = {d.id: d for d in dialogues}
@@ -44,13 +46,13 @@ def read_overlay(path: str | os.PathLike, dialogues: Iterable[Dialogue],
         if isinstance(record, Exception):
             raise record
         try:
-            out.append(_join(record, by_id, bank))
+            out.append(_join(record, by_id, bank, experiences))
         except (ValueError, KeyError) as exc:
             raise DatasetFormatError.at(path, line, reason(exc)) from None
     return out
 
 
-def _join(record, by_id: dict, bank: RoleBank) -> OverlayTarget:
+def _join(record, by_id: dict, bank: RoleBank, experiences) -> OverlayTarget:
     if not isinstance(record, dict):
         raise ValueError("each line must be a JSON object")
     dialogue_id = str_field(record, "dialogue_id")
@@ -68,5 +70,9 @@ def _join(record, by_id: dict, bank: RoleBank) -> OverlayTarget:
     role = bank.get(str_field(record, "role")).id  # UnknownRoleError lists the valid ids
     strategy = normalize_strategy(str_field(record, "strategy"))
     experience_id = record.get("experience_id") or None
+    if experience_id is not None and experiences is not None:
+        owner = experiences.get(str(experience_id)).role  # an unknown id: KeyError naming what exists
+        if owner != role:
+            raise ValueError(f"experience {experience_id!r} is {owner}'s, not {role}'s")
     return OverlayTarget(dialogue_id, role, list(dialogue.turns[:turn]),
                          Turn(SUPPORTER, reply, strategy=strategy, experience_id=experience_id))

@@ -11,7 +11,9 @@ names and world, not whether it resembles some training reply.
     clf.predict(["Ha! Little friend, even old Sun got squashed under a mountain once."])  # ['sun_wukong']
     persona_voice_accuracy(replies, personas)     # share of replies named as the persona they were forced to
 
-Chance is ``1 / number of personas`` (11 % for the nine built-in ones).
+Chance is ``1 / number of personas`` (11 % for the nine built-in ones). A reply can also "sound like" a persona
+just by saying its name (often to the seeker: "Hello Naruto, how are you?"), so the report also scores the
+replies with every persona's name masked (:func:`mask_persona_names`) and counts the replies that name one.
 """
 
 from __future__ import annotations
@@ -83,6 +85,24 @@ def persona_texts(bank=None, experience_bank=None, lang: str = "en", roles: Sequ
     return out
 
 
+def persona_name_pattern(names: Sequence[str]) -> re.Pattern | None:
+    """Any part of these names, or a misspelling that keeps a part's first four letters (case as written)."""
+    latin, cjk = set(), set()
+    for name in names:
+        for part in re.split(r"[\s·]+", name):
+            if re.search(r"[\u4e00-\u9fff]", part):
+                cjk.add(re.escape(part))
+            elif len(part) >= 3:
+                latin.add(re.escape(part[:4]) + r"\w*")
+    alternatives = ([r"\b(?:" + "|".join(sorted(latin)) + ")"] if latin else []) + sorted(cjk)
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def mask_persona_names(text: str, pattern: re.Pattern | None) -> str:
+    """``text`` with every match of ``pattern`` (a persona's name) removed."""
+    return re.sub(r"\s{2,}", " ", pattern.sub("", text)).strip() if pattern else text
+
+
 @dataclass
 class PersonaVoiceClassifier:
     """Char-n-gram TF-IDF + logistic regression over the personas' own texts (see the module docstring)."""
@@ -93,6 +113,7 @@ class PersonaVoiceClassifier:
     chunk_sentences: int = 2
     seed: int = 0
     texts: list[PersonaText] = field(default_factory=list, repr=False)
+    names: list[str] = field(default_factory=list, repr=False)  # the personas' names, for masking them
     _pipeline: object = field(default=None, repr=False)
 
     # -- fitting -------------------------------------------------------------------------------
@@ -109,8 +130,13 @@ class PersonaVoiceClassifier:
     def fit(self, bank=None, experience_bank=None, lang: str = "en",
             roles: Sequence[str] | None = None) -> "PersonaVoiceClassifier":
         """Fit on every persona's own texts (role bank + experiences); returns self."""
+        from .roles import load_roles
+
+        bank = bank if bank is not None else load_roles()
         texts = persona_texts(bank, experience_bank, lang, roles, self.experience_chunk, self.chunk_sentences)
-        return self.fit_texts(texts)
+        self.fit_texts(texts)
+        self.names = [bank.get(role_id).name(lang) for role_id in self.roles]
+        return self
 
     def fit_texts(self, texts: Sequence[PersonaText]) -> "PersonaVoiceClassifier":
         self.texts = list(texts)
@@ -181,7 +207,8 @@ def default_classifier(lang: str = "en") -> PersonaVoiceClassifier:
 
 def persona_voice_report(replies: Sequence[str], personas: Sequence[str],
                          classifier: PersonaVoiceClassifier | None = None, lang: str = "en") -> dict:
-    """Accuracy overall and per persona, the confusion counts and chance, for replies forced to ``personas``."""
+    """Accuracy overall and per persona, the confusion counts and chance, for replies forced to ``personas``;
+    ``names_masked``: the accuracy with every persona's name masked and how many replies name a persona."""
     if len(replies) != len(personas):
         raise ValueError(f"{len(replies)} replies but {len(personas)} personas")
     clf = classifier or default_classifier(lang)
@@ -196,8 +223,15 @@ def persona_voice_report(replies: Sequence[str], personas: Sequence[str],
         row["accuracy"] = row["correct"] / row["n"]
         row["predicted"] = dict(row["predicted"].most_common())
     n = len(replies)
-    return {"n": n, "accuracy": (sum(r["correct"] for r in per.values()) / n) if n else float("nan"),
-            "chance": 1.0 / len(clf.roles), "per_persona": per, "predicted": predicted}
+    report = {"n": n, "accuracy": (sum(r["correct"] for r in per.values()) / n) if n else float("nan"),
+              "chance": 1.0 / len(clf.roles), "per_persona": per, "predicted": predicted}
+    pattern = persona_name_pattern(clf.names)
+    if pattern is not None and n:
+        masked = [mask_persona_names(reply, pattern) for reply in replies]
+        correct = sum(gold == pred for gold, pred in zip(personas, clf.predict(masked)))
+        report["names_masked"] = {"accuracy": correct / n,
+                                  "naming": sum(m != r.strip() for m, r in zip(masked, replies))}
+    return report
 
 
 def persona_voice_accuracy(replies: Sequence[str], personas: Sequence[str],

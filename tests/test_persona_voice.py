@@ -9,7 +9,8 @@ import pytest
 
 from empath.dialogue import SEEKER, SUPPORTER, read_jsonl
 from empath.experiences import ExperienceBank
-from empath.persona_voice import PersonaVoiceClassifier, persona_texts, persona_voice_accuracy, persona_voice_report
+from empath.persona_voice import (PersonaVoiceClassifier, mask_persona_names, persona_name_pattern, persona_texts,
+                                  persona_voice_accuracy, persona_voice_report)
 from empath.roles import load_roles
 from empath.strategies import strategies as load_strategies
 
@@ -79,6 +80,23 @@ def test_report_and_errors(classifier):
     with pytest.raises(RuntimeError):
         PersonaVoiceClassifier().predict(["not fitted"])
     assert classifier.predict([]) == []
+
+
+def test_name_masking_catches_misspelt_names_and_keeps_other_words(classifier):
+    pattern = persona_name_pattern(classifier.names)
+    assert mask_persona_names("Hello Narutonarimaki, how are you?", pattern) == "Hello , how are you?"
+    assert mask_persona_names("Harry Potter and DoraемON say hi", pattern) == "and say hi"
+    assert mask_persona_names("孙悟空说：别怕。", persona_name_pattern(["孙悟空"])) == "说：别怕。"
+    kept = "That sounds like a long, heavy day; you did well to say it."
+    assert mask_persona_names(kept, pattern) == kept
+
+
+def test_a_reply_that_only_names_the_persona_is_not_its_voice(classifier):
+    replies = ["Hello Doraemon, how are you feeling today?", "Hello Juliet, how are you feeling today?"]
+    report = persona_voice_report(replies, ["doraemon", "juliet"], classifier)
+    assert report["accuracy"] == 1.0  # the names alone decide the raw score
+    masked = report["names_masked"]
+    assert masked["naming"] == 2 and masked["accuracy"] <= 0.5  # the same text is left: one persona for both
 
 
 def test_seed_dialogues_are_identified_well_above_chance(classifier, seed):

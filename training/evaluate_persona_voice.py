@@ -12,7 +12,8 @@ personas' own texts (role bank profile and style, experiences), never on dialogu
 dialogue with ``background.role`` is scored against that role: a sanity upper bound for hand-written voice.
 ``--cv``: also the stratified, grouped k-fold accuracy on the personas' own texts.
 
-Prints accuracy and one row per persona (n, accuracy, most frequent prediction); chance is 1 / #personas.
+Prints accuracy, the accuracy with every persona's name masked (a reply that only says the name is not the
+persona's voice) and how many replies name a persona, and one row per persona (n, accuracy, most frequent prediction); chance is 1 / #personas.
 With ``--json`` the last line is one JSON object.
 """
 
@@ -68,6 +69,10 @@ def _report(rows: list[dict], classifier) -> dict:
 def _print_report(title: str, report: dict) -> None:
     print(f"\n{title}: accuracy {100 * report['accuracy']:.1f} % over {report['n']} replies "
           f"(chance {100 * report['chance']:.1f} %)")
+    if "names_masked" in report:
+        masked = report["names_masked"]
+        print(f"  with every persona's name masked: {100 * masked['accuracy']:.1f} % "
+              f"({masked['naming']} of {report['n']} replies name a persona)")
     print(f"  {'persona':<20} {'n':>5} {'acc %':>7}  most often named")
     for role, row in sorted(report["per_persona"].items()):
         top = next(iter(row["predicted"]), "-")

@@ -103,6 +103,8 @@ def test_decoding_and_seeds():
     assert turn_seed(0, "d", 3) == turn_seed(0, "d", 3) != turn_seed(1, "d", 3)
     with pytest.raises(EvaluationError, match="unknown decoding"):
         decoding_settings("beam")
+    assert decoding_settings("app").persona_guidance == 1.0  # off unless asked for
+    assert decoding_settings("greedy", persona_guidance=1.5).persona_guidance == 1.5
 
 
 def test_system_names_are_checked_before_any_model_loads():
@@ -251,6 +253,21 @@ def test_cli_json_line(tmp_path, capsys):
     assert set(summary["human"]) == {"D-1", "D-2"} and "| Empath |" in out
     assert main(argv[:5] + ["empath,no_role"] + argv[6:], pipeline=pipe) == 2
     assert "unknown system 'no_role'" in capsys.readouterr().err
+
+
+def test_cli_persona_guidance_is_recorded_and_checked(tmp_path, capsys):
+    from training.evaluate import main
+
+    pipe, _ = make_pipeline()
+    out = tmp_path / "out"
+    argv = ["--data", str(dataset(tmp_path)), "--format", "jsonl", "--systems", "empath", "--max-turns", "2",
+            "--max-new-tokens", "4", "--decoding", "greedy", "--out", str(out), "--no-progress"]
+    assert main(argv + ["--persona-guidance", "1.5"], pipeline=pipe) == 0
+    assert json.loads((out / "results.json").read_text())["config"]["settings"]["persona_guidance"] == 1.5
+    assert "with persona guidance 1.5" in (out / "table.md").read_text()
+    capsys.readouterr()
+    assert main(argv + ["--out", str(tmp_path / "bad"), "--persona-guidance", "9"], pipeline=pipe) == 2
+    assert "persona_guidance must be in [1, 3]" in capsys.readouterr().err
 
 
 def test_cli_runs_as_module():

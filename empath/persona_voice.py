@@ -230,7 +230,7 @@ def persona_voice_report(replies: Sequence[str], personas: Sequence[str],
         masked = [mask_persona_names(reply, pattern) for reply in replies]
         correct = sum(gold == pred for gold, pred in zip(personas, clf.predict(masked)))
         report["names_masked"] = {"accuracy": correct / n,
-                                  "naming": sum(m != r.strip() for m, r in zip(masked, replies))}
+                                  "naming": sum(bool(pattern.search(reply)) for reply in replies)}
     return report
 
 

@@ -13,7 +13,8 @@ dialogue with ``background.role`` is scored against that role: a sanity upper bo
 ``--cv``: also the stratified, grouped k-fold accuracy on the personas' own texts.
 
 Prints accuracy, the accuracy with every persona's name masked (a reply that only says the name is not the
-persona's voice) and how many replies name a persona, and one row per persona (n, accuracy, most frequent prediction); chance is 1 / #personas.
+persona's voice) and how many replies name a persona, and one row per persona (n, accuracy, most frequent
+prediction); chance is 1 / #personas.
 With ``--json`` the last line is one JSON object.
 """
 

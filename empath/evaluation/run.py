@@ -37,8 +37,9 @@ def _check_resume(out: Path, config: dict) -> None:
 
 def run_evaluation(pipeline: EmpathPipeline, dialogues: Iterable, systems: Sequence[str], out: str | os.PathLike, *,
                    every: int = 1, max_turns: int | None = None, seed: int = 0, decoding: str = "app",
-                   max_new_tokens: int | None = None, persona_guidance: float = 1.0, judge: bool = False, judge_client: Any = None,
-                   judge_model: str | None = None, judge_against: str = HUMAN, judge_turns: int | None = None,
+                   max_new_tokens: int | None = None, persona_guidance: float = 1.0, judge: bool = False,
+                   judge_client: Any = None, judge_model: str | None = None, judge_against: str = HUMAN,
+                   judge_turns: int | None = None,
                    config: dict | None = None, progress: bool = True, stop_after: int | None = None) -> dict:
     """Answer, score and write every output into ``out`` (resuming a partial run); returns the results."""
     # ``config`` adds fields (data path, format, model refs) to results.json and to the resume check;

@@ -19,7 +19,10 @@ is caught when the classifier's crisis probability of the last ``CONVERSATION_TU
 together reaches the threshold while the new message itself scores at least ``CONVERSATION_FLOOR`` (a
 "thank you" after a dark turn is not flagged again); rule id ``model/conversation``. Callers that keep a
 conversation should stay in crisis mode once a turn has been flagged (see ``training/evaluate_safety.py``
-for measured recall, FPR and limits).
+for measured recall, FPR and limits). A long message (``LONG_MESSAGE_SENTENCES`` or more) is also read one
+sentence at a time, so one sentence of plan inside a paragraph about work and rent is not averaged away; a
+sentence alone has less context, so it must reach the model's stricter ``sentence_threshold``
+(rule id ``model/sentence``).
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ class SafetyResult:
 
 MODEL_RULE_ID = "model/crisis"
 CONVERSATION_RULE_ID = "model/conversation"
+SENTENCE_RULE_ID = "model/sentence"
+LONG_MESSAGE_SENTENCES = 3  # a message this long is also read one sentence at a time
 CONVERSATION_TURNS = 3  # the new message and the two seeker turns before it
 CONVERSATION_FLOOR = 0.15  # the new message's own crisis probability the conversation check needs
 
@@ -86,12 +91,13 @@ class SafetyChecker:
     :meth:`check` per message (rules alone well under 5 ms; with the classifier, which embeds the
     message with one or two small sentence encoders, tens of ms on a CPU).
 
-    ``model_dir`` picks another trained model folder, ``threshold`` overrides its crisis threshold;
+    ``model_dir`` picks another trained model folder, ``threshold`` and ``sentence_threshold`` override its
+    crisis thresholds for a message and for one sentence of a long message;
     ``roles`` is the role bank a reply's persona id is looked up in (None: the shipped one)."""
 
     def __init__(self, path: str | os.PathLike | None = None, use_model: bool = True,
                  model_dir: str | os.PathLike | None = None, threshold: float | None = None,
-                 roles: RoleBank | None = None):
+                 roles: RoleBank | None = None, sentence_threshold: float | None = None):
         self.path = Path(path) if path is not None else DEFAULT_RULES
         self.roles = roles if roles is not None else load_roles()
         self.model = None
@@ -100,6 +106,8 @@ class SafetyChecker:
 
             self.model = CrisisModel.load(model_dir)
         self.threshold = threshold if threshold is not None else (self.model.threshold if self.model else None)
+        self.sentence_threshold = sentence_threshold if sentence_threshold is not None else \
+            (self.model.sentence_threshold if self.model else None)
         config = load_yaml(self.path)
         reader = RuleFileReader(self.path)
         if not isinstance(config, dict) or not isinstance(config.get("languages"), dict):
@@ -146,6 +154,7 @@ class SafetyChecker:
                     continue
                 result.matched.append(MODEL_RULE_ID)
                 result.category = result.category or category
+        self._check_sentences(texts, results)
         self._check_conversations(texts, results, histories)
         for result in results:
             result.crisis = result.category is not None
@@ -155,6 +164,25 @@ class SafetyChecker:
         """Categories whose rule hits a context explained away (past, fiction, accident...); the learned stage
         stays silent on them, except where the context leaves the decision to it (``model_decides``: jokes)."""
         return {hit.split("/")[1] for hit in result.suppressed if hit.rsplit("~", 1)[-1] not in self._model_decides}
+
+    def _check_sentences(self, texts: list[str], results: list[SafetyResult]) -> None:
+        """Long messages not yet flagged: any one sentence at or above ``sentence_threshold`` flags the message."""
+        if self.model is None or self.sentence_threshold is None:
+            return
+        inputs = []  # (message index, one sentence as the classifier reads it)
+        for i, (text, result) in enumerate(zip(texts, results)):
+            sentences = split_sentences(text)
+            if result.category is None and len(sentences) >= LONG_MESSAGE_SENTENCES \
+                    and not self._explained_categories(result):
+                inputs += [(i, self.model_input(sentence, result.lang)) for sentence in sentences]
+        inputs = [(i, text) for i, text in inputs if any(ch.isalnum() for ch in text)]
+        if not inputs:
+            return
+        proba = self.model.predict_proba([text for _, text in inputs], [results[i].lang for i, _ in inputs])
+        for (i, _), row in zip(inputs, proba):
+            if results[i].category is None and 1.0 - row[0] >= self.sentence_threshold:
+                results[i].matched.append(SENTENCE_RULE_ID)
+                results[i].category = self.model.labels[1 + int(row[1:].argmax())]
 
     def conversation_input(self, text: str, history: Iterable[Any] | None, lang: str | None = None) -> str:
         """What the classifier reads for the conversation-level check (in training too): the

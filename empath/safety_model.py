@@ -196,6 +196,12 @@ class CrisisModel:
         except (KeyError, ValueError) as exc:
             raise DataFileError(f"{directory}: inconsistent safety model ({exc})") from exc
 
+    @property
+    def sentence_threshold(self) -> float | None:
+        """Crisis threshold for one sentence of a long message (None: long messages are only read whole)."""
+        value = self.info.get("sentence_threshold")
+        return float(value) if value is not None else None
+
     def features(self, text: str) -> list[str]:
         return ngram_features(text, self.config, self._char_map)
 

@@ -2,7 +2,7 @@
 alone and for rules + the learned classifier, and the flag rate on real ESConv seeker turns.
 
     python -m training.evaluate_safety [--file training/data/safety/safety_heldout.jsonl] [--split dev|tune|test|all]
-                                       [--rules-only] [--model DIR] [--threshold T]
+                                       [--rules-only] [--model DIR] [--threshold T] [--sentence-threshold T|none]
                                        [--esconv DIR] [--sample 20] [--json]
 
 ``training/data/safety/safety_set.jsonl`` has ``dev``/``tune`` splits (the rules were written on them) and a ``test``
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 from pathlib import Path
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", help="alternative safety.yaml (default: the packaged rules)")
     parser.add_argument("--model", help="alternative trained model folder (default: empath/data/safety_model)")
     parser.add_argument("--threshold", type=float, help="override the model's crisis threshold")
+    parser.add_argument("--sentence-threshold", type=lambda v: math.inf if v.lower() == "none" else float(v),
+                        help="override the model's threshold for one sentence of a long message ('none': read "
+                             "long messages whole only)")
     parser.add_argument("--rules-only", action="store_true", help="evaluate the rules alone")
     parser.add_argument("--esconv", nargs="?", const=str(shared_data_dir() / "esconv"), metavar="DIR",
                         help="also report the flag rate on ESConv seeker turns: a folder (default: shared data) or one file; "
@@ -119,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
 
     detectors = {"rules": SafetyChecker(args.rules, use_model=False)}
     if not args.rules_only:
-        detectors["rules+model"] = SafetyChecker(args.rules, model_dir=args.model, threshold=args.threshold)
+        detectors["rules+model"] = SafetyChecker(args.rules, model_dir=args.model, threshold=args.threshold,
+                                                  sentence_threshold=args.sentence_threshold)
     items = load_labelled_set(args.file)
     if args.split != "all":
         items = [item for item in items if item.get("split", "dev") == args.split]
@@ -129,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         report["ms_per_message_single"] = single_message_ms(items, checker)
         if checker.threshold is not None:
             report["threshold"] = checker.threshold
+            report["sentence_threshold"] = checker.sentence_threshold if checker.sentence_threshold != math.inf \
+                else None
         if args.esconv:
             report["esconv"] = esconv_flag_rate(args.esconv, checker, sample=args.sample)
         reports[name] = report

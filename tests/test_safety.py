@@ -2,6 +2,7 @@
 and the labelled sets."""
 
 import json
+import math
 import re
 
 import numpy as np
@@ -26,11 +27,11 @@ SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 SAFETY_SET = SAFETY_DATA / "safety_set.jsonl"
 HELDOUT_SET = SAFETY_DATA / "safety_heldout.jsonl"
 EXTRA_SET = SAFETY_DATA / "safety_train_extra.jsonl"
-# measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.861, FPR 0.039
-# (rules alone 0.367 / 0.009; the round-3 detector: 0.823 / 0.017, before issue 14's perceptrons: 0.741 / 0.017),
-# minus/plus a margin; the lower threshold of round 4 (0.72) traded this set's FPR for recall everywhere
-HELDOUT_MIN_RECALL = 0.83
-HELDOUT_MAX_FPR = 0.045
+# measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.867, FPR 0.021
+# (rules alone 0.367 / 0.009; round 4: 0.861 / 0.039; the round-3 detector: 0.823 / 0.017, before issue 14's
+# perceptrons: 0.741 / 0.017), minus/plus a margin
+HELDOUT_MIN_RECALL = 0.84
+HELDOUT_MAX_FPR = 0.035
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,7 @@ def test_context_rules_record_what_they_suppressed(checker):
 @pytest.mark.parametrize("text, lang", [
     ("I was in a dark place last winter and thought about suicide a lot. Therapy and meds helped, and I'm doing "
      "so much better now.", "en"),
-    ("大学那会儿有段时间总想自杀。后来做了咨询，现在好多了。", "zh"),
+    ("有段时间总想自杀。后来做了咨询，现在好多了。", "zh"),
 ])
 def test_a_recovery_told_in_another_sentence_explains_the_past_hit(rules_checker, text, lang):
     """`scope: message` contexts read the whole message, not only the sentence with the hit."""
@@ -326,9 +327,11 @@ def test_evaluate_safety_cli(tmp_path, tiny_model):
     (esconv / "train.jsonl").write_text(json.dumps({"situation": "s", "problem_type": "job crisis",
                                                     "emotion_type": "sadness", "dialog": dialog}) + "\n")
     out = subprocess.run([sys.executable, "-m", "training.evaluate_safety", "--file", str(data), "--json",
-                          "--esconv", str(esconv), "--model", str(tiny_model[0])], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+                          "--esconv", str(esconv), "--model", str(tiny_model[0]), "--sentence-threshold", "none"],
+                         cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     reports = json.loads(out.stdout)
     assert set(reports) == {"rules", "rules+model"}
+    assert reports["rules+model"]["sentence_threshold"] is None  # 'none': long messages are read whole only
     for report in reports.values():
         assert report["overall"]["recall"] == 1.0 and report["overall"]["fpr"] == 0.0
         assert report["esconv"]["seeker_turns"] == 2 and report["esconv"]["flagged"] == 1
@@ -478,29 +481,39 @@ def test_combined_detector_on_the_independent_held_out_set(checker, rules_checke
 HELDOUT2_SET = SAFETY_DATA / "safety_heldout2.jsonl"
 # HELDOUT2_SET is the development set now: its first measurement (recall 0.568, FPR 0.059) was fresh; since then the
 # rules' contexts were corrected on its misses and the detector's threshold was chosen on it
-# (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.858
-# (en 0.890, zh 0.825), FPR 0.030 at the round-4 threshold 0.72. These bounds guard the level reached.
+# (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.852
+# (en 0.902, zh 0.800), FPR 0.030 at the round-5 threshold 0.76 (round 4: 0.858 / 0.030 at 0.72). These bounds guard the level reached.
 HELDOUT2_MIN_RECALL = {"overall": 0.83, "en": 0.86, "zh": 0.79}
 HELDOUT2_MAX_FPR = 0.035
 HELDOUT3_SET = SAFETY_DATA / "safety_heldout3.jsonl"
 # the third set, written by writers who saw neither the training data nor the rules, after the first version of
 # this detector was frozen; measured once then (recall 0.866, FPR 0.133); its false alarms shaped the last training
-# round, so it is seen now: recall 0.902 (en 0.939, zh 0.866), FPR 0.115 with the round-4 detector.
-HELDOUT3_MIN_RECALL = {"overall": 0.87, "en": 0.91, "zh": 0.83}
-HELDOUT3_MAX_FPR = 0.13
+# round, so it is seen now: recall 0.915 (en 0.939, zh 0.890), FPR 0.102 with the round-5 detector.
+HELDOUT3_MIN_RECALL = {"overall": 0.90, "en": 0.92, "zh": 0.88}
+HELDOUT3_MAX_FPR = 0.12
 HELDOUT4_SET = SAFETY_DATA / "safety_heldout4.jsonl"
 # the fourth set, written the same way after the final detector was frozen, measured once: recall 0.805 (en 0.878,
 # zh 0.732), FPR 0.090; its families of errors (not its items) shaped round 4's training data, after which:
-# recall 0.878 (en 0.915, zh 0.842), FPR 0.072. Bounds: the level reached.
-HELDOUT4_MIN_RECALL = {"overall": 0.85, "en": 0.88, "zh": 0.81}
+# recall 0.878 (en 0.915, zh 0.842), FPR 0.072; round 5: 0.921 (en 0.963, zh 0.878), FPR 0.072. Bounds: the level
+# reached.
+HELDOUT4_MIN_RECALL = {"overall": 0.89, "en": 0.93, "zh": 0.85}
 HELDOUT4_MAX_FPR = 0.09
 HELDOUT5_SET = SAFETY_DATA / "safety_heldout5.jsonl"
 # the fifth set, written by a writer who saw neither the repository nor the detector, measured once after the round-4
 # detector was frozen: recall 0.889 (en 0.914, zh 0.864), FPR 0.054 (328 items: 2 equal to training lines were
 # removed); after the later "dying to <verb>" idiom mask (from a unit test, not from this set): recall 0.901
-# (en 0.938, zh 0.864), FPR 0.054. Bounds: the level reached.
-HELDOUT5_MIN_RECALL = {"overall": 0.87, "en": 0.90, "zh": 0.83}
-HELDOUT5_MAX_FPR = 0.07
+# (en 0.938, zh 0.864), FPR 0.054. Its error families (not its items) shaped round 5's training data, after which:
+# recall 0.920 (en 0.938, zh 0.901), FPR 0.024. Bounds: the level reached.
+HELDOUT5_MIN_RECALL = {"overall": 0.88, "en": 0.88, "zh": 0.87}
+HELDOUT5_MAX_FPR = 0.05
+HELDOUT6_SET = SAFETY_DATA / "safety_heldout6.jsonl"
+# the sixth set, written by a helper who saw neither the repository nor the detector, measured once after the
+# round-5 detector was frozen: recall 0.879 (en 0.915, zh 0.843), FPR 0.120 (the round-4 detector there: 0.824 /
+# 0.139; 331 items: 1 equal to a training line removed). The shipped detector is that recipe retrained without one
+# training line that equalled a fifth-set item, its threshold re-chosen on the development set (0.76): recall 0.867
+# (en 0.902, zh 0.831), FPR 0.115. Bounds: the level reached.
+HELDOUT6_MIN_RECALL = {"overall": 0.86, "en": 0.89, "zh": 0.82}
+HELDOUT6_MAX_FPR = 0.135
 
 
 def test_second_held_out_set_size_and_balance():
@@ -517,7 +530,7 @@ def test_second_held_out_set_size_and_balance():
     assert not [it["text"] for it in items if it["text"] in seen]
 
 
-@pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET])
+@pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     items = load_labelled_set(path)
     for lang in ("en", "zh"):
@@ -535,6 +548,7 @@ def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     (HELDOUT3_SET, HELDOUT3_MIN_RECALL, HELDOUT3_MAX_FPR),
     (HELDOUT4_SET, HELDOUT4_MIN_RECALL, HELDOUT4_MAX_FPR),
     (HELDOUT5_SET, HELDOUT5_MIN_RECALL, HELDOUT5_MAX_FPR),
+    (HELDOUT6_SET, HELDOUT6_MIN_RECALL, HELDOUT6_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)
@@ -598,3 +612,26 @@ def test_check_lines_output_keeps_its_fields_with_history(checker):
                        "history": ["Nothing will ever change.", "I'm a burden."]})
     row = next(check_lines([line], checker))
     assert set(row) == {"line", "text", *SafetyResult(False, None).to_dict()}
+
+
+# -- round 5: long messages are also read one sentence at a time ------------------------------------------
+
+BURIED_ZH = "最近房租又涨了，领导也天天挑刺。男朋友上个月搬走了。我已经想好了，等工资发了就从公司楼顶跳下去。算了不说这些，你觉得我要不要换工作？"
+
+
+def test_a_risk_sentence_inside_a_long_message_is_found_sentence_by_sentence(checker):
+    whole_only = SafetyChecker(sentence_threshold=math.inf)
+    assert checker.sentence_threshold == checker.model.sentence_threshold and checker.sentence_threshold < 1.0
+    assert not whole_only.check(BURIED_ZH, lang="zh").crisis  # read whole, the plan is averaged away
+    result = checker.check(BURIED_ZH, lang="zh")
+    assert result.crisis and result.matched == ["model/sentence"] and result.category == "suicide", result
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Long week. Work was chaos and my car broke down on Tuesday. I used to hurt myself in college, but therapy "
+     "helped and I'm doing well now. Anyway, any tips for cheap car repairs?", "en"),
+    ("今天好累。开会开了一下午。晚上还要加班写报告，老板真是要杀了我。周末想去爬山放松一下。", "zh"),
+    ("I'm going to the bridge. The sunset there is lovely.", "en"),  # two sentences: read whole only
+])
+def test_the_sentence_read_leaves_ordinary_long_messages_and_short_ones_alone(checker, text, lang):
+    assert "model/sentence" not in checker.check(text, lang=lang).matched

@@ -86,6 +86,11 @@ def conversation_window(text: str, history: Iterable[Any] | None, turns: int = C
     return earlier[-(turns - 1):] + [text] if turns > 1 else [text]
 
 
+def _has_signal(model_input: str) -> bool:
+    """Whether a classifier input has anything left to read (all masked: no signal)."""
+    return any(ch.isalnum() for ch in model_input)
+
+
 class SafetyChecker:
     """Crisis detector: rules, then (``use_model=True``) the learned classifier. Load once, call
     :meth:`check` per message (rules alone well under 5 ms; with the classifier, which embeds the
@@ -139,7 +144,7 @@ class SafetyChecker:
         results = [self._check_rules(text, lang) for text, lang in zip(texts, langs)]
         inputs = [self.model_input(text, result.lang) if self.model is not None else ""
                   for text, result in zip(texts, results)]
-        scored = [i for i, text in enumerate(inputs) if any(ch.isalnum() for ch in text)]  # all masked: no signal
+        scored = [i for i, text in enumerate(inputs) if _has_signal(text)]
         if scored:
             proba = self.model.predict_proba([inputs[i] for i in scored], [results[i].lang for i in scored])
             for i, row in zip(scored, proba):
@@ -175,7 +180,7 @@ class SafetyChecker:
             if result.category is None and len(sentences) >= LONG_MESSAGE_SENTENCES \
                     and not self._explained_categories(result):
                 inputs += [(i, self.model_input(sentence, result.lang)) for sentence in sentences]
-        inputs = [(i, text) for i, text in inputs if any(ch.isalnum() for ch in text)]
+        inputs = [(i, text) for i, text in inputs if _has_signal(text)]
         if not inputs:
             return
         proba = self.model.predict_proba([text for _, text in inputs], [results[i].lang for i, _ in inputs])

@@ -482,7 +482,8 @@ HELDOUT2_SET = SAFETY_DATA / "safety_heldout2.jsonl"
 # HELDOUT2_SET is the development set now: its first measurement (recall 0.568, FPR 0.059) was fresh; since then the
 # rules' contexts were corrected on its misses and the detector's threshold was chosen on it
 # (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.852
-# (en 0.902, zh 0.800), FPR 0.030 at the round-5 threshold 0.76 (round 4: 0.858 / 0.030 at 0.72). These bounds guard the level reached.
+# (en 0.902, zh 0.800), FPR 0.030 at the round-5 threshold 0.76 (round 4: 0.858 / 0.030 at 0.72). These bounds
+# guard the level reached.
 HELDOUT2_MIN_RECALL = {"overall": 0.83, "en": 0.86, "zh": 0.79}
 HELDOUT2_MAX_FPR = 0.035
 HELDOUT3_SET = SAFETY_DATA / "safety_heldout3.jsonl"

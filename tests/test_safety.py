@@ -170,6 +170,31 @@ def test_a_recovery_told_in_another_sentence_explains_the_past_hit(rules_checker
     assert relapse.crisis, relapse
 
 
+@pytest.mark.parametrize("worried, imminent", [
+    ("My roommate often says she wants to die. How do I bring it up with her?",
+     "My roommate just texted that she is going to kill herself tonight. What do I do?"),
+])
+def test_a_third_person_report_counts_only_when_the_danger_is_imminent(rules_checker, worried, imminent):
+    """A worried seeker quoting someone else is not in crisis; "tonight" / "right now" still raises the flag."""
+    calm = rules_checker.check(worried)
+    assert not calm.crisis and "en/suicide/third_party~third_party_not_imminent" in calm.suppressed, calm
+    assert rules_checker.check(imminent).crisis
+
+
+@pytest.mark.parametrize("text, lang, rule", [
+    ("When I was a teenager I wanted to hurt my stepfather. We run a business together now.", "en",
+     "en/harm_to_others/"),
+    ("读书那会儿被同桌欺负，恨到想杀了他，现在我们关系挺好的。", "zh", "zh/harm_to_others/"),
+    ("等了一个小时公交，最后一班还开走了，想死的心都有了", "zh", None),
+])
+def test_past_anger_and_everyday_hyperbole_stay_quiet(rules_checker, text, lang, rule):
+    """Long-past harm-to-others thoughts are history like the other categories; "想死的心都有了" is an idiom."""
+    result = rules_checker.check(text, lang=lang)
+    assert not result.crisis, result
+    if rule:
+        assert any(hit.startswith(rule) for hit in result.suppressed), result
+
+
 def test_a_joke_marker_drops_the_rule_hit_but_leaves_the_decision_to_the_model():
     """`model_decides` contexts (jokes) drop the rule's hit without muting the learned stage; other contexts
     (accident, past, fiction) mute it. Threshold 0 makes the model fire wherever it is allowed to."""

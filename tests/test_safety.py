@@ -12,6 +12,7 @@ from empath._data import REPO_ROOT, DataFileError
 from empath.roles import UnknownRoleError
 from empath.safety import (
     CATEGORIES,
+    CONVERSATION_RULE_ID,
     DEFAULT_RULES,
     SafetyChecker,
     SafetyResult,
@@ -362,6 +363,33 @@ def test_evaluate_safety_cli(tmp_path, tiny_model):
         assert report["esconv"]["seeker_turns"] == 2 and report["esconv"]["flagged"] == 1
         assert report["esconv"]["flag_rate"] == 0.5
     assert not reports["rules"]["uses_model"] and reports["rules+model"]["uses_model"]
+
+
+def test_esconv_flag_rate_reads_each_turn_with_the_seekers_earlier_turns(tmp_path):
+    """The in-conversation rate passes each seeker turn's earlier seeker turns (not the supporter's) as history,
+    and counts a conversation-level flag only there."""
+    from training.evaluate_safety import esconv_flag_rate
+
+    dialog = [{"text": "nothing matters anymore", "speaker": "usr"}, {"text": "Tell me more", "speaker": "sys",
+              "strategy": "Question"}, {"text": "ok. tonight then", "speaker": "usr"},
+              {"text": "Are you safe?", "speaker": "sys", "strategy": "Question"}, {"text": "thanks", "speaker": "usr"}]
+    path = tmp_path / "valid.jsonl"
+    path.write_text(json.dumps({"situation": "s", "problem_type": "job crisis", "emotion_type": "sadness",
+                                "dialog": dialog}) + "\n")
+
+    class Recorder:
+        histories = None
+
+        def check_batch(self, texts, langs, histories):
+            Recorder.histories = histories
+            return [SafetyResult(crisis=text == "ok. tonight then", category="suicide" if text == "ok. tonight then"
+                                 else None, matched=[CONVERSATION_RULE_ID] if text == "ok. tonight then" else [])
+                    for text in texts]
+
+    report = esconv_flag_rate(path, Recorder(), sample=5)
+    assert Recorder.histories == [[], ["nothing matters anymore"], ["nothing matters anymore", "ok. tonight then"]]
+    assert report["seeker_turns"] == 3 and report["flagged"] == 0
+    assert report["flagged_in_conversation"] == 1 and report["flag_rate_in_conversation"] == round(1 / 3, 5)
 
 
 # -- the learned classifier (empath/safety_model.py) -----------------------------------------------------

@@ -24,14 +24,15 @@ import sys
 from pathlib import Path
 
 from empath._data import REPO_ROOT, shared_data_dir
-from empath.safety import SafetyChecker, evaluate_detector, load_labelled_set
+from empath.safety import CONVERSATION_RULE_ID, SafetyChecker, evaluate_detector, load_labelled_set
 
 DEFAULT_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_set.jsonl"
 
 
 def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int = 20, seed: int = 0) -> dict:
     """Share of ESConv seeker turns (a folder of splits, or one file) the detector flags, per category,
-    with a random sample to review."""
+    with a random sample to review; also the share flagged when each turn is read with the seeker's earlier turns
+    (the conversation-level check, as the app runs it)."""
     from empath.dialogue import read_esconv
 
     directory = Path(directory)
@@ -41,16 +42,28 @@ def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int 
         files = sorted(directory.glob("*.jsonl")) or sorted(directory.glob("*.json"))
     if not files:
         raise SystemExit(f"{directory}: no ESConv .jsonl/.json files found")
-    turns = [turn.text for path in files for dialogue in read_esconv(path, skip_invalid=True)
-             for turn in dialogue.turns if turn.speaker == "seeker" and turn.text.strip()]
+    turns, histories = [], []  # each seeker turn with the seeker's earlier turns, as the app checks it
+    for path in files:
+        for dialogue in read_esconv(path, skip_invalid=True):
+            earlier = []
+            for turn in dialogue.turns:
+                if turn.speaker == "seeker" and turn.text.strip():
+                    turns.append(turn.text)
+                    histories.append(list(earlier))
+                    earlier.append(turn.text)
+    results = checker.check_batch(turns, ["en"] * len(turns), histories)
+    # the conversation check only adds flags, so a turn read alone is flagged iff it is flagged without it
     flagged = [{"text": text, "category": result.category, "matched": result.matched}
-               for text, result in zip(turns, checker.check_batch(turns, ["en"] * len(turns))) if result.crisis]
+               for text, result in zip(turns, results) if result.crisis and CONVERSATION_RULE_ID not in result.matched]
+    in_conversation = sum(result.crisis for result in results)
     by_category = {}
     for row in flagged:
         by_category[row["category"]] = by_category.get(row["category"], 0) + 1
     rng = random.Random(seed)
     return {"files": [p.name for p in files], "seeker_turns": len(turns), "flagged": len(flagged),
             "flag_rate": round(len(flagged) / len(turns), 5) if turns else None, "by_category": by_category,
+            "flagged_in_conversation": in_conversation,
+            "flag_rate_in_conversation": round(in_conversation / len(turns), 5) if turns else None,
             "sample": rng.sample(flagged, min(sample, len(flagged)))}
 
 
@@ -149,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             esconv = report["esconv"]
             print(f"ESConv seeker turns ({', '.join(esconv['files'])}): {esconv['flagged']} of "
                   f"{esconv['seeker_turns']} flagged, flag rate {esconv['flag_rate']} {esconv['by_category']} "
-                  f"(not an FPR: some are real)")
+                  f"(not an FPR: some are real); read with the seeker's earlier turns, as in the app: "
+                  f"{esconv['flagged_in_conversation']} ({esconv['flag_rate_in_conversation']})")
             for row in esconv["sample"]:
                 print(f"  [{row['category']}] {row['text'][:160]}  <- {', '.join(row['matched'])}")
     print("Summary: " + "; ".join(f"{name}: recall {_fmt(r['overall']['recall'])}, FPR {_fmt(r['overall']['fpr'])}, "

@@ -28,11 +28,11 @@ SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 SAFETY_SET = SAFETY_DATA / "safety_set.jsonl"
 HELDOUT_SET = SAFETY_DATA / "safety_heldout.jsonl"
 EXTRA_SET = SAFETY_DATA / "safety_train_extra.jsonl"
-# measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.867, FPR 0.021
-# (rules alone 0.367 / 0.009; round 4: 0.861 / 0.039; the round-3 detector: 0.823 / 0.017, before issue 14's
+# measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.905, FPR 0.013
+# (round 5: 0.867 / 0.021; round 4: 0.861 / 0.039; the round-3 detector: 0.823 / 0.017, before issue 14's
 # perceptrons: 0.741 / 0.017), minus/plus a margin
-HELDOUT_MIN_RECALL = 0.84
-HELDOUT_MAX_FPR = 0.035
+HELDOUT_MIN_RECALL = 0.88
+HELDOUT_MAX_FPR = 0.03
 
 
 @pytest.fixture(scope="module")
@@ -534,40 +534,50 @@ def test_combined_detector_on_the_independent_held_out_set(checker, rules_checke
 HELDOUT2_SET = SAFETY_DATA / "safety_heldout2.jsonl"
 # HELDOUT2_SET is the development set now: its first measurement (recall 0.568, FPR 0.059) was fresh; since then the
 # rules' contexts were corrected on its misses and the detector's threshold was chosen on it
-# (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.852
-# (en 0.902, zh 0.800), FPR 0.030 at the round-5 threshold 0.76 (round 4: 0.858 / 0.030 at 0.72). These bounds
-# guard the level reached.
-HELDOUT2_MIN_RECALL = {"overall": 0.83, "en": 0.86, "zh": 0.79}
+# (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.858
+# (en 0.878, zh 0.838), FPR 0.030 at the round-6 threshold 0.72 (round 5: 0.852 / 0.030 at 0.76; round 4: 0.858 /
+# 0.030 at 0.72). These bounds guard the level reached.
+HELDOUT2_MIN_RECALL = {"overall": 0.84, "en": 0.86, "zh": 0.82}
 HELDOUT2_MAX_FPR = 0.035
 HELDOUT3_SET = SAFETY_DATA / "safety_heldout3.jsonl"
 # the third set, written by writers who saw neither the training data nor the rules, after the first version of
 # this detector was frozen; measured once then (recall 0.866, FPR 0.133); its false alarms shaped the last training
-# round, so it is seen now: recall 0.915 (en 0.939, zh 0.890), FPR 0.102 with the round-5 detector.
-HELDOUT3_MIN_RECALL = {"overall": 0.90, "en": 0.92, "zh": 0.88}
-HELDOUT3_MAX_FPR = 0.12
+# round, so it is seen now: recall 0.915 (en 0.939, zh 0.890), FPR 0.102 with the round-5 detector;
+# round 6: 0.927 (en 0.963, zh 0.890), FPR 0.072.
+HELDOUT3_MIN_RECALL = {"overall": 0.90, "en": 0.94, "zh": 0.87}
+HELDOUT3_MAX_FPR = 0.09
 HELDOUT4_SET = SAFETY_DATA / "safety_heldout4.jsonl"
 # the fourth set, written the same way after the final detector was frozen, measured once: recall 0.805 (en 0.878,
 # zh 0.732), FPR 0.090; its families of errors (not its items) shaped round 4's training data, after which:
-# recall 0.878 (en 0.915, zh 0.842), FPR 0.072; round 5: 0.921 (en 0.963, zh 0.878), FPR 0.072. Bounds: the level
-# reached.
+# recall 0.878 (en 0.915, zh 0.842), FPR 0.072; round 5: 0.921 (en 0.963, zh 0.878), FPR 0.072; round 6: 0.915
+# (en 0.951, zh 0.878), FPR 0.066. Bounds: the level reached.
 HELDOUT4_MIN_RECALL = {"overall": 0.89, "en": 0.93, "zh": 0.85}
-HELDOUT4_MAX_FPR = 0.09
+HELDOUT4_MAX_FPR = 0.085
 HELDOUT5_SET = SAFETY_DATA / "safety_heldout5.jsonl"
 # the fifth set, written by a writer who saw neither the repository nor the detector, measured once after the round-4
 # detector was frozen: recall 0.889 (en 0.914, zh 0.864), FPR 0.054 (328 items: 2 equal to training lines were
 # removed); after the later "dying to <verb>" idiom mask (from a unit test, not from this set): recall 0.901
 # (en 0.938, zh 0.864), FPR 0.054. Its error families (not its items) shaped round 5's training data, after which:
-# recall 0.920 (en 0.938, zh 0.901), FPR 0.024. Bounds: the level reached.
-HELDOUT5_MIN_RECALL = {"overall": 0.88, "en": 0.88, "zh": 0.87}
+# recall 0.920 (en 0.938, zh 0.901), FPR 0.024; round 6: 0.932 (en 0.938, zh 0.926), FPR 0.036. Bounds: the level
+# reached.
+HELDOUT5_MIN_RECALL = {"overall": 0.90, "en": 0.91, "zh": 0.90}
 HELDOUT5_MAX_FPR = 0.05
 HELDOUT6_SET = SAFETY_DATA / "safety_heldout6.jsonl"
 # the sixth set, written by a helper who saw neither the repository nor the detector, measured once after the
 # round-5 detector was frozen: recall 0.879 (en 0.915, zh 0.843), FPR 0.120 (the round-4 detector there: 0.824 /
 # 0.139; 331 items: 1 equal to a training line removed). The shipped detector is that recipe retrained without one
 # training line that equalled a fifth-set item, its threshold re-chosen on the development set (0.76): recall 0.867
-# (en 0.902, zh 0.831), FPR 0.115. Bounds: the level reached.
-HELDOUT6_MIN_RECALL = {"overall": 0.86, "en": 0.89, "zh": 0.82}
-HELDOUT6_MAX_FPR = 0.135
+# (en 0.902, zh 0.831), FPR 0.115. Its error families (not its items) then shaped round 6's training data and four rule
+# contexts, after which: recall 0.921 (en 0.939, zh 0.904), FPR 0.060. Bounds: the level reached.
+HELDOUT6_MIN_RECALL = {"overall": 0.89, "en": 0.91, "zh": 0.88}
+HELDOUT6_MAX_FPR = 0.08
+HELDOUT7_SET = SAFETY_DATA / "safety_heldout7.jsonl"
+# the seventh set, written by a helper who saw neither the repository nor the detector, measured once after the
+# round-6 detector was frozen: recall 0.859 (en 0.839, zh 0.878), FPR 0.113 (the round-5 detector with its rules
+# there: 0.836 / 0.130); the shipped retrain of the same recipe (threshold 0.72) scores the same. Bounds: the level
+# reached.
+HELDOUT7_MIN_RECALL = {"overall": 0.84, "en": 0.82, "zh": 0.86}
+HELDOUT7_MAX_FPR = 0.13
 
 
 def test_second_held_out_set_size_and_balance():
@@ -584,7 +594,7 @@ def test_second_held_out_set_size_and_balance():
     assert not [it["text"] for it in items if it["text"] in seen]
 
 
-@pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET])
+@pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET, HELDOUT7_SET])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     items = load_labelled_set(path)
     for lang in ("en", "zh"):
@@ -603,6 +613,7 @@ def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     (HELDOUT4_SET, HELDOUT4_MIN_RECALL, HELDOUT4_MAX_FPR),
     (HELDOUT5_SET, HELDOUT5_MIN_RECALL, HELDOUT5_MAX_FPR),
     (HELDOUT6_SET, HELDOUT6_MIN_RECALL, HELDOUT6_MAX_FPR),
+    (HELDOUT7_SET, HELDOUT7_MIN_RECALL, HELDOUT7_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -11,7 +11,8 @@ All numbers come from one run on this machine, so the ratios compare like with l
    inside ``generate()`` (a timestamp per generated token), decode = (tokens - 1) / (last - first);
 2. first-token latency of the app path (message in -> first reply text out: safety, persona, strategy, experience,
    prompt, route merge, prefill);
-3. the pipeline's non-generation overhead per turn on unseen messages (p50 / p95, per stage);
+3. the pipeline's non-generation overhead per turn on unseen messages (p50 / p95, per stage), and on messages of
+   three sentences, with the safety stage's sentence-by-sentence read on and off (the ratio is its cost);
 4. the HTTP API's added latency over the same request handled in process (``EmpathAPI.completion``), measured with
    constant-cost stand-ins for the models (a fixed reply, fixed decisions) so only the HTTP/JSON layer differs;
 5. N concurrent OpenAI-client requests to ``python -m empath serve`` (streamed), all answered or not.
@@ -220,6 +221,31 @@ def overhead(pipeline, rounds: int) -> dict:
             "stages_p50_ms": {k: round(statistics.median(v), 2) for k, v in stages.items()}}
 
 
+def long_message_overhead(pipeline, rounds: int) -> dict:
+    """Overhead per turn on messages of three or more sentences, which the safety stage also reads one sentence
+    at a time, with that sentence read on and off in alternating order (same messages, same run)."""
+    from empath.pipeline import Conversation
+    from empath.safety_rules import split_sentences
+
+    safety = pipeline.safety
+    shipped = safety.sentence_threshold
+    long_messages = [" ".join(MESSAGES[i:i + 3]) for i in range(0, len(MESSAGES) - 2, 2)]
+    times = {"on": [], "off": []}
+    try:
+        for r in range(rounds):
+            for j, message in enumerate(long_messages):
+                for side in (("on", "off") if (r + j) % 2 == 0 else ("off", "on")):
+                    safety.sentence_threshold = shipped if side == "on" else None
+                    t0 = time.perf_counter()
+                    pipeline.plan(Conversation(), f"{message} ({side} {r}, {time.time_ns() % 997})")  # unseen text
+                    times[side].append((time.perf_counter() - t0) * 1000)
+    finally:
+        safety.sentence_threshold = shipped
+    on, off = statistics.median(times["on"]), statistics.median(times["off"])
+    return {"p50_ms_sentence_read": on, "p50_ms_whole_only": off, "ratio": on / off, "n": len(times["on"]),
+            "sentences": min(len(split_sentences(m)) for m in long_messages)}
+
+
 class FixedReply:
     """A generator that answers at once: the HTTP measurement then sees only the API layer's own cost."""
 
@@ -334,10 +360,11 @@ def main() -> None:
     decode = decode_speeds(pipeline, args.tokens, repeats=args.repeats)
     ttft = first_token(pipeline, 4)
     over = overhead(pipeline, args.rounds)
+    over_long = long_message_overhead(pipeline, args.rounds)
     http = api_latency(pipeline, 4 * len(MESSAGES))
     load = concurrent_clients(pipeline, args.clients, args.client_tokens)
     report = {"cpu_threads": os.cpu_count(), "load_s": load_s, "decode": decode, "first_token": ttft,
-              "overhead": over, "api": http, "concurrent": load}
+              "overhead": over, "overhead_long": over_long, "api": http, "concurrent": load}
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return
@@ -367,6 +394,9 @@ def main() -> None:
     print(f"| non-generation overhead per turn, unseen messages, p50 / p95 (n={over['n']}) | "
           f"{over['p50_ms']:.1f} / {over['p95_ms']:.1f} ms | |")
     print(f"| ... per stage, p50 ms | {', '.join(f'{k} {v}' for k, v in over['stages_p50_ms'].items())} | |")
+    print(f"| ... long messages ({over_long['sentences']}+ sentences), p50: safety reads each sentence too / "
+          f"whole message only (n={over_long['n']} each) | {over_long['p50_ms_sentence_read']:.1f} / "
+          f"{over_long['p50_ms_whole_only']:.1f} ms | {over_long['ratio']:.2f}x |")
     print(f"| HTTP API added latency, p50 (in process {http['in_process_p50_ms']:.1f} ms, over HTTP "
           f"{http['http_p50_ms']:.1f} ms, n={http['n']}) | {http['added_p50_ms']:.1f} ms | |")
     print(f"| {load['clients']} concurrent API clients (streamed, {args.client_tokens} tokens): answered / failed | "

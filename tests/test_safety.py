@@ -578,6 +578,12 @@ HELDOUT7_SET = SAFETY_DATA / "safety_heldout7.jsonl"
 # reached.
 HELDOUT7_MIN_RECALL = {"overall": 0.84, "en": 0.82, "zh": 0.86}
 HELDOUT7_MAX_FPR = 0.13
+HELDOUT8_SET = SAFETY_DATA / "safety_heldout8.jsonl"
+# the eighth set, written the same way after the round-6 detector shipped (a third of its negatives ordinary
+# support-chat messages), measured once with it: recall 0.885 (en 0.882, zh 0.889), FPR 0.073 (round 5 there:
+# 0.861 / 0.073; 344 items: 1 equal to a training line removed). Bounds: the level reached.
+HELDOUT8_MIN_RECALL = {"overall": 0.87, "en": 0.86, "zh": 0.87}
+HELDOUT8_MAX_FPR = 0.09
 
 
 def test_second_held_out_set_size_and_balance():
@@ -594,7 +600,8 @@ def test_second_held_out_set_size_and_balance():
     assert not [it["text"] for it in items if it["text"] in seen]
 
 
-@pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET, HELDOUT7_SET])
+@pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET, HELDOUT7_SET,
+                                  HELDOUT8_SET])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     items = load_labelled_set(path)
     for lang in ("en", "zh"):
@@ -614,6 +621,7 @@ def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     (HELDOUT5_SET, HELDOUT5_MIN_RECALL, HELDOUT5_MAX_FPR),
     (HELDOUT6_SET, HELDOUT6_MIN_RECALL, HELDOUT6_MAX_FPR),
     (HELDOUT7_SET, HELDOUT7_MIN_RECALL, HELDOUT7_MAX_FPR),
+    (HELDOUT8_SET, HELDOUT8_MIN_RECALL, HELDOUT8_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

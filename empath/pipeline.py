@@ -363,7 +363,7 @@ class EmpathPipeline:
         role_obj = self.roles.get(result.role) if result.role else None
         earlier = sum(1 for r in conversation.results if r.get("crisis"))
         result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang,
-                                                   variant=earlier)
+                                                   variant=earlier, message=result.message)
         result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
         result.experience_used = False
 

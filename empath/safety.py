@@ -249,11 +249,19 @@ class SafetyChecker:
         result.category = next((c for c in CATEGORIES if c in categories), None)
         return result
 
-    def crisis_reply(self, result: SafetyResult, role=None, lang: str = "en", variant: int = 0) -> str:
+    def crisis_reply(self, result: SafetyResult, role=None, lang: str = "en", variant: int = 0,
+                     message: str | None = None) -> str:
         """The fixed, reviewed reply. ``variant``: how many crisis turns the conversation had before this one
         (0 = the first reply; later ones get the follow-up texts in turn, so a repeat is not met with the
-        identical text)."""
-        return self._texts.reply(result, self._persona(role), lang, variant)
+        identical text). ``message``: the flagged text; when it reports someone else in danger and nothing of
+        the seeker's own risk, the reply speaks to the worried helper."""
+        someone_else = message is not None and self._texts.about_someone_else(self._normalized(message, lang), lang)
+        return self._texts.reply(result, self._persona(role), lang, variant, someone_else=someone_else)
+
+    def _normalized(self, text: str, lang: str | None) -> str:
+        """``text`` normalised by the rules of ``lang`` (lower case, contractions expanded), masks kept."""
+        lang = resolve_language(lang, text)
+        return next((rules.normalize(text) for rules in self._languages if rules.lang == lang), text.lower())
 
     def _persona(self, role):
         """A role id as the bank's Role (UnknownRoleError lists the valid ids); a Role or nothing as it is."""
@@ -273,10 +281,12 @@ def check_message(text: str, lang: str | None = None) -> SafetyResult:
     return default_checker().check(text, lang=lang)
 
 
-def crisis_reply(result: SafetyResult, role=None, lang: str = "en", variant: int = 0) -> str:
+def crisis_reply(result: SafetyResult, role=None, lang: str = "en", variant: int = 0,
+                 message: str | None = None) -> str:
     """The reply for a flagged message: acknowledges the risk, urges emergency services or a crisis
-    line, asks about safety. ``role`` (a Role or role id) only adds a line in the persona's name."""
-    return default_checker().crisis_reply(result, role=role, lang=lang, variant=variant)
+    line, asks about safety. ``role`` (a Role or role id) only adds a line in the persona's name; ``message``
+    lets a worried helper's report of someone else get the reply meant for them."""
+    return default_checker().crisis_reply(result, role=role, lang=lang, variant=variant, message=message)
 
 
 def resources_banner(lang: str = "en") -> str:

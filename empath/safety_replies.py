@@ -26,6 +26,14 @@ class ReplyTexts:
                     "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
         required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
                                 if self.replies.get("followups")]
+        # replies.someone_else.<lang>: report / self regexes and the reply to a worried helper (optional)
+        self.someone_else = {}
+        for lang, spec in ((self.replies.get("someone_else") or {}).items()):
+            if not isinstance(spec, dict) or not isinstance(spec.get("reply"), str):
+                raise reader.fail("someone_else:", f"replies.someone_else.{lang} needs `report`, `self` and `reply`")
+            self.someone_else[lang] = (reader.compile(spec.get("report"), {}, f"someone_else.{lang}.report"),
+                                       reader.compile(spec.get("self"), {}, f"someone_else.{lang}.self"),
+                                       spec["reply"])
         for section, entries in required.items():
             for mapping, keys in entries:
                 value = mapping
@@ -37,7 +45,13 @@ class ReplyTexts:
                 elif not isinstance(value, str):
                     raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
 
-    def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0) -> str:
+    def about_someone_else(self, normalized_message: str, lang: str | None) -> bool:
+        """The message reports another person's danger (a worried helper) and says nothing of the seeker's own."""
+        patterns = self.someone_else.get(lang_key(lang))
+        return bool(patterns and patterns[0].search(normalized_message) and not patterns[1].search(normalized_message))
+
+    def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0,
+              someone_else: bool = False) -> str:
         lang = lang_key(lang)
         texts = self.replies[lang]
         category = result.category if result.category in CATEGORIES else "suicide"
@@ -49,7 +63,10 @@ class ReplyTexts:
         opening = texts[opening_key].format(name=name) if name else texts["opening"]
         separator = by_lang(lang, en="; ", zh="；")
         lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
-        template = followups[(variant - 1) % len(followups)] if later else texts[category]
+        if someone_else and lang in self.someone_else:
+            template = self.someone_else[lang][2]
+        else:
+            template = followups[(variant - 1) % len(followups)] if later else texts[category]
         return template.format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()
 
     def banner(self, lang: str | None) -> str:

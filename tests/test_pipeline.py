@@ -365,6 +365,15 @@ def test_crisis_message_gets_the_safety_reply_not_a_sampled_one(message, lang):
     assert "in danger" in system_prompt(safe) or "有危险" in system_prompt(safe)  # later replies keep checking
 
 
+def test_a_worried_friends_report_gets_the_helpers_crisis_reply():
+    from empath.safety import SafetyChecker
+
+    pipe, _ = make_pipeline(safety_checker=SafetyChecker())
+    result = pipe.respond(Conversation(), "My friend posted that she's going to end her life tonight, please help.",
+                          settings=QUICK)
+    assert result.crisis and "someone you care about" in result.response and "988" in result.response
+
+
 def test_crisis_turns_are_safety_replies_varied_by_count_not_strategies():
     from empath.safety import SafetyChecker
 

@@ -232,6 +232,17 @@ def test_module_level_check_uses_shared_rules():
     assert not check_message("I'm dying to see you").crisis
 
 
+def test_a_someone_else_entry_without_its_reply_is_reported(tmp_path):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    target = "      reply: >-\n        {opening}It sounds like someone you care about"
+    assert target in text
+    broken = tmp_path / "safety.yaml"
+    broken.write_text(text.replace(target, "      answer: >-\n        {opening}It sounds like someone you care about"),
+                      encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"replies.someone_else.en needs `report`, `self` and `reply`"):
+        SafetyChecker(broken, use_model=False)
+
+
 def test_broken_rule_file_names_file_and_line(tmp_path):
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     target = "        - id: kill_myself\n          regex: '"
@@ -276,6 +287,26 @@ def test_crisis_reply_urges_help_in_both_languages(checker, lang, must_contain):
             assert fact in reply, (category, fact)
         assert "{" not in reply and "}" not in reply
     assert crisis_reply(SafetyResult(True, "suicide"), lang="en") != crisis_reply(SafetyResult(True, "harm_to_others"))
+
+
+@pytest.mark.parametrize("message, lang, helper", [
+    ("My sister just texted me that she's going to kill herself tonight. What do I do?", "en", True),
+    ("我朋友刚跟我说她不想活了，药都准备好了，我该怎么办？", "zh", True),
+    ("My boyfriend said he's leaving me. Tonight I'm done, I have the pills.", "en", False),
+    ("My brother wants to die and honestly so do I.", "en", False),
+    ("他说我没用，今晚我就从楼上跳下去", "zh", False),
+])
+def test_a_worried_helper_gets_the_reply_for_someone_else_in_danger(checker, message, lang, helper):
+    """Someone else's imminent danger is flagged too; the reply then speaks to the helper, unless the seeker
+    also speaks of their own risk."""
+    result = checker.check(message, lang=lang)
+    assert result.crisis, result
+    reply = checker.crisis_reply(result, role="doraemon", lang=lang, message=message)
+    for_helper = "someone you care about" in reply or "你在乎的人" in reply
+    assert for_helper == helper, reply
+    assert ("911" in reply) if lang == "en" else ("120" in reply)
+    usual = checker.crisis_reply(result, role="doraemon", lang=lang)  # without the message: the usual reply
+    assert (usual != reply) == helper
 
 
 @pytest.mark.parametrize("lang, facts", [("en", ["988", "findahelpline.com", "911"]),

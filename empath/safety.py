@@ -253,10 +253,11 @@ class SafetyChecker:
                      message: str | None = None) -> str:
         """The fixed, reviewed reply. ``variant``: how many crisis turns the conversation had before this one
         (0 = the first reply; later ones get the follow-up texts in turn, so a repeat is not met with the
-        identical text). ``message``: the flagged text; when it reports someone else in danger and nothing of
-        the seeker's own risk, the reply speaks to the worried helper."""
-        someone_else = message is not None and self._texts.about_someone_else(self._normalized(message, lang), lang)
-        return self._texts.reply(result, self._persona(role), lang, variant, someone_else=someone_else)
+        identical text). ``message``: the flagged text; when it reports someone else in danger (a worried helper)
+        or a threat against the seeker, and nothing of the seeker's own risk, the reply is the one for that
+        situation (``replies.situations`` in the rules file)."""
+        situation = self._texts.situation(self._normalized(message, lang), lang) if message is not None else None
+        return self._texts.reply(result, self._persona(role), lang, variant, situation=situation)
 
     def _normalized(self, text: str, lang: str | None) -> str:
         """``text`` normalised by the rules of ``lang`` (lower case, contractions expanded), masks kept."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .lang import LANGUAGES, by_lang, lang_key
@@ -26,14 +27,23 @@ class ReplyTexts:
                     "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
         required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
                                 if self.replies.get("followups")]
-        # replies.someone_else.<lang>: report / self regexes and the reply to a worried helper (optional)
-        self.someone_else = {}
-        for lang, spec in ((self.replies.get("someone_else") or {}).items()):
-            if not isinstance(spec, dict) or not isinstance(spec.get("reply"), str):
-                raise reader.fail("someone_else:", f"replies.someone_else.{lang} needs `report`, `self` and `reply`")
-            self.someone_else[lang] = (reader.compile(spec.get("report"), {}, f"someone_else.{lang}.report"),
-                                       reader.compile(spec.get("self"), {}, f"someone_else.{lang}.self"),
-                                       spec["reply"])
+        # replies.situations: [{id, <lang>: {report, self, reply}}] (optional), checked in order
+        self.situations: list[tuple[str, dict[str, tuple[re.Pattern, re.Pattern, str]]]] = []
+        for item in self.replies.get("situations") or []:
+            name = item.get("id") if isinstance(item, dict) else None
+            if not name:
+                raise reader.fail("situations:", "every entry of replies.situations needs an `id`")
+            texts = {}
+            for lang in LANGUAGES:
+                spec = item.get(lang)
+                if spec is None:
+                    continue
+                if not isinstance(spec, dict) or not isinstance(spec.get("reply"), str):
+                    raise reader.fail(f"id: {name}", f"replies.situations.{name}.{lang} needs `report`, `self` and `reply`")
+                texts[lang] = (reader.compile(spec.get("report"), {}, f"situations.{name}.{lang}.report", f"id: {name}"),
+                               reader.compile(spec.get("self"), {}, f"situations.{name}.{lang}.self", f"id: {name}"),
+                               spec["reply"])
+            self.situations.append((name, texts))
         for section, entries in required.items():
             for mapping, keys in entries:
                 value = mapping
@@ -45,13 +55,18 @@ class ReplyTexts:
                 elif not isinstance(value, str):
                     raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
 
-    def about_someone_else(self, normalized_message: str, lang: str | None) -> bool:
-        """The message reports another person's danger (a worried helper) and says nothing of the seeker's own."""
-        patterns = self.someone_else.get(lang_key(lang))
-        return bool(patterns and patterns[0].search(normalized_message) and not patterns[1].search(normalized_message))
+    def situation(self, normalized_message: str, lang: str | None) -> str | None:
+        """The first situation whose ``report`` matches and ``self`` does not ("someone_else": a worried helper;
+        "threatened": a seeker in danger from someone), or None for the usual reply."""
+        lang = lang_key(lang)
+        for name, texts in self.situations:
+            report, own, _ = texts.get(lang, (None, None, None))
+            if report is not None and report.search(normalized_message) and not own.search(normalized_message):
+                return name
+        return None
 
     def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0,
-              someone_else: bool = False) -> str:
+              situation: str | None = None) -> str:
         lang = lang_key(lang)
         texts = self.replies[lang]
         category = result.category if result.category in CATEGORIES else "suicide"
@@ -63,8 +78,9 @@ class ReplyTexts:
         opening = texts[opening_key].format(name=name) if name else texts["opening"]
         separator = by_lang(lang, en="; ", zh="；")
         lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
-        if someone_else and lang in self.someone_else:
-            template = self.someone_else[lang][2]
+        special = dict(self.situations).get(situation, {}).get(lang) if situation else None
+        if special:
+            template = special[2]
         else:
             template = followups[(variant - 1) % len(followups)] if later else texts[category]
         return template.format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()

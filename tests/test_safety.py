@@ -232,14 +232,14 @@ def test_module_level_check_uses_shared_rules():
     assert not check_message("I'm dying to see you").crisis
 
 
-def test_a_someone_else_entry_without_its_reply_is_reported(tmp_path):
+def test_a_situation_without_its_reply_is_reported(tmp_path):
     text = DEFAULT_RULES.read_text(encoding="utf-8")
-    target = "      reply: >-\n        {opening}It sounds like someone you care about"
+    target = "        reply: >-\n          {opening}It sounds like someone you care about"
     assert target in text
     broken = tmp_path / "safety.yaml"
-    broken.write_text(text.replace(target, "      answer: >-\n        {opening}It sounds like someone you care about"),
+    broken.write_text(text.replace(target, "        answer: >-\n          {opening}It sounds like someone you care about"),
                       encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"replies.someone_else.en needs `report`, `self` and `reply`"):
+    with pytest.raises(DataFileError, match=r"replies.situations.someone_else.en needs `report`, `self` and `reply`"):
         SafetyChecker(broken, use_model=False)
 
 
@@ -307,6 +307,19 @@ def test_a_worried_helper_gets_the_reply_for_someone_else_in_danger(checker, mes
     assert ("911" in reply) if lang == "en" else ("120" in reply)
     usual = checker.crisis_reply(result, role="doraemon", lang=lang)  # without the message: the usual reply
     assert (usual != reply) == helper
+
+
+@pytest.mark.parametrize("message, lang, threatened", [
+    ("My ex said he'd hurt me if I leave him. I'm scared. How do I get a protection order?", "en", True),
+    ("前夫昨晚又威胁说要打死我，我现在不敢回家。", "zh", True),
+    ("He hurt me for years and now I'm going to kill him.", "en", False),
+])
+def test_a_threatened_seeker_gets_the_reply_about_their_safety(checker, message, lang, threatened):
+    """A threat against the seeker is not met with the text for a seeker who wants to hurt someone."""
+    result = checker.check(message, lang=lang, history=None)
+    reply = checker.crisis_reply(result, lang=lang, message=message)
+    about_threat = "in danger from someone" in reply or "受到别人的威胁" in reply
+    assert about_threat == threatened, reply
 
 
 @pytest.mark.parametrize("lang, facts", [("en", ["988", "findahelpline.com", "911"]),

@@ -86,6 +86,12 @@ def conversation_window(text: str, history: Iterable[Any] | None, turns: int = C
     return earlier[-(turns - 1):] + [text] if turns > 1 else [text]
 
 
+def _only_other_person_signals(result: SafetyResult) -> bool:
+    """The flag came from the learned stage on this message alone, or from a third-party rule: no rule about the
+    seeker's own words and no conversation-level flag, so a situation reply (helper, threatened) may fit."""
+    return all(hit in (MODEL_RULE_ID, SENTENCE_RULE_ID) or hit.endswith("/third_party") for hit in result.matched)
+
+
 def _has_signal(model_input: str) -> bool:
     """Whether a classifier input has anything left to read (all masked: no signal)."""
     return any(ch.isalnum() for ch in model_input)
@@ -256,7 +262,10 @@ class SafetyChecker:
         identical text). ``message``: the flagged text; when it reports someone else in danger (a worried helper)
         or a threat against the seeker, and nothing of the seeker's own risk, the reply is the one for that
         situation (``replies.situations`` in the rules file)."""
-        situation = self._texts.situation(self._normalized(message, lang), lang) if message is not None else None
+        situation = self._texts.situation(self._normalized(message, lang), lang) \
+            if message is not None and variant == 0 and _only_other_person_signals(result) else None
+        if situation == "threatened" and result.category != "harm_to_others":
+            situation = None
         return self._texts.reply(result, self._persona(role), lang, variant, situation=situation)
 
     def _normalized(self, text: str, lang: str | None) -> str:

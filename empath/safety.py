@@ -220,11 +220,14 @@ class SafetyChecker:
         """What the classifier reads (in training too): the text normalised by the rules of its language
         (``lang``, detected when None), with their masks blanked, so idioms, hyperbole and denials the rules
         know ("想死你了", "I'm not suicidal") are not relearned as risk by the classifier."""
-        lang = resolve_language(lang, text)
-        for rules in self._languages:
-            if rules.lang == lang:
-                text = rules.mask(rules.normalize(text))
+        rules = self._rules_for(resolve_language(lang, text))
+        if rules is not None:
+            text = rules.mask(rules.normalize(text))
         return " ".join(text.split())
+
+    def _rules_for(self, lang: str):
+        """The rules of ``lang``, or None when the rules file has none for it."""
+        return next((rules for rules in self._languages if rules.lang == lang), None)
 
     def _check_rules(self, text: str, lang: str | None) -> SafetyResult:
         if not isinstance(text, str):
@@ -262,16 +265,14 @@ class SafetyChecker:
         identical text). ``message``: the flagged text; when it reports someone else in danger (a worried helper)
         or a threat against the seeker, and nothing of the seeker's own risk, the reply is the one for that
         situation (``replies.situations`` in the rules file)."""
-        situation = self._texts.situation(self._normalized(message, lang), lang) \
-            if message is not None and variant == 0 and _only_other_person_signals(result) else None
-        if situation == "threatened" and result.category != "harm_to_others":
-            situation = None
+        situation = self._texts.situation(self._normalized(message, lang), lang, result.category, variant) \
+            if message is not None and _only_other_person_signals(result) else None
         return self._texts.reply(result, self._persona(role), lang, variant, situation=situation)
 
     def _normalized(self, text: str, lang: str | None) -> str:
         """``text`` normalised by the rules of ``lang`` (lower case, contractions expanded), masks kept."""
-        lang = resolve_language(lang, text)
-        return next((rules.normalize(text) for rules in self._languages if rules.lang == lang), text.lower())
+        rules = self._rules_for(resolve_language(lang, text))
+        return rules.normalize(text) if rules is not None else text.lower()
 
     def _persona(self, role):
         """A role id as the bank's Role (UnknownRoleError lists the valid ids); a Role or nothing as it is."""

@@ -27,12 +27,20 @@ class ReplyTexts:
                     "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
         required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
                                 if self.replies.get("followups")]
-        # replies.situations: [{id, <lang>: {report, self, reply}}] (optional), checked in order
+        # replies.situations: [{id, categories?, first_reply_only?, <lang>: {report, self, reply}}] (optional),
+        # checked in order
         self.situations: list[tuple[str, dict[str, tuple[re.Pattern, re.Pattern, str]]]] = []
+        self.situation_gates: dict[str, tuple[frozenset[str] | None, bool]] = {}
         for item in self.replies.get("situations") or []:
             name = item.get("id") if isinstance(item, dict) else None
             if not name:
                 raise reader.fail("situations:", "every entry of replies.situations needs an `id`")
+            categories = item.get("categories")
+            if categories is not None and not (isinstance(categories, list) and set(categories) <= set(CATEGORIES)):
+                raise reader.fail(f"id: {name}", f"replies.situations.{name}.categories must be a list of "
+                                                 f"categories ({', '.join(CATEGORIES)})")
+            self.situation_gates[name] = (frozenset(categories) if categories is not None else None,
+                                          bool(item.get("first_reply_only", True)))
             texts = {}
             for lang in LANGUAGES:
                 spec = item.get(lang)
@@ -55,11 +63,16 @@ class ReplyTexts:
                 elif not isinstance(value, str):
                     raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
 
-    def situation(self, normalized_message: str, lang: str | None) -> str | None:
-        """The first situation whose ``report`` matches and ``self`` does not ("someone_else": a worried helper;
+    def situation(self, normalized_message: str, lang: str | None, category: str | None = None,
+                  variant: int = 0) -> str | None:
+        """The first situation whose gates admit ``category`` and ``variant`` (how many crisis replies came
+        before), whose ``report`` matches and whose ``self`` does not ("someone_else": a worried helper;
         "threatened": a seeker in danger from someone), or None for the usual reply."""
         lang = lang_key(lang)
         for name, texts in self.situations:
+            categories, first_reply_only = self.situation_gates[name]
+            if (categories is not None and category not in categories) or (first_reply_only and variant > 0):
+                continue
             report, own, _ = texts.get(lang, (None, None, None))
             if report is not None and report.search(normalized_message) and not own.search(normalized_message):
                 return name

@@ -14,6 +14,7 @@ from empath.safety import (
     CATEGORIES,
     CONVERSATION_RULE_ID,
     DEFAULT_RULES,
+    MODEL_RULE_ID,
     SafetyChecker,
     SafetyResult,
     check_lines,
@@ -320,6 +321,30 @@ def test_a_threatened_seeker_gets_the_reply_about_their_safety(checker, message,
     reply = checker.crisis_reply(result, lang=lang, message=message)
     about_threat = "in danger from someone" in reply or "受到别人的威胁" in reply
     assert about_threat == threatened, reply
+
+
+def test_situation_gates_come_from_the_rules_file(tmp_path):
+    """`categories` and `first_reply_only` on a situation decide which flagged turns it may answer."""
+    message = "My ex said he'd hurt me if I leave him."
+    shipped = SafetyChecker(use_model=False)
+
+    def about_threat(checker, category, variant=0):
+        result = SafetyResult(True, category, lang="en", matched=[MODEL_RULE_ID])
+        return "in danger from someone" in checker.crisis_reply(result, lang="en", variant=variant, message=message)
+
+    assert about_threat(shipped, "harm_to_others")
+    assert not about_threat(shipped, "suicide")  # not a category the situation lists
+    assert not about_threat(shipped, "harm_to_others", variant=1)  # a later crisis turn: the follow-ups
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    gates = "      categories: [harm_to_others]\n      first_reply_only: true\n"
+    assert gates in text
+    opened = tmp_path / "safety.yaml"
+    opened.write_text(text.replace(gates, "      first_reply_only: false\n"), encoding="utf-8")
+    loosened = SafetyChecker(opened, use_model=False)
+    assert about_threat(loosened, "suicide") and about_threat(loosened, "harm_to_others", variant=1)
+    opened.write_text(text.replace(gates, "      categories: [anger]\n"), encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"replies.situations.threatened.categories must be a list"):
+        SafetyChecker(opened, use_model=False)
 
 
 @pytest.mark.parametrize("lang, facts", [("en", ["988", "findahelpline.com", "911"]),

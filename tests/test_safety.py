@@ -612,14 +612,14 @@ HELDOUT3_SET = SAFETY_DATA / "safety_heldout3.jsonl"
 # the third set, written by writers who saw neither the training data nor the rules, after the first version of
 # this detector was frozen; measured once then (recall 0.866, FPR 0.133); its false alarms shaped the last training
 # round, so it is seen now: recall 0.915 (en 0.939, zh 0.890), FPR 0.102 with the round-5 detector;
-# round 6: 0.927 (en 0.963, zh 0.890), FPR 0.072.
+# round 6: 0.927 (en 0.963, zh 0.890), FPR 0.072; 0.084 since the review narrowed round 6's rule contexts.
 HELDOUT3_MIN_RECALL = {"overall": 0.90, "en": 0.94, "zh": 0.87}
 HELDOUT3_MAX_FPR = 0.09
 HELDOUT4_SET = SAFETY_DATA / "safety_heldout4.jsonl"
 # the fourth set, written the same way after the final detector was frozen, measured once: recall 0.805 (en 0.878,
 # zh 0.732), FPR 0.090; its families of errors (not its items) shaped round 4's training data, after which:
 # recall 0.878 (en 0.915, zh 0.842), FPR 0.072; round 5: 0.921 (en 0.963, zh 0.878), FPR 0.072; round 6: 0.915
-# (en 0.951, zh 0.878), FPR 0.066. Bounds: the level reached.
+# (en 0.951, zh 0.878), FPR 0.066; 0.072 since the review narrowed round 6's rule contexts. Bounds: the level reached.
 HELDOUT4_MIN_RECALL = {"overall": 0.89, "en": 0.93, "zh": 0.85}
 HELDOUT4_MAX_FPR = 0.085
 HELDOUT5_SET = SAFETY_DATA / "safety_heldout5.jsonl"
@@ -637,14 +637,15 @@ HELDOUT6_SET = SAFETY_DATA / "safety_heldout6.jsonl"
 # 0.139; 331 items: 1 equal to a training line removed). The shipped detector is that recipe retrained without one
 # training line that equalled a fifth-set item, its threshold re-chosen on the development set (0.76): recall 0.867
 # (en 0.902, zh 0.831), FPR 0.115. Its error families (not its items) then shaped round 6's training data and four rule
-# contexts, after which: recall 0.921 (en 0.939, zh 0.904), FPR 0.060. Bounds: the level reached.
+# contexts, after which: recall 0.921 (en 0.939, zh 0.904), FPR 0.060; 0.078 since the review narrowed those
+# contexts. Bounds: the level reached.
 HELDOUT6_MIN_RECALL = {"overall": 0.89, "en": 0.91, "zh": 0.88}
 HELDOUT6_MAX_FPR = 0.08
 HELDOUT7_SET = SAFETY_DATA / "safety_heldout7.jsonl"
 # the seventh set, written by a helper who saw neither the repository nor the detector, measured once after the
 # round-6 detector was frozen: recall 0.859 (en 0.839, zh 0.878), FPR 0.113 (the round-5 detector with its rules
-# there: 0.836 / 0.130); the shipped retrain of the same recipe (threshold 0.72) scores the same. Bounds: the level
-# reached.
+# there: 0.836 / 0.130); the shipped retrain of the same recipe (threshold 0.72) scores the same; FPR 0.124 since the
+# review narrowed round 6's rule contexts (recall unchanged). Bounds: the level reached.
 HELDOUT7_MIN_RECALL = {"overall": 0.84, "en": 0.82, "zh": 0.86}
 HELDOUT7_MAX_FPR = 0.13
 HELDOUT8_SET = SAFETY_DATA / "safety_heldout8.jsonl"

@@ -21,6 +21,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterator, Sequence
 
+from .persona_lexicon import word_bias
+
 if TYPE_CHECKING:  # the tuner (torch, peft) is imported only once a model with an adapter routes a turn
     from .group_moelora.routing import Route
 
@@ -60,6 +62,8 @@ class SamplingSettings:
     no_repeat_reply_ngram: int = 4  # 0 = off: never reuse an n-gram of the model's own earlier replies
     # > 1: classifier-free guidance away from the turn's persona-free prompt (opt-in; README "Persona voice")
     persona_guidance: float = 1.0
+    # > 0: logit bonus for the persona's own words (opt-in; empath.persona_lexicon, README "Persona voice")
+    persona_lexicon: float = 0.0
     seed: int | None = None
 
     def __post_init__(self):
@@ -77,21 +81,26 @@ class SamplingSettings:
             raise ValueError(f"repetition_penalty must be in [1, 2], got {self.repetition_penalty}")
         if not 1.0 <= self.persona_guidance <= 3.0:
             raise ValueError(f"persona_guidance must be in [1, 3] (1 = off), got {self.persona_guidance}")
+        if not 0.0 <= self.persona_lexicon <= 10.0:
+            raise ValueError(f"persona_lexicon must be in [0, 10] (0 = off), got {self.persona_lexicon}")
         if self.no_repeat_reply_ngram != 0 and not 2 <= self.no_repeat_reply_ngram <= 16:
             raise ValueError(f"no_repeat_reply_ngram must be 0 (off) or in [2, 16], got {self.no_repeat_reply_ngram}")
 
     def generate_kwargs(self, prompt_length: int = 0, earlier_replies: list[list[int]] = (), tokenizer=None,
-                        guidance_ids=None) -> dict:
+                        guidance_ids=None, word_bias: list | None = None) -> dict:
         """``generate()`` arguments; the repetition penalty skips the first ``prompt_length`` tokens, and the reply
         may not repeat an n-gram of ``earlier_replies`` (token ids of the model's own earlier replies, by ``tokenizer``).
         With ``persona_guidance`` > 1 and ``guidance_ids`` (the persona-free prompt), transformers' classifier-free
-        guidance scales the logits away from that prompt's."""
+        guidance scales the logits away from that prompt's. ``word_bias``: transformers' ``sequence_bias`` for the
+        persona's words (``empath.persona_lexicon.word_bias``), used when ``persona_lexicon`` > 0."""
         from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
         # min_new_tokens=1: a sampled end-of-turn as the very first token would be an empty reply
         common = {"max_new_tokens": int(self.max_new_tokens), "min_new_tokens": 1}
         if self.persona_guidance != 1.0 and guidance_ids is not None:
             common.update(guidance_scale=float(self.persona_guidance), negative_prompt_ids=guidance_ids)
+        if self.persona_lexicon and word_bias:
+            common["sequence_bias"] = word_bias
         processors = LogitsProcessorList()
         if self.repetition_penalty != 1.0:
             penalty = float(self.repetition_penalty)
@@ -218,14 +227,16 @@ class ChatGenerator:
             del messages[1]
 
     def stream(self, messages: list[dict], settings: SamplingSettings, route: Route | dict | None = None,
-               own_replies: Sequence[str] = (), guidance_messages: list[dict] | None = None) -> Iterator[str]:
+               own_replies: Sequence[str] = (), guidance_messages: list[dict] | None = None,
+               persona_words: Sequence[str] = ()) -> Iterator[str]:
         """Yields text pieces as they are generated. ``route``: a :class:`Route` or the kwargs of ``model.route``;
         None with an adapter loaded runs the base model with the adapter disabled (PEFT's ``disable_adapter()``).
         ``own_replies``: this model's earlier replies in the conversation, whose n-grams the reply may not reuse.
-        ``guidance_messages``: the persona-free prompt that ``settings.persona_guidance`` steers away from."""
-        yield from _stream_on_gpu(self, messages, settings, route, own_replies, guidance_messages)
+        ``guidance_messages``: the persona-free prompt that ``settings.persona_guidance`` steers away from;
+        ``persona_words``: the words ``settings.persona_lexicon`` favours."""
+        yield from _stream_on_gpu(self, messages, settings, route, own_replies, guidance_messages, persona_words)
 
-    def _stream(self, messages, settings, route, own_replies=(), guidance_messages=None):
+    def _stream(self, messages, settings, route, own_replies=(), guidance_messages=None, persona_words=()):
         import torch
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
@@ -235,6 +246,8 @@ class ChatGenerator:
         guidance_ids = None
         if settings.persona_guidance != 1.0 and guidance_messages:
             guidance_ids = self.encode(guidance_messages)["input_ids"].to(device)
+        bias = word_bias(persona_words, self.tokenizer, settings.persona_lexicon) \
+            if settings.persona_lexicon and persona_words else None
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300)
         failure: list[BaseException] = []
 
@@ -246,7 +259,7 @@ class ChatGenerator:
                 with self._routing(route), torch.inference_mode():
                     prompt_length = inputs["input_ids"].shape[1]
                     earlier = [self.tokenizer(text, add_special_tokens=False)["input_ids"] for text in own_replies]
-                    kwargs = settings.generate_kwargs(prompt_length, earlier, self.tokenizer, guidance_ids)
+                    kwargs = settings.generate_kwargs(prompt_length, earlier, self.tokenizer, guidance_ids, bias)
                     self.model.generate(**inputs, **kwargs, streamer=streamer,
                                         pad_token_id=self.tokenizer.pad_token_id,
                                         stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]))
@@ -283,5 +296,6 @@ class _StopWhenSet:
 
 
 @gpu
-def _stream_on_gpu(generator: ChatGenerator, messages, settings, route, own_replies=(), guidance_messages=None):
-    yield from generator._stream(messages, settings, route, own_replies, guidance_messages)
+def _stream_on_gpu(generator: ChatGenerator, messages, settings, route, own_replies=(), guidance_messages=None,
+                   persona_words=()):
+    yield from generator._stream(messages, settings, route, own_replies, guidance_messages, persona_words)

@@ -30,6 +30,7 @@ from .dialogue import Background, Turn, detect_language
 from .emotion import EMOTION_DIMS as EMOTION_DIMENSIONS
 from .generation import ON_ZEROGPU, ChatGenerator, GenerationError, SamplingSettings
 from .languages import can_answer, language_notice, languages_for, parse_languages
+from .persona_lexicon import PersonaLexicon, default_lexicon
 from .postprocess import clean_reply
 from .prompts import PromptParts, build_messages, persona_free_messages, wants_experience
 from .roles import RoleBank, load_roles
@@ -124,7 +125,7 @@ class EmpathPipeline:
 
     def __init__(self, config: PipelineConfig | None = None, *, roles: RoleBank | None = None,
                  generator: ChatGenerator | None = None, role_matcher=None, strategy_predictor=None,
-                 emotion_scorer=None, experience_bank=None, safety_checker=None):
+                 emotion_scorer=None, experience_bank=None, safety_checker=None, persona_lexicon=None):
         self.config = config or PipelineConfig.from_env()
         self.roles = roles or load_roles()
         self._generator = generator
@@ -133,12 +134,18 @@ class EmpathPipeline:
         self._emotion_scorer = emotion_scorer
         self._experience_bank = experience_bank
         self._safety = safety_checker
+        self._lexicon = persona_lexicon
 
     # -- lazily loaded components (each built on first use, then shared) ------------------------
     def _component(self, attr: str, build):
         if getattr(self, attr) is None:
             setattr(self, attr, build())
         return getattr(self, attr)
+
+    @property
+    def lexicon(self) -> PersonaLexicon:
+        """Each persona's own words, favoured at decoding when ``SamplingSettings.persona_lexicon`` > 0."""
+        return self._component("_lexicon", default_lexicon)
 
     @property
     def generator(self) -> ChatGenerator:
@@ -377,6 +384,8 @@ class EmpathPipeline:
         extra = {}
         if settings.persona_guidance != 1.0 and result.role:  # steer away from the same turn without the persona
             extra["guidance_messages"] = persona_free_messages(result.messages, result.lang, self.prompt_style)
+        if settings.persona_lexicon and components.persona and result.role:
+            extra["persona_words"] = self.lexicon.words(result.role)
         # A sampled reply that cleaning leaves empty (e.g. all in another script) is drawn once more.
         for _ in range(2 if settings.temperature > 0 else 1):
             raw = ""

@@ -239,10 +239,11 @@ class OpenAIGenerator:
         return kwargs
 
     def stream(self, messages: list[dict], settings: SamplingSettings, route=None, own_replies=(),
-               guidance_messages=None) -> Iterator[str]:
-        """Yields text pieces; raises :class:`GenerationError` with a message meant for the user. ``own_replies`` and
-        ``guidance_messages`` are accepted for the local generator's interface; an OpenAI-compatible server has no
-        n-gram block or classifier-free guidance to give them to."""
+               guidance_messages=None, persona_words=()) -> Iterator[str]:
+        """Yields text pieces; raises :class:`GenerationError` with a message meant for the user. ``own_replies``,
+        ``guidance_messages`` and ``persona_words`` are accepted for the local generator's interface; an
+        OpenAI-compatible server has no n-gram block, classifier-free guidance or word bias in its tokens to give
+        them to."""
         import openai
 
         kwargs = self.request(messages, settings, route)

@@ -255,19 +255,23 @@ def test_cli_json_line(tmp_path, capsys):
     assert "unknown system 'no_role'" in capsys.readouterr().err
 
 
-def test_cli_persona_guidance_is_recorded_and_checked(tmp_path, capsys):
+@pytest.mark.parametrize("flag, key, value, shown, bad, error", [
+    ("--persona-guidance", "persona_guidance", "1.5", "with persona guidance 1.5", "9", "persona_guidance must be in [1, 3]"),
+    ("--persona-lexicon", "persona_lexicon", "3", "with persona lexicon 3", "99", "persona_lexicon must be in [0, 10]"),
+])
+def test_cli_persona_settings_are_recorded_and_checked(tmp_path, capsys, flag, key, value, shown, bad, error):
     from training.evaluate import main
 
     pipe, _ = make_pipeline()
     out = tmp_path / "out"
     argv = ["--data", str(dataset(tmp_path)), "--format", "jsonl", "--systems", "empath", "--max-turns", "2",
             "--max-new-tokens", "4", "--decoding", "greedy", "--out", str(out), "--no-progress"]
-    assert main(argv + ["--persona-guidance", "1.5"], pipeline=pipe) == 0
-    assert json.loads((out / "results.json").read_text())["config"]["settings"]["persona_guidance"] == 1.5
-    assert "with persona guidance 1.5" in (out / "table.md").read_text()
+    assert main(argv + [flag, value], pipeline=pipe) == 0
+    assert json.loads((out / "results.json").read_text())["config"]["settings"][key] == float(value)
+    assert shown in (out / "table.md").read_text()
     capsys.readouterr()
-    assert main(argv + ["--out", str(tmp_path / "bad"), "--persona-guidance", "9"], pipeline=pipe) == 2
-    assert "persona_guidance must be in [1, 3]" in capsys.readouterr().err
+    assert main(argv + ["--out", str(tmp_path / "bad"), flag, bad], pipeline=pipe) == 2
+    assert error in capsys.readouterr().err
 
 
 def test_cli_runs_as_module():

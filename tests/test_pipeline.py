@@ -605,20 +605,29 @@ def test_persona_guidance_is_off_by_default_and_validated():
             SamplingSettings(persona_guidance=bad)
 
 
-def test_persona_guidance_steers_away_from_the_persona_free_prompt():
+def respond_without_and_with(**setting):
+    """One message answered by a recording pipeline with default settings, then with ``setting``:
+    (plain result, steered result, what the generator got each time)."""
     pipe, parts = make_pipeline(generator=RecordingGenerator(tiny_generator()))
     settings = SamplingSettings(temperature=0, max_new_tokens=8)
     plain = pipe.respond(Conversation(), "I failed my exam.", settings=settings)
-    assert parts["generator"].calls[-1] == {"own_replies": []}  # off: the generator is called as before
-    guided = pipe.respond(Conversation(), "I failed my exam.", settings=replace(settings, persona_guidance=3.0))
-    negative = parts["generator"].calls[-1]["guidance_messages"]
+    steered = pipe.respond(Conversation(), "I failed my exam.", settings=replace(settings, **setting))
+    return plain, steered, parts["generator"].calls
+
+
+def test_persona_guidance_steers_away_from_the_persona_free_prompt():
+    plain, guided, calls = respond_without_and_with(persona_guidance=3.0)
+    assert calls[0] == {"own_replies": []}  # off: the generator is called as before
+    negative = calls[1]["guidance_messages"]
     assert "Juliet" in system_prompt(guided) and "Juliet" not in negative[0]["content"]  # the persona is what differs
     assert negative[1:] == guided.messages[1:]  # the same conversation
     assert guided.response != plain.response  # the guidance acts on the logits
 
 
-def test_persona_guidance_needs_a_persona():
+@pytest.mark.parametrize("setting, given", [({"persona_guidance": 2.0}, "guidance_messages"),
+                                            ({"persona_lexicon": 3.0}, "persona_words")])
+def test_persona_steering_needs_a_persona(setting, given):
     pipe, parts = make_pipeline(generator=RecordingGenerator(tiny_generator()))
     pipe.respond(Conversation(), "I failed my exam.", components=SYSTEMS["Base model"],
-                 settings=SamplingSettings(temperature=0, max_new_tokens=4, persona_guidance=2.0))
-    assert "guidance_messages" not in parts["generator"].calls[-1]
+                 settings=SamplingSettings(temperature=0, max_new_tokens=4, **setting))
+    assert given not in parts["generator"].calls[-1]

@@ -7,7 +7,8 @@
 For each of ``--turns`` sampled supporter turns (``empath.evaluation.sample_turns``: the gold history up to the
 seeker's message) every persona of the role bank answers with the persona forced (``role=``), everything else as in
 the app (strategy prediction, experience retrieval, the adapter routed by the persona, the app's decoding with a
-seed per turn; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free prompt). One JSON
+seed per turn; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free prompt,
+``--persona-lexicon B`` a logit bonus B for the persona's own words). One JSON
 line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
 """
 
@@ -29,6 +30,8 @@ def main(argv=None, pipeline=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--persona-guidance", type=float, default=1.0,
                    help="classifier-free guidance away from the persona-free prompt (1 = off, the app's default)")
+    p.add_argument("--persona-lexicon", type=float, default=None,
+                   help="logit bonus for the persona's own words (0 = off; default: the app's)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
 
@@ -37,7 +40,8 @@ def main(argv=None, pipeline=None) -> int:
     from empath.pipeline import EmpathPipeline
 
     try:
-        settings = replace(decoding_settings("app"), persona_guidance=args.persona_guidance)
+        settings = decoding_settings("app", persona_guidance=args.persona_guidance,
+                                     persona_lexicon=args.persona_lexicon)
     except ValueError as exc:
         p.error(str(exc))
     turns, _ = sample_turns(read_dialogues(args.data, format=args.format), args.every, args.turns)

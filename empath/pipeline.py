@@ -367,10 +367,16 @@ class EmpathPipeline:
     def _give_crisis_reply(self, result: TurnResult, conversation: Conversation) -> None:
         # A fixed, reviewed reply: a crisis turn is never left to the sampler. It is a safety reply, not a
         # helping-skill turn (no strategy, no experience); later crisis turns get the follow-up texts in turn.
+        # A situation (a worried helper, a threatened seeker) started by an earlier crisis reply keeps its texts.
         role_obj = self.roles.get(result.role) if result.role else None
-        earlier = sum(1 for r in conversation.results if r.get("crisis"))
+        earlier = [r for r in conversation.results if r.get("crisis")]
+        continuing = next((r["safety"]["situation"] for r in earlier if (r.get("safety") or {}).get("situation")), None)
+        situation = self.safety.reply_situation(result.safety_result, result.lang, len(earlier), result.message,
+                                                continuing)
+        if situation:
+            result.safety["situation"] = situation
         result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang,
-                                                   variant=earlier, message=result.message)
+                                                   variant=len(earlier), message=result.message, continuing=continuing)
         result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
         result.experience_used = False
 

@@ -259,15 +259,28 @@ class SafetyChecker:
         return result
 
     def crisis_reply(self, result: SafetyResult, role=None, lang: str = "en", variant: int = 0,
-                     message: str | None = None) -> str:
+                     message: str | None = None, continuing: str | None = None) -> str:
         """The fixed, reviewed reply. ``variant``: how many crisis turns the conversation had before this one
         (0 = the first reply; later ones get the follow-up texts in turn, so a repeat is not met with the
         identical text). ``message``: the flagged text; when it reports someone else in danger (a worried helper)
         or a threat against the seeker, and nothing of the seeker's own risk, the reply is the one for that
-        situation (``replies.situations`` in the rules file)."""
-        situation = self._texts.situation(self._normalized(message, lang), lang, result.category, variant) \
-            if message is not None and _only_other_person_signals(result) else None
+        situation (``replies.situations`` in the rules file). ``continuing``: the situation of the conversation's
+        earlier crisis reply (:meth:`reply_situation`), whose follow-ups later turns get."""
+        situation = self.reply_situation(result, lang, variant, message, continuing)
         return self._texts.reply(result, self._persona(role), lang, variant, situation=situation)
+
+    def reply_situation(self, result: SafetyResult, lang: str = "en", variant: int = 0, message: str | None = None,
+                        continuing: str | None = None) -> str | None:
+        """The situation :meth:`crisis_reply` answers (None: the usual texts): ``continuing`` while the message says
+        nothing of the seeker's own risk, else one that this message starts."""
+        if message is None:
+            return None
+        normalized = self._normalized(message, lang)
+        if continuing is not None:
+            return self._texts.situation(normalized, lang, continuing=continuing)
+        if not _only_other_person_signals(result):
+            return None
+        return self._texts.situation(normalized, lang, result.category, variant)
 
     def _normalized(self, text: str, lang: str | None) -> str:
         """``text`` normalised by the rules of ``lang`` (lower case, contractions expanded), masks kept."""

@@ -27,10 +27,11 @@ class ReplyTexts:
                     "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
         required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
                                 if self.replies.get("followups")]
-        # replies.situations: [{id, categories?, first_reply_only?, <lang>: {report, self, reply}}] (optional),
-        # checked in order
+        # replies.situations: [{id, categories?, first_reply_only?, followups?: {<lang>: [text]},
+        # <lang>: {report, self, reply}}] (optional), checked in order
         self.situations: list[tuple[str, dict[str, tuple[re.Pattern, re.Pattern, str]]]] = []
         self.situation_gates: dict[str, tuple[frozenset[str] | None, bool]] = {}
+        self.situation_followups: dict[str, dict[str, list[str]]] = {}
         for item in self.replies.get("situations") or []:
             name = item.get("id") if isinstance(item, dict) else None
             if not name:
@@ -39,8 +40,17 @@ class ReplyTexts:
             if categories is not None and not (isinstance(categories, list) and set(categories) <= set(CATEGORIES)):
                 raise reader.fail(f"id: {name}", f"replies.situations.{name}.categories must be a list of "
                                                  f"categories ({', '.join(CATEGORIES)})")
-            self.situation_gates[name] = (frozenset(categories) if categories is not None else None,
-                                          bool(item.get("first_reply_only", True)))
+            first_only = item.get("first_reply_only", True)
+            if not isinstance(first_only, bool):
+                raise reader.fail(f"id: {name}", f"replies.situations.{name}.first_reply_only must be true or false")
+            self.situation_gates[name] = (frozenset(categories) if categories is not None else None, first_only)
+            followups = item.get("followups") or {}
+            if not (isinstance(followups, dict) and all(
+                    isinstance(texts, list) and texts and all(isinstance(t, str) for t in texts)
+                    for texts in followups.values())):
+                raise reader.fail(f"id: {name}", f"replies.situations.{name}.followups must map a language to a "
+                                                 "list of texts")
+            self.situation_followups[name] = followups
             texts = {}
             for lang in LANGUAGES:
                 spec = item.get(lang)
@@ -64,11 +74,15 @@ class ReplyTexts:
                     raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
 
     def situation(self, normalized_message: str, lang: str | None, category: str | None = None,
-                  variant: int = 0) -> str | None:
+                  variant: int = 0, continuing: str | None = None) -> str | None:
         """The first situation whose gates admit ``category`` and ``variant`` (how many crisis replies came
         before), whose ``report`` matches and whose ``self`` does not ("someone_else": a worried helper;
-        "threatened": a seeker in danger from someone), or None for the usual reply."""
+        "threatened": a seeker in danger from someone), or None for the usual reply. ``continuing``: the
+        situation an earlier crisis reply of the conversation started; it holds unless its ``self`` matches."""
         lang = lang_key(lang)
+        if continuing is not None:
+            _, own, _ = dict(self.situations).get(continuing, {}).get(lang, (None, None, None))
+            return continuing if own is not None and not own.search(normalized_message) else None
         for name, texts in self.situations:
             categories, first_reply_only = self.situation_gates[name]
             if (categories is not None and category not in categories) or (first_reply_only and variant > 0):
@@ -92,7 +106,10 @@ class ReplyTexts:
         separator = by_lang(lang, en="; ", zh="；")
         lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
         special = dict(self.situations).get(situation, {}).get(lang) if situation else None
-        if special:
+        special_followups = self.situation_followups.get(situation, {}).get(lang) if special else None
+        if special and variant > 0 and special_followups:
+            template = special_followups[(variant - 1) % len(special_followups)]
+        elif special:
             template = special[2]
         else:
             template = followups[(variant - 1) % len(followups)] if later else texts[category]

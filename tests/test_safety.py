@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from empath._data import REPO_ROOT, DataFileError
+from empath.pipeline import Conversation
 from empath.roles import UnknownRoleError
 from empath.safety import (
     CATEGORIES,
@@ -323,6 +324,30 @@ def test_a_threatened_seeker_gets_the_reply_about_their_safety(checker, message,
     assert about_threat == threatened, reply
 
 
+@pytest.mark.parametrize("lang, turns, marker", [
+    ("en", ["My ex said he'd hurt me if I leave him. I'm scared.", "He is banging on my door."],
+     "the person who threatened you"),
+    ("en", ["My sister just texted me that she's going to kill herself tonight. What do I do?",
+            "She's not answering her phone and I think she took pills."], "the person you are worried about"),
+])
+def test_a_situation_keeps_its_texts_for_the_conversations_later_crisis_turns(checker, lang, turns, marker):
+    """A threatened seeker's next crisis turn is not met with the text for someone who wants to hurt another
+    (seen in the app: "He is banging on my door" got "still sounds like thoughts of hurting someone")."""
+    from tests.test_pipeline import QUICK, make_pipeline
+
+    pipe, _ = make_pipeline(safety_checker=checker)
+    conversation = Conversation()
+    first = pipe.respond(conversation, turns[0], settings=QUICK)
+    second = pipe.respond(conversation, turns[1], settings=QUICK)
+    assert first.crisis and second.crisis, (first.safety, second.safety)
+    assert first.safety.get("situation") and second.safety.get("situation") == first.safety["situation"]
+    assert marker in second.response and "thoughts of hurting someone" not in second.response
+    assert "911" in second.response and second.response != first.response
+    own = "Now I want to kill myself too."  # the seeker's own risk: the usual follow-up, the situation kept
+    third = pipe.respond(conversation, own, settings=QUICK)
+    assert third.crisis and "situation" not in third.safety and marker not in third.response
+
+
 def test_situation_gates_come_from_the_rules_file(tmp_path):
     """`categories` and `first_reply_only` on a situation decide which flagged turns it may answer."""
     message = "My ex said he'd hurt me if I leave him."
@@ -330,7 +355,8 @@ def test_situation_gates_come_from_the_rules_file(tmp_path):
 
     def about_threat(checker, category, variant=0):
         result = SafetyResult(True, category, lang="en", matched=[MODEL_RULE_ID])
-        return "in danger from someone" in checker.crisis_reply(result, lang="en", variant=variant, message=message)
+        reply = checker.crisis_reply(result, lang="en", variant=variant, message=message)
+        return "in danger from someone" in reply or "the person who threatened you" in reply  # reply or follow-up
 
     assert about_threat(shipped, "harm_to_others")
     assert not about_threat(shipped, "suicide")  # not a category the situation lists

@@ -81,17 +81,19 @@ class SamplingSettings:
             raise ValueError(f"repetition_penalty must be in [1, 2], got {self.repetition_penalty}")
         if not 1.0 <= self.persona_guidance <= 3.0:
             raise ValueError(f"persona_guidance must be in [1, 3] (1 = off), got {self.persona_guidance}")
-        if not 0.0 <= self.persona_lexicon <= 10.0:
+        lexicon = self.persona_lexicon
+        if isinstance(lexicon, bool) or not isinstance(lexicon, (int, float)) or not 0.0 <= lexicon <= 10.0:
             raise ValueError(f"persona_lexicon must be in [0, 10] (0 = off), got {self.persona_lexicon}")
+        self.persona_lexicon = float(lexicon)
         if self.no_repeat_reply_ngram != 0 and not 2 <= self.no_repeat_reply_ngram <= 16:
             raise ValueError(f"no_repeat_reply_ngram must be 0 (off) or in [2, 16], got {self.no_repeat_reply_ngram}")
 
     def generate_kwargs(self, prompt_length: int = 0, earlier_replies: list[list[int]] = (), tokenizer=None,
-                        guidance_ids=None, word_bias: list | None = None) -> dict:
+                        guidance_ids=None, sequence_bias: list | None = None) -> dict:
         """``generate()`` arguments; the repetition penalty skips the first ``prompt_length`` tokens, and the reply
         may not repeat an n-gram of ``earlier_replies`` (token ids of the model's own earlier replies, by ``tokenizer``).
         With ``persona_guidance`` > 1 and ``guidance_ids`` (the persona-free prompt), transformers' classifier-free
-        guidance scales the logits away from that prompt's. ``word_bias``: transformers' ``sequence_bias`` for the
+        guidance scales the logits away from that prompt's. ``sequence_bias``: transformers' ``sequence_bias`` for the
         persona's words (``empath.persona_lexicon.word_bias``), used when ``persona_lexicon`` > 0."""
         from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
@@ -99,8 +101,8 @@ class SamplingSettings:
         common = {"max_new_tokens": int(self.max_new_tokens), "min_new_tokens": 1}
         if self.persona_guidance != 1.0 and guidance_ids is not None:
             common.update(guidance_scale=float(self.persona_guidance), negative_prompt_ids=guidance_ids)
-        if self.persona_lexicon and word_bias:
-            common["sequence_bias"] = word_bias
+        if self.persona_lexicon and sequence_bias:
+            common["sequence_bias"] = sequence_bias
         processors = LogitsProcessorList()
         if self.repetition_penalty != 1.0:
             penalty = float(self.repetition_penalty)

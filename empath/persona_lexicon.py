@@ -5,10 +5,12 @@ voice"). The lexicon is a cheap decoding-time push toward the persona's own voca
 bag-of-words control without its gradients: each persona's most distinctive words in the project's hand-written
 persona replies (``seed_dialogues/``), by the log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi
 & Quinn 2008, "Fightin' Words") of that persona's replies against the other personas'. Stop words and every part of
-every persona's name are left out, so the push is toward a persona's world and manner, never toward saying a name.
+every persona's name are left out, and the builder also leaves out proper nouns (other characters' names) and a
+reviewed list of words a support bot should not be pushed toward. The replies answer different seekers, so some
+words are the seekers' topics rather than the persona's voice.
 
     lexicons = distinctive_words(replies_by_persona, exclude=name_words(bank))    # training.build_persona_lexicon
-    PersonaLexicon.load().words("sun_wukong")                                      # ['road', 'mountain', ...]
+    PersonaLexicon.load().words("sun_wukong")                                      # ['friend', 'old', 'road', ...]
     word_bias(words, tokenizer, 3.0)        # transformers' ``sequence_bias``: +3 to each word's logits
 
 The bonus is ``SamplingSettings.persona_lexicon`` (0 = off); it applies to local models only.
@@ -48,10 +50,9 @@ def name_words(bank) -> set[str]:
 
 def distinctive_words(texts_by_persona: Mapping[str, Iterable[str]], exclude: Iterable[str] = (), size: int = 40,
                       min_z: float = 2.0, min_count: int = 3, prior: float = 0.01) -> dict[str, list[str]]:
-    """Each persona's ``size`` most distinctive words against the others' (log-odds z-score with an informative
-    Dirichlet prior of ``prior`` times the pooled counts), most distinctive first; only words used at least
-    ``min_count`` times with z ≥ ``min_z``, never English stop words, contractions, words under 3 letters or
-    ``exclude``."""
+    """Each persona's ``size`` most distinctive words against the others' (log-odds z, informative Dirichlet prior)."""
+    # Only words used at least min_count times with z >= min_z; never stop words, contractions, words under 3
+    # letters or `exclude`. The prior is `prior` times the pooled counts (Monroe et al. 2008).
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     skip = set(exclude) | set(ENGLISH_STOP_WORDS)
@@ -78,16 +79,15 @@ def distinctive_words(texts_by_persona: Mapping[str, Iterable[str]], exclude: It
 
 
 def word_bias(words: Sequence[str], tokenizer, bias: float) -> list[list]:
-    """transformers' ``sequence_bias`` (``[[token ids, bias], ...]``) adding ``bias`` to each word's logits, as a
-    new word (leading space) in lower and capitalised spelling: the whole word's tokens (its last token, once the
-    earlier ones are there) and its first token (so that a word of several tokens can begin)."""
-    seen: dict[tuple[int, ...], float] = {}
+    """transformers' ``sequence_bias`` adding ``bias`` to each word (leading space, lower and capitalised)."""
+    # A word of several tokens gets the bonus on its last token once the others are there, never on its first:
+    # that is often a fragment (" G", " W") or a common word, and favouring it everywhere breaks replies into loops.
+    seen = {}
     for word in words:
         for form in (f" {word}", f" {word[:1].upper()}{word[1:]}"):
             ids = tuple(tokenizer(form, add_special_tokens=False)["input_ids"])
             if ids:
-                seen[ids] = bias
-                seen.setdefault(ids[:1], bias)
+                seen[ids] = float(bias)  # transformers refuses an int bias
     return [[list(ids), value] for ids, value in seen.items()]
 
 

@@ -125,7 +125,7 @@ class EmpathPipeline:
 
     def __init__(self, config: PipelineConfig | None = None, *, roles: RoleBank | None = None,
                  generator: ChatGenerator | None = None, role_matcher=None, strategy_predictor=None,
-                 emotion_scorer=None, experience_bank=None, safety_checker=None, persona_lexicon=None):
+                 emotion_scorer=None, experience_bank=None, safety_checker=None, lexicon=None):
         self.config = config or PipelineConfig.from_env()
         self.roles = roles or load_roles()
         self._generator = generator
@@ -134,7 +134,7 @@ class EmpathPipeline:
         self._emotion_scorer = emotion_scorer
         self._experience_bank = experience_bank
         self._safety = safety_checker
-        self._lexicon = persona_lexicon
+        self._lexicon = lexicon
 
     # -- lazily loaded components (each built on first use, then shared) ------------------------
     def _component(self, attr: str, build):
@@ -210,7 +210,7 @@ class EmpathPipeline:
         config = replace(self.config, base_model=base_model, adapter=adapter, languages=None)  # its own languages
         return EmpathPipeline(config, roles=self.roles, role_matcher=self.role_matcher,
                               strategy_predictor=self.strategy_predictor, emotion_scorer=self.emotion_scorer,
-                              experience_bank=self.experience_bank, safety_checker=self.safety)
+                              experience_bank=self.experience_bank, safety_checker=self.safety, lexicon=self.lexicon)
 
     def warm_up(self) -> "EmpathPipeline":
         """Load every component now (app start-up) rather than on the first message, and run each once: a process's

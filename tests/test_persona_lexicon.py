@@ -70,20 +70,23 @@ def test_a_broken_lexicon_file_is_named(tmp_path):
 
 def test_word_bias_favours_each_word_as_a_new_word():
     tok = smollm_tokenizer()
-    bias = word_bias(["mountain", "dementors"], tok, 3.0)
+    bias = word_bias(["mountain", "dementors"], tok, 3)
     sequences = {tuple(ids): value for ids, value in bias}
-    assert set(sequences.values()) == {3.0}
+    assert all(type(value) is float and value == 3.0 for value in sequences.values())  # transformers wants floats
     for word in ("mountain", "Mountain", "dementors", "Dementors"):
         ids = tuple(tok(f" {word}", add_special_tokens=False)["input_ids"])
-        assert ids in sequences and ids[:1] in sequences  # the whole word, and its first token to begin it
-        assert tok.decode(list(ids)) == f" {word}"
+        assert ids in sequences and tok.decode(list(ids)) == f" {word}"
+        if len(ids) > 1:  # a fragment (" Dem") is never favoured on its own
+            assert ids[:1] not in sequences, word
+    assert any(len(ids) > 1 for ids in sequences)  # the test covers a word of several tokens
 
 
 def test_persona_lexicon_setting_is_off_by_default_and_validated():
     assert SamplingSettings().persona_lexicon == 0.0
-    assert "sequence_bias" not in SamplingSettings().generate_kwargs(word_bias=[[[5], 3.0]])
-    assert SamplingSettings(persona_lexicon=3.0).generate_kwargs(word_bias=[[[5], 3.0]])["sequence_bias"] == [[[5], 3.0]]
-    for bad in (-1.0, 11.0):
+    assert "sequence_bias" not in SamplingSettings().generate_kwargs(sequence_bias=[[[5], 3.0]])
+    on = SamplingSettings(persona_lexicon=3).generate_kwargs(sequence_bias=[[[5], 3.0]])
+    assert on["sequence_bias"] == [[[5], 3.0]] and SamplingSettings(persona_lexicon=3).persona_lexicon == 3.0
+    for bad in (-1.0, 11.0, True, "3"):
         with pytest.raises(ValueError, match="persona_lexicon"):
             SamplingSettings(persona_lexicon=bad)
 

@@ -376,7 +376,7 @@ class EmpathPipeline:
         if situation:
             result.safety["situation"] = situation
         result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang,
-                                                   variant=len(earlier), message=result.message, continuing=continuing)
+                                                   variant=len(earlier), situation=situation)
         result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
         result.experience_used = False
 

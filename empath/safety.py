@@ -259,14 +259,14 @@ class SafetyChecker:
         return result
 
     def crisis_reply(self, result: SafetyResult, role=None, lang: str = "en", variant: int = 0,
-                     message: str | None = None, continuing: str | None = None) -> str:
+                     message: str | None = None, situation: str | None = None) -> str:
         """The fixed, reviewed reply. ``variant``: how many crisis turns the conversation had before this one
         (0 = the first reply; later ones get the follow-up texts in turn, so a repeat is not met with the
         identical text). ``message``: the flagged text; when it reports someone else in danger (a worried helper)
         or a threat against the seeker, and nothing of the seeker's own risk, the reply is the one for that
-        situation (``replies.situations`` in the rules file). ``continuing``: the situation of the conversation's
-        earlier crisis reply (:meth:`reply_situation`), whose follow-ups later turns get."""
-        situation = self.reply_situation(result, lang, variant, message, continuing)
+        situation (``replies.situations`` in the rules file). ``situation``: the one :meth:`reply_situation` already
+        chose (a conversation's later crisis turns keep the situation its first crisis reply started)."""
+        situation = situation or self.reply_situation(result, lang, variant, message)
         return self._texts.reply(result, self._persona(role), lang, variant, situation=situation)
 
     def reply_situation(self, result: SafetyResult, lang: str = "en", variant: int = 0, message: str | None = None,

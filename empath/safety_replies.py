@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .lang import LANGUAGES, by_lang, lang_key
@@ -10,6 +11,16 @@ from .safety_rules import CATEGORIES, RuleFileReader
 
 if TYPE_CHECKING:
     from .safety import SafetyResult
+
+
+@dataclass
+class Situation:
+    """One entry of ``replies.situations``: when its reply fits, and its texts per language."""
+
+    categories: frozenset[str] | None  # the flagged categories it may answer (None: any)
+    first_reply_only: bool  # only a conversation's first crisis reply may start it
+    texts: dict[str, tuple[re.Pattern, re.Pattern, str]] = field(default_factory=dict)  # lang -> report, self, reply
+    followups: dict[str, list[str]] = field(default_factory=dict)  # lang -> texts for the later crisis turns
 
 
 class ReplyTexts:
@@ -29,9 +40,7 @@ class ReplyTexts:
                                 if self.replies.get("followups")]
         # replies.situations: [{id, categories?, first_reply_only?, followups?: {<lang>: [text]},
         # <lang>: {report, self, reply}}] (optional), checked in order
-        self.situations: list[tuple[str, dict[str, tuple[re.Pattern, re.Pattern, str]]]] = []
-        self.situation_gates: dict[str, tuple[frozenset[str] | None, bool]] = {}
-        self.situation_followups: dict[str, dict[str, list[str]]] = {}
+        self.situations: dict[str, Situation] = {}
         for item in self.replies.get("situations") or []:
             name = item.get("id") if isinstance(item, dict) else None
             if not name:
@@ -43,25 +52,25 @@ class ReplyTexts:
             first_only = item.get("first_reply_only", True)
             if not isinstance(first_only, bool):
                 raise reader.fail(f"id: {name}", f"replies.situations.{name}.first_reply_only must be true or false")
-            self.situation_gates[name] = (frozenset(categories) if categories is not None else None, first_only)
             followups = item.get("followups") or {}
             if not (isinstance(followups, dict) and all(
                     isinstance(texts, list) and texts and all(isinstance(t, str) for t in texts)
                     for texts in followups.values())):
                 raise reader.fail(f"id: {name}", f"replies.situations.{name}.followups must map a language to a "
                                                  "list of texts")
-            self.situation_followups[name] = followups
-            texts = {}
+            situation = Situation(frozenset(categories) if categories is not None else None, first_only,
+                                  followups=followups)
             for lang in LANGUAGES:
                 spec = item.get(lang)
                 if spec is None:
                     continue
                 if not isinstance(spec, dict) or not isinstance(spec.get("reply"), str):
                     raise reader.fail(f"id: {name}", f"replies.situations.{name}.{lang} needs `report`, `self` and `reply`")
-                texts[lang] = (reader.compile(spec.get("report"), {}, f"situations.{name}.{lang}.report", f"id: {name}"),
-                               reader.compile(spec.get("self"), {}, f"situations.{name}.{lang}.self", f"id: {name}"),
-                               spec["reply"])
-            self.situations.append((name, texts))
+                situation.texts[lang] = (
+                    reader.compile(spec.get("report"), {}, f"situations.{name}.{lang}.report", f"id: {name}"),
+                    reader.compile(spec.get("self"), {}, f"situations.{name}.{lang}.self", f"id: {name}"),
+                    spec["reply"])
+            self.situations[name] = situation
         for section, entries in required.items():
             for mapping, keys in entries:
                 value = mapping
@@ -81,13 +90,14 @@ class ReplyTexts:
         situation an earlier crisis reply of the conversation started; it holds unless its ``self`` matches."""
         lang = lang_key(lang)
         if continuing is not None:
-            _, own, _ = dict(self.situations).get(continuing, {}).get(lang, (None, None, None))
+            kept = self.situations.get(continuing)
+            _, own, _ = kept.texts.get(lang, (None, None, None)) if kept else (None, None, None)
             return continuing if own is not None and not own.search(normalized_message) else None
-        for name, texts in self.situations:
-            categories, first_reply_only = self.situation_gates[name]
-            if (categories is not None and category not in categories) or (first_reply_only and variant > 0):
+        for name, entry in self.situations.items():
+            if (entry.categories is not None and category not in entry.categories) \
+                    or (entry.first_reply_only and variant > 0):
                 continue
-            report, own, _ = texts.get(lang, (None, None, None))
+            report, own, _ = entry.texts.get(lang, (None, None, None))
             if report is not None and report.search(normalized_message) and not own.search(normalized_message):
                 return name
         return None
@@ -105,8 +115,9 @@ class ReplyTexts:
         opening = texts[opening_key].format(name=name) if name else texts["opening"]
         separator = by_lang(lang, en="; ", zh="；")
         lines = separator.join(r["inline"][lang] for r in self.resources if lang in r.get("inline", {}))
-        special = dict(self.situations).get(situation, {}).get(lang) if situation else None
-        special_followups = self.situation_followups.get(situation, {}).get(lang) if special else None
+        chosen = self.situations.get(situation) if situation else None
+        special = chosen.texts.get(lang) if chosen else None
+        special_followups = chosen.followups.get(lang) if special else None
         if special and variant > 0 and special_followups:
             template = special_followups[(variant - 1) % len(special_followups)]
         elif special:

@@ -26,7 +26,7 @@ class CrisisSafety(FakeSafety):
         return SimpleNamespace(crisis=crisis, category="suicide" if crisis else None, matched=[], lang=lang or "en",
                                to_dict=lambda: {"crisis": crisis})
 
-    def crisis_reply(self, result, role=None, lang="en", variant=0, message=None, continuing=None):
+    def crisis_reply(self, result, role=None, lang="en", variant=0, message=None, situation=None):
         return f"FIXED-SAFETY-REPLY-{variant}"
 
     def reply_situation(self, result, lang="en", variant=0, message=None, continuing=None):

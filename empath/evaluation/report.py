@@ -66,8 +66,8 @@ def format_table(results: dict) -> str:
     cfg = results.get("config", {})
     every = cfg.get("every", 1)
     sample = "every usable supporter turn" if every == 1 else f"1 in {every} usable supporter turns"
-    guidance = (cfg.get("settings") or {}).get("persona_guidance", 1.0)
-    lexicon = (cfg.get("settings") or {}).get("persona_lexicon", 0.0)
+    settings = cfg.get("settings") or {}
+    guidance, lexicon = settings.get("persona_guidance", 1.0), settings.get("persona_lexicon", 0.0)
     decoding = (f"`{cfg.get('decoding', '?')}`" + (f" with persona guidance {guidance:g}" if guidance != 1.0 else "")
                 + (f" with persona lexicon {lexicon:g}" if lexicon else ""))
     note = (f"{results.get('turns', human['n'])} turns of `{cfg.get('data', '?')}` ({sample}), decoding "

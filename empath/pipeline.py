@@ -277,7 +277,7 @@ class EmpathPipeline:
 
     def _check_safety(self, conversation: Conversation, text: str, lang: str) -> SafetyVerdict:
         earlier = [t.text for t in conversation.turns if t.speaker == "seeker"]
-        checked = self.safety.check(text, lang=lang, history=earlier)
+        checked = self.safety.check(text, lang=lang, history=earlier, after_crisis=conversation.crisis)
         crisis = bool(checked.crisis)
         return SafetyVerdict(crisis=crisis, crisis_mode=crisis or conversation.crisis, details=checked.to_dict(),
                              checked=checked)

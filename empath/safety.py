@@ -39,6 +39,7 @@ from typing import Any
 from ._data import PACKAGE_DATA, DataFileError, load_yaml
 from .lang import LANGUAGES, resolve_language
 from .roles import RoleBank, load_roles
+from .safety_model import DEFAULT_FOLLOWUP_MODEL_DIR
 from .safety_replies import ReplyTexts
 from .safety_rules import CATEGORIES, RuleFileReader, split_sentences
 
@@ -71,6 +72,7 @@ SENTENCE_RULE_ID = "model/sentence"
 LONG_MESSAGE_SENTENCES = 3  # a message this long is also read one sentence at a time
 CONVERSATION_TURNS = 3  # the new message and the two seeker turns before it
 CONVERSATION_FLOOR = 0.15  # the new message's own crisis probability the conversation check needs
+FOLLOWUP_RULE_ID = "model/followup"
 
 
 def _turn_text(turn: Any) -> str:
@@ -103,19 +105,25 @@ class SafetyChecker:
     message with one or two small sentence encoders, tens of ms on a CPU).
 
     ``model_dir`` picks another trained model folder, ``threshold`` and ``sentence_threshold`` override its
-    crisis thresholds for a message and for one sentence of a long message;
+    crisis thresholds for a message and for one sentence of a long message; ``followup_model_dir`` another
+    follow-up stage (read after a flagged turn; ``use_followup=False``: none);
     ``roles`` is the role bank a reply's persona id is looked up in (None: the shipped one)."""
 
     def __init__(self, path: str | os.PathLike | None = None, use_model: bool = True,
                  model_dir: str | os.PathLike | None = None, threshold: float | None = None,
-                 roles: RoleBank | None = None, sentence_threshold: float | None = None):
+                 roles: RoleBank | None = None, sentence_threshold: float | None = None,
+                 followup_model_dir: str | os.PathLike | None = None, use_followup: bool = True):
         self.path = Path(path) if path is not None else DEFAULT_RULES
         self.roles = roles if roles is not None else load_roles()
         self.model = None
+        self.followup_model = None  # reads the next message after a flagged turn (training/train_safety_followup.py)
         if use_model:
             from .safety_model import CrisisModel
 
             self.model = CrisisModel.load(model_dir)
+            followup = Path(followup_model_dir) if followup_model_dir is not None else DEFAULT_FOLLOWUP_MODEL_DIR
+            if use_followup and (followup_model_dir is not None or (followup / "config.json").exists()):
+                self.followup_model = CrisisModel.load(followup)
         self.threshold = threshold if threshold is not None else (self.model.threshold if self.model else None)
         self.sentence_threshold = sentence_threshold if sentence_threshold is not None else \
             (self.model.sentence_threshold if self.model else None)
@@ -131,15 +139,18 @@ class SafetyChecker:
     def languages(self) -> tuple[str, ...]:
         return tuple(rules.lang for rules in self._languages)
 
-    def check(self, text: str, lang: str | None = None, history: Iterable[Any] | None = None) -> SafetyResult:
+    def check(self, text: str, lang: str | None = None, history: Iterable[Any] | None = None,
+              after_crisis: bool = False) -> SafetyResult:
         """Check one message. Every language's rules run (code-switching); ``lang`` (auto-detected
         from the share of CJK characters when None) is recorded for the reply language and picks the
         classifier's language-specific features. ``history``: the seeker's earlier turns in this
-        conversation, oldest first (strings or turns with ``text``), for the conversation-level check."""
-        return self.check_batch([text], [lang], [history])[0]
+        conversation, oldest first (strings or turns with ``text``), for the conversation-level check;
+        ``after_crisis``: an earlier turn of this conversation was flagged (the follow-up stage then reads it too)."""
+        return self.check_batch([text], [lang], [history], [after_crisis])[0]
 
     def check_batch(self, texts: list[str], langs: list[str | None] | None = None,
-                    histories: list[Iterable[Any] | None] | None = None) -> list[SafetyResult]:
+                    histories: list[Iterable[Any] | None] | None = None,
+                    after_crisis: list[bool] | None = None) -> list[SafetyResult]:
         """:meth:`check` for many messages at once (the classifier embeds them in one batch)."""
         langs = list(langs) if langs is not None else [None] * len(texts)
         if len(langs) != len(texts):
@@ -147,6 +158,9 @@ class SafetyChecker:
         histories = list(histories) if histories is not None else [None] * len(texts)
         if len(histories) != len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(histories)} histories")
+        after_crisis = list(after_crisis) if after_crisis is not None else [False] * len(texts)
+        if len(after_crisis) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(after_crisis)} after_crisis flags")
         results = [self._check_rules(text, lang) for text, lang in zip(texts, langs)]
         inputs = [self.model_input(text, result.lang) if self.model is not None else ""
                   for text, result in zip(texts, results)]
@@ -167,8 +181,24 @@ class SafetyChecker:
                 result.category = result.category or category
         self._check_sentences(texts, results)
         self._check_conversations(texts, results, histories)
+        self._check_followups(texts, results, after_crisis)
         for result in results:
             result.crisis = result.category is not None
+        return results
+
+    def check_dialogues(self, dialogues: list[list[str]], langs: list[str | None] | None = None
+                        ) -> list[list[SafetyResult]]:
+        """Each dialogue's seeker messages checked in order as the app checks them: with the earlier messages as
+        history and ``after_crisis`` once one was flagged (batched across dialogues, one position at a time)."""
+        langs = list(langs) if langs is not None else [None] * len(dialogues)
+        results: list[list[SafetyResult]] = [[] for _ in dialogues]
+        for position in range(max(map(len, dialogues), default=0)):
+            todo = [d for d, messages in enumerate(dialogues) if position < len(messages)]
+            checked = self.check_batch([dialogues[d][position] for d in todo], [langs[d] for d in todo],
+                                       [dialogues[d][:position] for d in todo],
+                                       [any(r.crisis for r in results[d]) for d in todo])
+            for d, result in zip(todo, checked):
+                results[d].append(result)
         return results
 
     def _explained_categories(self, result: SafetyResult) -> set[str]:
@@ -215,6 +245,23 @@ class SafetyChecker:
             if 1.0 - row[0] >= self.threshold:
                 results[i].matched.append(CONVERSATION_RULE_ID)
                 results[i].category = self.model.labels[1 + int(row[1:].argmax())]
+
+    def _check_followups(self, texts: list[str], results: list[SafetyResult], after_crisis: list[bool]) -> None:
+        """After a flagged turn, a message nothing else flagged is also read by the follow-up stage, trained on
+        the messages that come next ("he's here" flags, "thanks, I'm at my sister's" does not)."""
+        if self.followup_model is None:
+            return
+        todo = [i for i, result in enumerate(results) if after_crisis[i] and result.category is None
+                and not self._explained_categories(result)]
+        inputs = [(i, self.model_input(texts[i], results[i].lang)) for i in todo]
+        inputs = [(i, text) for i, text in inputs if _has_signal(text)]
+        if not inputs:
+            return
+        proba = self.followup_model.predict_proba([text for _, text in inputs], [results[i].lang for i, _ in inputs])
+        for (i, _), row in zip(inputs, proba):
+            if 1.0 - row[0] >= self.followup_model.threshold:
+                results[i].matched.append(FOLLOWUP_RULE_ID)
+                results[i].category = self.followup_model.labels[1 + int(row[1:].argmax())]
 
     def model_input(self, text: str, lang: str | None = None) -> str:
         """What the classifier reads (in training too): the text normalised by the rules of its language
@@ -408,9 +455,13 @@ def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -
     """Recall, false-positive rate and precision overall and per split, language and category, plus
     the misses and false alarms with the rules involved. Time per message is measured on the way."""
     checker = checker or default_checker()
+    histories = [list(item.get("history") or []) for item in items]
+    # the earlier turns as the app checked them: one flagged means the new message is read after a crisis
+    earlier = checker.check_dialogues(histories, [item["lang"] for item in items])
     started = time.perf_counter()
-    results = checker.check_batch([item["text"] for item in items], [item["lang"] for item in items],
-                                  [item.get("history") for item in items])
+    after_crisis = [any(r.crisis for r in checked) for checked in earlier]
+    results = checker.check_batch([item["text"] for item in items], [item["lang"] for item in items], histories,
+                                  after_crisis)
     elapsed_ms = (time.perf_counter() - started) * 1000
     gold = [item["crisis"] for item in items]
     predicted = [r.crisis for r in results]
@@ -429,6 +480,9 @@ def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -
     report["by_category"] = {c: subset(lambda it, c=c: it["category"] == c) for c in CATEGORIES}
     if any(item.get("history") for item in items):  # items read together with earlier seeker turns
         report["conversation"] = subset(lambda it: bool(it.get("history")))
+        # items whose history had a flagged turn: the follow-up stage's cases
+        report["after_crisis"] = _rates([g for g, after in zip(gold, after_crisis) if after],
+                                        [p for p, after in zip(predicted, after_crisis) if after])
     caught = [(item, r) for item, r in zip(items, results) if item["crisis"] and r.crisis]
     report["category_agreement"] = round(sum(it["category"] == r.category for it, r in caught) / len(caught), 4) \
         if caught else None

@@ -35,6 +35,7 @@ from ._data import PACKAGE_DATA, DataFileError
 from .lang import detect_language
 
 DEFAULT_MODEL_DIR = PACKAGE_DATA / "safety_model"
+DEFAULT_FOLLOWUP_MODEL_DIR = PACKAGE_DATA / "safety_followup_model"  # the next message after a flagged turn
 LABELS = ("none", "suicide", "self_harm", "harm_to_others")  # column 0 is "no crisis"
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})

@@ -46,7 +46,7 @@ class FakeBank(Recorder):
 
 
 class FakeSafety(Recorder):
-    def check(self, text, lang=None, history=None):
+    def check(self, text, lang=None, history=None, after_crisis=False):
         self.calls.append(text)
         self.histories = [*getattr(self, "histories", []), list(history or [])]
         return SimpleNamespace(crisis=False, category=None, matched=[], lang=lang or "en",
@@ -363,6 +363,20 @@ def test_crisis_message_gets_the_safety_reply_not_a_sampled_one(message, lang):
     safe = pipe.respond(conv, "Thank you for listening.", settings=QUICK)
     assert not safe.crisis and safe.crisis_mode and conv.crisis
     assert "in danger" in system_prompt(safe) or "有危险" in system_prompt(safe)  # later replies keep checking
+
+
+def test_a_risk_told_without_risk_words_after_a_crisis_turn_gets_the_safety_follow_up():
+    """After a flagged turn the pipeline tells the checker so (after_crisis): "it's almost time" is then a crisis
+    turn answered with the safety follow-up, not a generated reply; the same words open no crisis on their own."""
+    from empath.safety import SafetyChecker
+
+    pipe, _ = make_pipeline(safety_checker=SafetyChecker())
+    conv = Conversation()
+    first = pipe.respond(conv, "I want to kill myself tonight.", settings=QUICK)
+    later = pipe.respond(conv, "it's almost time", settings=QUICK)
+    assert first.crisis and later.crisis and later.safety["matched"] == ["model/followup"], later.safety
+    assert later.strategy_source == "safety" and "988" in later.response and later.response != first.response
+    assert not pipe.respond(Conversation(), "it's almost time", settings=QUICK).crisis
 
 
 def test_a_worried_friends_report_gets_the_helpers_crisis_reply():

@@ -15,6 +15,7 @@ from empath.safety import (
     CATEGORIES,
     CONVERSATION_RULE_ID,
     DEFAULT_RULES,
+    FOLLOWUP_RULE_ID,
     MODEL_RULE_ID,
     SafetyChecker,
     SafetyResult,
@@ -30,6 +31,8 @@ SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 SAFETY_SET = SAFETY_DATA / "safety_set.jsonl"
 HELDOUT_SET = SAFETY_DATA / "safety_heldout.jsonl"
 EXTRA_SET = SAFETY_DATA / "safety_train_extra.jsonl"
+FOLLOWUP_DEV_SET = SAFETY_DATA / "safety_followups_dev.jsonl"
+FOLLOWUP_HELDOUT_SET = SAFETY_DATA / "safety_followups_heldout.jsonl"
 # measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.905, FPR 0.013
 # (round 5: 0.867 / 0.021; round 4: 0.861 / 0.039; the round-3 detector: 0.823 / 0.017, before issue 14's
 # perceptrons: 0.741 / 0.017), minus/plus a margin
@@ -134,6 +137,20 @@ def test_labelled_set_errors_name_file_and_line(tmp_path, line, message):
 def test_hard_positives(checker, text, category):
     result = checker.check(text)
     assert result.crisis and result.category == category, result
+
+
+@pytest.mark.parametrize("text, normalized", [
+    ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
+    ("su!c!de is all I think about now", "suicide is all i think about now"),
+    ("I want to d1e", "i want to die"),
+])
+def test_look_alike_characters_are_read_as_the_letters_they_hide(checker, rules_checker, text, normalized):
+    """Digits and symbols in place of letters ("k!ll mys3lf", missed on the eighth held-out set) are normalised
+    for the rules and the classifier alike; the rules catch the plain statements."""
+    assert checker.model_input(text, "en") == normalized
+    assert checker.check(text).category == "suicide"
+    if "kill" in normalized or "die" in normalized:
+        assert rules_checker.check(text).crisis
 
 
 @pytest.mark.parametrize("text", [
@@ -473,16 +490,18 @@ def test_esconv_flag_rate_reads_each_turn_with_the_seekers_earlier_turns(tmp_pat
                                 "dialog": dialog}) + "\n")
 
     class Recorder:
-        histories = None
+        calls = []
+        check_dialogues = SafetyChecker.check_dialogues  # the real turn-by-turn order over the recorded stage
 
-        def check_batch(self, texts, langs, histories):
-            Recorder.histories = histories
+        def check_batch(self, texts, langs, histories, after_crisis):
+            Recorder.calls += list(zip(histories, after_crisis))
             return [SafetyResult(crisis=text == "ok. tonight then", category="suicide" if text == "ok. tonight then"
                                  else None, matched=[CONVERSATION_RULE_ID] if text == "ok. tonight then" else [])
                     for text in texts]
 
     report = esconv_flag_rate(path, Recorder(), sample=5)
-    assert Recorder.histories == [[], ["nothing matters anymore"], ["nothing matters anymore", "ok. tonight then"]]
+    assert Recorder.calls == [([], False), (["nothing matters anymore"], False),
+                              (["nothing matters anymore", "ok. tonight then"], True)]  # after the flag: a follow-up
     assert report["seeker_turns"] == 3 and report["flagged"] == 0
     assert report["flagged_in_conversation"] == 1 and report["flag_rate_in_conversation"] == round(1 / 3, 5)
 
@@ -680,6 +699,12 @@ HELDOUT8_SET = SAFETY_DATA / "safety_heldout8.jsonl"
 # 0.861 / 0.073; 344 items: 1 equal to a training line removed). Bounds: the level reached.
 HELDOUT8_MIN_RECALL = {"overall": 0.87, "en": 0.86, "zh": 0.87}
 HELDOUT8_MAX_FPR = 0.09
+HELDOUT9_SET = SAFETY_DATA / "safety_heldout9.jsonl"
+# the ninth set, written the same way after the look-alike characters and the follow-up stage were added, measured
+# once with them: recall 0.887 (en 0.886, zh 0.888), FPR 0.050 (the detector before them: 0.874 / 0.050; 338 items:
+# 2 equal to training lines removed). Bounds: the level reached.
+HELDOUT9_MIN_RECALL = {"overall": 0.87, "en": 0.87, "zh": 0.87}
+HELDOUT9_MAX_FPR = 0.06
 
 
 def test_second_held_out_set_size_and_balance():
@@ -697,7 +722,7 @@ def test_second_held_out_set_size_and_balance():
 
 
 @pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET, HELDOUT7_SET,
-                                  HELDOUT8_SET])
+                                  HELDOUT8_SET, HELDOUT9_SET])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     items = load_labelled_set(path)
     for lang in ("en", "zh"):
@@ -718,6 +743,7 @@ def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     (HELDOUT6_SET, HELDOUT6_MIN_RECALL, HELDOUT6_MAX_FPR),
     (HELDOUT7_SET, HELDOUT7_MIN_RECALL, HELDOUT7_MAX_FPR),
     (HELDOUT8_SET, HELDOUT8_MIN_RECALL, HELDOUT8_MAX_FPR),
+    (HELDOUT9_SET, HELDOUT9_MIN_RECALL, HELDOUT9_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)
@@ -755,6 +781,64 @@ def test_conversation_check_reads_the_earlier_seeker_turns(checker, history, tex
 def test_conversation_check_leaves_a_benign_next_message_alone(checker, history, text):
     result = checker.check(text, history=history)
     assert "model/conversation" not in result.matched, result
+
+
+# -- the follow-up stage: the seeker's next messages after a flagged turn -------------------------------------
+
+@pytest.mark.parametrize("lang, disclosure, risk, safe", [
+    ("en", "I'm going to end my life tonight.", "it's almost time", "Thank you, I'm at my mum's now and I feel safer."),
+    ("en", "I want to kill myself tonight.", "it's almost time", "can we talk about my exams instead?"),
+])
+def test_after_a_flagged_turn_the_follow_up_stage_reads_the_next_message(checker, lang, disclosure, risk, safe):
+    """A next message can carry the risk with no risk word; read alone, or in a conversation without a flag,
+    it is not flagged; after the flagged disclosure the follow-up stage flags it and leaves relief alone."""
+    history = [disclosure]
+    assert checker.check(disclosure, lang=lang).crisis
+    plain = checker.check(risk, lang=lang, history=history)
+    after = checker.check(risk, lang=lang, history=history, after_crisis=True)
+    assert not plain.crisis and after.crisis and after.matched == [FOLLOWUP_RULE_ID], (plain, after)
+    assert after.category == "suicide"
+    calm = checker.check(safe, lang=lang, history=history, after_crisis=True)
+    assert not calm.crisis, calm
+
+
+def test_the_follow_up_stage_only_adds_flags_and_the_dialogue_check_matches_turn_by_turn(checker):
+    """On the follow-up development set: every message flagged without the stage is still flagged with it, and
+    check_dialogues gives what checking each turn in order, with after_crisis set after a flag, gives."""
+    items = load_labelled_set(FOLLOWUP_DEV_SET)
+    without = SafetyChecker(use_followup=False)
+    dialogues = [[*it["history"], it["text"]] for it in items[:24]]
+    batched = checker.check_dialogues(dialogues, [it["lang"] for it in items[:24]])
+    for dialogue, item, results in zip(dialogues, items, batched):
+        flagged = False
+        for position, text in enumerate(dialogue):
+            one = checker.check(text, lang=item["lang"], history=dialogue[:position], after_crisis=flagged)
+            assert one == results[position], (dialogue, position)
+            flagged = flagged or one.crisis
+    with_stage = evaluate_detector(items, checker)
+    without_stage = evaluate_detector(items, without)
+    assert {r["text"] for r in without_stage["false_alarms"]} <= {r["text"] for r in with_stage["false_alarms"]}
+    assert {r["text"] for r in with_stage["misses"]} <= {r["text"] for r in without_stage["misses"]}
+    assert with_stage["after_crisis"]["recall"] > without_stage["after_crisis"]["recall"]
+
+
+def test_follow_up_stage_on_its_held_out_set(checker):
+    """Measured once (`python -m training.evaluate_safety --file training/data/safety/safety_followups_heldout.jsonl`):
+    recall 0.831 (0.545 without the stage, `--no-followup`), FPR 0.320 (0.240); after a flagged history turn, the
+    stage's own cases, recall 0.929 (0.536). Bounds: the level reached."""
+    report = evaluate_detector(load_labelled_set(FOLLOWUP_HELDOUT_SET), checker)
+    assert report["overall"]["recall"] >= 0.81 and report["overall"]["fpr"] <= 0.34, report["overall"]
+    assert report["after_crisis"]["recall"] >= 0.90, report["after_crisis"]
+
+
+def test_follow_up_sets_are_apart_from_its_training_data():
+    """The follow-up stage's held-out set shares no message with the texts it was trained or tuned on."""
+    seen = set()
+    for path in (*sorted(SAFETY_DATA.glob("safety_followups_train*.jsonl")), FOLLOWUP_DEV_SET):
+        seen |= {it["text"].lower() for it in load_labelled_set(path)}
+    held_out = load_labelled_set(FOLLOWUP_HELDOUT_SET)
+    assert len(held_out) >= 150 and all(it.get("history") for it in held_out)
+    assert not [it["text"] for it in held_out if it["text"].lower() in seen]
 
 
 def test_history_accepts_turn_objects_and_dicts(checker):

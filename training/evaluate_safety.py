@@ -3,13 +3,15 @@ alone and for rules + the learned classifier, and the flag rate on real ESConv s
 
     python -m training.evaluate_safety [--file training/data/safety/safety_heldout.jsonl] [--split dev|tune|test|all]
                                        [--rules-only] [--model DIR] [--threshold T] [--sentence-threshold T|none]
-                                       [--esconv DIR] [--sample 20] [--json]
+                                       [--followup-model DIR | --no-followup] [--esconv DIR] [--sample 20] [--json]
 
 ``training/data/safety/safety_set.jsonl`` has ``dev``/``tune`` splits (the rules were written on them) and a ``test``
 split written before the rules were tuned; all three are training data of the classifier, so for the
 combined detector quote ``training/data/safety/safety_heldout.jsonl``, a set written independently of both, and
 ``training/data/safety/safety_heldout2.jsonl``, written before the issue-14 retraining and never trained or tuned on (its
-items with ``history`` are checked together with their earlier seeker turns: the conversation-level check).
+items with ``history`` are checked together with their earlier seeker turns: the conversation-level check; the
+history is checked first, turn by turn as the app does, and once a turn of it is flagged the new message is also read
+by the follow-up stage, reported as "after a flag").
 On ESConv there are no labels and real seekers sometimes do speak of suicide, so the share of flagged
 turns is a "flag rate", not a false-positive rate; a sample of flagged turns is printed for review.
 """
@@ -24,7 +26,7 @@ import sys
 from pathlib import Path
 
 from empath._data import REPO_ROOT, shared_data_dir
-from empath.safety import CONVERSATION_RULE_ID, SafetyChecker, evaluate_detector, load_labelled_set
+from empath.safety import CONVERSATION_RULE_ID, FOLLOWUP_RULE_ID, SafetyChecker, evaluate_detector, load_labelled_set
 
 DEFAULT_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_set.jsonl"
 
@@ -42,19 +44,16 @@ def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int 
         files = sorted(directory.glob("*.jsonl")) or sorted(directory.glob("*.json"))
     if not files:
         raise SystemExit(f"{directory}: no ESConv .jsonl/.json files found")
-    turns, histories = [], []  # each seeker turn with the seeker's earlier turns, as the app checks it
-    for path in files:
-        for dialogue in read_esconv(path, skip_invalid=True):
-            earlier = []
-            for turn in dialogue.turns:
-                if turn.speaker == "seeker" and turn.text.strip():
-                    turns.append(turn.text)
-                    histories.append(list(earlier))
-                    earlier.append(turn.text)
-    results = checker.check_batch(turns, ["en"] * len(turns), histories)
-    # the conversation check only adds flags, so a turn read alone is flagged iff it is flagged without it
+    dialogues = [[turn.text for turn in dialogue.turns if turn.speaker == "seeker" and turn.text.strip()]
+                 for path in files for dialogue in read_esconv(path, skip_invalid=True)]
+    # each seeker turn with the seeker's earlier turns, as the app checks it
+    checked = checker.check_dialogues(dialogues, ["en"] * len(dialogues))
+    turns = [text for messages in dialogues for text in messages]
+    results = [result for row in checked for result in row]
+    # the conversation and follow-up checks only add flags, so a turn read alone is flagged iff neither flagged it
     flagged = [{"text": text, "category": result.category, "matched": result.matched}
-               for text, result in zip(turns, results) if result.crisis and CONVERSATION_RULE_ID not in result.matched]
+               for text, result in zip(turns, results)
+               if result.crisis and not {CONVERSATION_RULE_ID, FOLLOWUP_RULE_ID} & set(result.matched)]
     in_conversation = sum(result.crisis for result in results)
     by_category = {}
     for row in flagged:
@@ -99,6 +98,7 @@ def print_report(report: dict, name: str) -> None:
             _print_rates(name, rates)
     if "conversation" in report:  # items checked with their earlier seeker turns (``history``)
         _print_rates("with history", report["conversation"])
+        _print_rates("after a flag", report["after_crisis"])
     print("Recall per category (gold category; any crisis flag counts as caught)")
     for name, rates in report["by_category"].items():
         _print_rates(name, rates)
@@ -122,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("dev", "tune", "test", "all"), default="all")
     parser.add_argument("--rules", help="alternative safety.yaml (default: the packaged rules)")
     parser.add_argument("--model", help="alternative trained model folder (default: empath/data/safety_model)")
+    parser.add_argument("--followup-model", help="alternative follow-up stage folder "
+                                                 "(default: empath/data/safety_followup_model)")
+    parser.add_argument("--no-followup", action="store_true",
+                        help="without the follow-up stage (the messages after a flagged turn read as any other)")
     parser.add_argument("--threshold", type=float, help="override the model's crisis threshold")
     parser.add_argument("--sentence-threshold", type=lambda v: math.inf if v.lower() == "none" else float(v),
                         help="override the model's threshold for one sentence of a long message ('none': read "
@@ -137,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     detectors = {"rules": SafetyChecker(args.rules, use_model=False)}
     if not args.rules_only:
         detectors["rules+model"] = SafetyChecker(args.rules, model_dir=args.model, threshold=args.threshold,
-                                                  sentence_threshold=args.sentence_threshold)
+                                                  sentence_threshold=args.sentence_threshold,
+                                                  followup_model_dir=args.followup_model,
+                                                  use_followup=not args.no_followup)
     items = load_labelled_set(args.file)
     if args.split != "all":
         items = [item for item in items if item.get("split", "dev") == args.split]

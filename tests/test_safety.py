@@ -22,10 +22,9 @@ from empath.safety import (
     check_lines,
     check_message,
     crisis_reply,
-    evaluate_detector,
-    load_labelled_set,
     resources_banner,
 )
+from empath.safety_evaluation import evaluate_detector, load_labelled_set
 
 SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 SAFETY_SET = SAFETY_DATA / "safety_set.jsonl"

@@ -26,7 +26,8 @@ import sys
 from pathlib import Path
 
 from empath._data import REPO_ROOT, shared_data_dir
-from empath.safety import CONVERSATION_RULE_ID, FOLLOWUP_RULE_ID, SafetyChecker, evaluate_detector, load_labelled_set
+from empath.safety import CONVERSATION_RULE_ID, FOLLOWUP_RULE_ID, SafetyChecker
+from empath.safety_evaluation import evaluate_detector, load_labelled_set
 
 DEFAULT_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_set.jsonl"
 

@@ -47,7 +47,8 @@ from pathlib import Path
 import numpy as np
 
 from empath._data import REPO_ROOT, load_yaml, shared_data_dir
-from empath.safety import DEFAULT_RULES, SafetyChecker, load_labelled_set
+from empath.safety import DEFAULT_RULES, SafetyChecker
+from empath.safety_evaluation import load_labelled_set
 from empath.safety_model import (
     DEFAULT_MODEL_DIR,
     LABELS,

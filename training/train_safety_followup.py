@@ -28,7 +28,8 @@ import sys
 
 import numpy as np
 
-from empath.safety import SafetyChecker, load_labelled_set
+from empath.safety import SafetyChecker
+from empath.safety_evaluation import load_labelled_set
 from empath.safety_model import DEFAULT_FOLLOWUP_MODEL_DIR, LABELS, save_model
 from training.train_safety import (ENCODERS, SAFETY_DATA, crisis_probability, embeddings, feature_config, fit, fit_mlp,
                                    mined_negatives)

@@ -1,0 +1,124 @@
+"""Measuring the crisis detector on labelled sets: reading them, and recall / false-positive rate / precision overall
+and per split, language and category (``training/evaluate_safety.py`` prints them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ._data import DataFileError
+from .lang import LANGUAGES
+from .safety import SPLITS, SafetyChecker, SafetyResult, default_checker
+from .safety_rules import CATEGORIES
+
+
+def load_labelled_set(path: str | os.PathLike) -> list[dict]:
+    """Read ``{"text", "lang", "crisis", "category", "note"?, "split"?, "history"?}`` lines (``history``: the
+    seeker's earlier turns, read by the conversation-level check); errors name ``file:line``."""
+    path = Path(path)
+    items = []
+    try:
+        handle = path.open(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DataFileError(f"{path}: file not found") from exc
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataFileError(f"{where}: invalid JSON ({exc.msg})") from exc
+            problem = _labelled_item_problem(item)
+            if problem:
+                raise DataFileError(f"{where}: {problem}")
+            items.append({**item, "line": number})
+    return items
+
+
+def _labelled_item_problem(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return "expected a JSON object"
+    if not isinstance(item.get("text"), str) or not item["text"].strip():
+        return "`text` must be a non-empty string"
+    if item.get("lang") not in LANGUAGES:
+        return f"`lang` must be one of {', '.join(LANGUAGES)}"
+    if not isinstance(item.get("crisis"), bool):
+        return "`crisis` must be true or false"
+    category = item.get("category")
+    if item["crisis"] and category not in CATEGORIES:
+        return f"a crisis item needs `category` in {', '.join(CATEGORIES)}"
+    if not item["crisis"] and category is not None:
+        return "a non-crisis item must have `category: null`"
+    if item.get("split", "dev") not in SPLITS:
+        return f"`split` must be one of {', '.join(SPLITS)}"
+    history = item.get("history")
+    if history is not None and not (isinstance(history, list) and all(isinstance(t, str) for t in history)):
+        return "`history` (earlier seeker turns, oldest first) must be a list of strings"
+    return None
+
+
+def _rates(gold: list[bool], predicted: list[bool]) -> dict[str, Any]:
+    from sklearn.metrics import confusion_matrix
+
+    tn = fp = fn = tp = 0
+    if gold:  # sklearn refuses empty input; an empty group simply has no rates
+        tn, fp, fn, tp = (int(x) for x in confusion_matrix(gold, predicted, labels=[False, True]).ravel())
+
+    def ratio(a: int, b: int) -> float | None:
+        return round(a / b, 4) if b else None
+
+    return {"n": len(gold), "crisis": tp + fn, "non_crisis": tn + fp, "tp": tp, "fn": fn, "fp": fp, "tn": tn,
+            "recall": ratio(tp, tp + fn), "fpr": ratio(fp, fp + tn), "precision": ratio(tp, tp + fp)}
+
+
+def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -> dict[str, Any]:
+    """Recall, false-positive rate and precision overall and per split, language and category, plus
+    the misses and false alarms with the rules involved. Time per message is measured on the way."""
+    checker = checker or default_checker()
+    histories = [list(item.get("history") or []) for item in items]
+    # the earlier turns as the app checked them: one flagged means the new message is read after a crisis
+    earlier = checker.check_dialogues(histories, [item["lang"] for item in items])
+    started = time.perf_counter()
+    after_crisis = [any(r.crisis for r in checked) for checked in earlier]
+    results = checker.check_batch([item["text"] for item in items], [item["lang"] for item in items], histories,
+                                  after_crisis)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    gold = [item["crisis"] for item in items]
+    predicted = [r.crisis for r in results]
+
+    def subset(keep) -> dict[str, Any]:
+        chosen = [i for i, item in enumerate(items) if keep(item)]
+        return _rates([gold[i] for i in chosen], [predicted[i] for i in chosen])
+
+    report: dict[str, Any] = {"overall": _rates(gold, predicted)}
+    report["by_split"] = {s: subset(lambda it, s=s: it.get("split", "dev") == s)
+                          for s in SPLITS if any(it.get("split", "dev") == s for it in items)}
+    report["by_lang"] = {lang: subset(lambda it, lang=lang: it["lang"] == lang) for lang in LANGUAGES}
+    report["by_split_lang"] = {f"{s}/{lang}": subset(lambda it, s=s, lang=lang: it.get("split", "dev") == s
+                                                     and it["lang"] == lang)
+                               for s in report["by_split"] for lang in LANGUAGES}
+    report["by_category"] = {c: subset(lambda it, c=c: it["category"] == c) for c in CATEGORIES}
+    if any(item.get("history") for item in items):  # items read together with earlier seeker turns
+        report["conversation"] = subset(lambda it: bool(it.get("history")))
+        # items whose history had a flagged turn: the follow-up stage's cases
+        report["after_crisis"] = _rates([g for g, after in zip(gold, after_crisis) if after],
+                                        [p for p, after in zip(predicted, after_crisis) if after])
+    caught = [(item, r) for item, r in zip(items, results) if item["crisis"] and r.crisis]
+    report["category_agreement"] = round(sum(it["category"] == r.category for it, r in caught) / len(caught), 4) \
+        if caught else None
+    report["misses"] = [_row(it, r) for it, r in zip(items, results) if it["crisis"] and not r.crisis]
+    report["false_alarms"] = [_row(it, r) for it, r in zip(items, results) if not it["crisis"] and r.crisis]
+    report["ms_per_message"] = round(elapsed_ms / max(len(items), 1), 4)  # batched
+    report["uses_model"] = checker.model is not None
+    return report
+
+
+def _row(item: dict, result: SafetyResult) -> dict[str, Any]:
+    return {"line": item.get("line"), "split": item.get("split", "dev"), "lang": item["lang"],
+            "category": item["category"], "text": item["text"], "matched": result.matched,
+            "suppressed": result.suppressed, "score": result.score, "note": item.get("note")}

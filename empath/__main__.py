@@ -33,7 +33,7 @@ def _chat(args) -> int:
         normalize_strategy(args.strategy)
     components = Components(experience_rag=not args.no_rag, adapter=not args.no_adapter)
     settings = SamplingSettings(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
-                                max_new_tokens=args.max_new_tokens, seed=args.seed)
+                                max_new_tokens=args.max_new_tokens, seed=args.seed, candidates=args.candidates)
     conversation = Conversation()
     result = None
     for result in pipeline.stream(conversation, args.message, role=args.role, strategy=args.strategy, lang=args.lang,
@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=defaults.top_k, help="sample from the k likeliest tokens (0: no cut)")
     p.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
     p.add_argument("--seed", type=int)
+    p.add_argument("--candidates", type=int, default=defaults.candidates,
+                   help="sample N replies and show the one closest to the others (1: off; not streamed)")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.set_defaults(func=_chat)
 

@@ -64,6 +64,9 @@ class SamplingSettings:
     persona_guidance: float = 1.0
     # > 0: logit bonus for the persona's own words (opt-in; empath.persona_lexicon, README "Persona voice")
     persona_lexicon: float = 0.0
+    # > 1: sample this many replies in one batch and show the one closest to the others, whole (opt-in; local models;
+    # README "Replies")
+    candidates: int = 1
     seed: int | None = None
 
     def __post_init__(self):
@@ -85,6 +88,12 @@ class SamplingSettings:
         if isinstance(lexicon, bool) or not isinstance(lexicon, (int, float)) or not 0.0 <= lexicon <= 10.0:
             raise ValueError(f"persona_lexicon must be in [0, 10] (0 = off), got {self.persona_lexicon}")
         self.persona_lexicon = float(lexicon)
+        n = self.candidates
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or not 1 <= n <= 16 or n != int(n):
+            raise ValueError(f"candidates must be an integer in [1, 16] (1 = off), got {self.candidates}")
+        self.candidates = int(n)
+        if self.candidates > 1 and self.persona_guidance != 1.0:
+            raise ValueError("candidates > 1 cannot be combined with persona_guidance (guidance runs one sequence)")
         if self.no_repeat_reply_ngram != 0 and not 2 <= self.no_repeat_reply_ngram <= 16:
             raise ValueError(f"no_repeat_reply_ngram must be 0 (off) or in [2, 16], got {self.no_repeat_reply_ngram}")
 
@@ -238,10 +247,15 @@ class ChatGenerator:
         ``persona_words``: the words ``settings.persona_lexicon`` favours."""
         yield from _stream_on_gpu(self, messages, settings, route, own_replies, guidance_messages, persona_words)
 
-    def _stream(self, messages, settings, route, own_replies=(), guidance_messages=None, persona_words=()):
-        import torch
-        from transformers import StoppingCriteriaList, TextIteratorStreamer
+    def drafts(self, messages: list[dict], settings: SamplingSettings, route: Route | dict | None = None,
+               own_replies: Sequence[str] = (), guidance_messages: list[dict] | None = None,
+               persona_words: Sequence[str] = ()) -> list[str]:
+        """``settings.candidates`` replies sampled for the same prompt in one batch (whole, not streamed); the
+        arguments are :meth:`stream`'s."""
+        return _drafts_on_gpu(self, messages, settings, route, own_replies, guidance_messages, persona_words)
 
+    def _generation_args(self, messages, settings, own_replies, guidance_messages, persona_words) -> tuple[dict, dict]:
+        """The encoded prompt on the model's device and the ``generate()`` arguments for one turn."""
         inputs = self.encode(messages)
         device = next(self.model.parameters()).device
         inputs = {k: v.to(device) for k, v in inputs.items()}
@@ -250,6 +264,34 @@ class ChatGenerator:
             guidance_ids = self.encode(guidance_messages)["input_ids"].to(device)
         bias = word_bias(persona_words, self.tokenizer, settings.persona_lexicon) \
             if settings.persona_lexicon and persona_words else None
+        earlier = [self.tokenizer(text, add_special_tokens=False)["input_ids"] for text in own_replies]
+        kwargs = settings.generate_kwargs(inputs["input_ids"].shape[1], earlier, self.tokenizer, guidance_ids, bias)
+        return inputs, {**kwargs, "pad_token_id": self.tokenizer.pad_token_id}
+
+    def _drafts(self, messages, settings, route, own_replies=(), guidance_messages=None, persona_words=()):
+        import torch
+
+        inputs, kwargs = self._generation_args(messages, settings, own_replies, guidance_messages, persona_words)
+
+        def run():
+            if settings.seed is not None:
+                torch.manual_seed(settings.seed)
+            with self._routing(route), torch.inference_mode():
+                return self.model.generate(**inputs, **kwargs, num_return_sequences=settings.candidates)
+
+        with self._lock:
+            try:
+                output = self._decoding_thread().submit(run).result()
+            except Exception as exc:
+                raise GenerationError(f"generation failed: {type(exc).__name__}: {exc}") from exc
+        prompt_length = inputs["input_ids"].shape[1]
+        return [self.tokenizer.decode(row[prompt_length:], skip_special_tokens=True) for row in output]
+
+    def _stream(self, messages, settings, route, own_replies=(), guidance_messages=None, persona_words=()):
+        import torch
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
+
+        inputs, kwargs = self._generation_args(messages, settings, own_replies, guidance_messages, persona_words)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300)
         failure: list[BaseException] = []
 
@@ -259,11 +301,7 @@ class ChatGenerator:
                     torch.manual_seed(settings.seed)
                 # A system without the adapter (base model, prompt-only) runs the base weights alone.
                 with self._routing(route), torch.inference_mode():
-                    prompt_length = inputs["input_ids"].shape[1]
-                    earlier = [self.tokenizer(text, add_special_tokens=False)["input_ids"] for text in own_replies]
-                    kwargs = settings.generate_kwargs(prompt_length, earlier, self.tokenizer, guidance_ids, bias)
                     self.model.generate(**inputs, **kwargs, streamer=streamer,
-                                        pad_token_id=self.tokenizer.pad_token_id,
                                         stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]))
             except BaseException as exc:  # surfaced to the caller below, never swallowed
                 failure.append(exc)
@@ -295,6 +333,12 @@ class _StopWhenSet:
         import torch
 
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
+@gpu
+def _drafts_on_gpu(generator: ChatGenerator, messages, settings, route, own_replies=(), guidance_messages=None,
+                   persona_words=()):
+    return generator._drafts(messages, settings, route, own_replies, guidance_messages, persona_words)
 
 
 @gpu

@@ -17,9 +17,7 @@ role, strategy and experience still run.
 from __future__ import annotations
 
 import os
-import re
 import time
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Iterator
@@ -30,8 +28,9 @@ from .dialogue import Background, Turn, detect_language
 from .emotion import EMOTION_DIMS as EMOTION_DIMENSIONS
 from .generation import ON_ZEROGPU, ChatGenerator, GenerationError, SamplingSettings
 from .languages import can_answer, language_notice, languages_for, parse_languages
+from .messages import DEFAULT_MAX_MESSAGE_CHARS, InputError, clean_message
 from .persona_lexicon import PersonaLexicon, default_lexicon
-from .postprocess import clean_reply
+from .postprocess import clean_reply, consensus_reply
 from .prompts import PromptParts, build_messages, persona_free_messages, wants_experience
 from .roles import RoleBank, load_roles
 from .strategies import STRATEGY_NAMES, normalize_strategy
@@ -40,15 +39,7 @@ from .turn import Conversation, ExperienceHit, RoleChoice, SafetyVerdict, Strate
 if TYPE_CHECKING:
     from .group_moelora.routing import Route
 
-DEFAULT_MAX_MESSAGE_CHARS = 2000
 AUTO = "auto"
-# Terminal escape sequences, removed as a whole (not just their ESC byte): CSI (ESC [ or the C1 byte, e.g.
-# colours "\x1b[31m"), OSC (ESC ] ... BEL or ESC \, e.g. window titles, hyperlinks), and two-byte ESC sequences.
-ANSI_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[!-/]*[0-~]")
-
-
-class InputError(ValueError):
-    """A seeker message or a control value the pipeline refuses; the message is meant for the user."""
 
 
 @dataclass(frozen=True)
@@ -104,20 +95,6 @@ def timed(timings: dict, name: str):
     start = time.perf_counter()
     yield
     timings[name] = _ms(start)
-
-
-def clean_message(text: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> str:
-    """Strip control characters (keeping newlines/tabs) and refuse empty or over-long messages."""
-    if not isinstance(text, str):
-        raise InputError("the message must be text")
-    text = ANSI_ESCAPE.sub("", text)
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
-    if not cleaned:
-        raise InputError("Please type a message first: it is empty (or only spaces/control characters).")
-    if len(cleaned) > max_chars:
-        raise InputError(f"Your message has {len(cleaned)} characters; the limit is {max_chars}. "
-                         "Please shorten it or split it into several messages.")
-    return cleaned
 
 
 class EmpathPipeline:
@@ -396,13 +373,20 @@ class EmpathPipeline:
         for _ in range(2 if settings.temperature > 0 else 1):
             raw = ""
             try:
-                first = None
-                for piece in self.generator.stream(result.messages, settings, route, own_replies=own_replies, **extra):
-                    first = first or _ms(start)
-                    raw += piece
-                    result.response = clean_reply(raw, result.lang, final=False)  # debris never shows
-                    yield result
-                result.timings_ms["first_token"] = result.timings_ms.get("first_token") or first
+                # several drafts, the most agreed one shown (a local model; a remote server streams one reply)
+                if settings.candidates > 1 and settings.temperature > 0 and hasattr(self.generator, "drafts"):
+                    drafts = self.generator.drafts(result.messages, settings, route, own_replies=own_replies, **extra)
+                    raw = consensus_reply([clean_reply(draft, result.lang) for draft in drafts])
+                    result.timings_ms["first_token"] = result.timings_ms.get("first_token") or _ms(start)
+                else:
+                    first = None
+                    for piece in self.generator.stream(result.messages, settings, route, own_replies=own_replies,
+                                                       **extra):
+                        first = first or _ms(start)
+                        raw += piece
+                        result.response = clean_reply(raw, result.lang, final=False)  # debris never shows
+                        yield result
+                    result.timings_ms["first_token"] = result.timings_ms.get("first_token") or first
             except GenerationError as exc:
                 result.error = str(exc)
             result.response = clean_reply(raw, result.lang)

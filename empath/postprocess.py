@@ -77,6 +77,18 @@ def clean_reply(text: str, lang: str = "en", max_sentences: int = DEFAULT_MAX_SE
     return by_lang(lang, en=" ", zh="").join(kept).strip()
 
 
+def consensus_reply(drafts: list[str]) -> str:
+    """The draft most like the others (mean ROUGE-L against each other draft; a minimum-Bayes-risk choice): sampled
+    replies agree on what fits the turn and differ in their slips. Empty drafts never win; the first wins a tie."""
+    from .metrics import rouge_l
+
+    drafts = [d for d in drafts if d.strip()]
+    if len(drafts) <= 1:
+        return drafts[0] if drafts else ""
+    agreement = [rouge_l([draft] * (len(drafts) - 1), drafts[:i] + drafts[i + 1:]) for i, draft in enumerate(drafts)]
+    return drafts[agreement.index(max(agreement))]
+
+
 def reply_problems(text: str, lang: str = "en") -> list[str]:
     """What is wrong with a reply as shown: "turn marker", "markdown", "other language" (empty when clean)."""
     problems = []
@@ -89,4 +101,4 @@ def reply_problems(text: str, lang: str = "en") -> list[str]:
     return problems
 
 
-__all__ = ["clean_reply", "cut_at_turn_marker", "foreign_script", "reply_problems", "sentences", "strip_markdown"]
+__all__ = ["clean_reply", "consensus_reply", "cut_at_turn_marker", "foreign_script", "reply_problems", "sentences", "strip_markdown"]

@@ -108,3 +108,6 @@ def test_the_default_pipeline_replies_with_one_clean_supportive_turn():
     assert pipe.prompt_style == "compact" and result.gate_weights is not None  # routed through the adapter
     assert result.response and not result.error
     assert reply_problems(result.response, "en") == [] and 1 <= len(sentences(result.response)) <= 4
+    drafted = pipe.respond(Conversation(), "I lost my job last week and I feel worthless.",
+                           settings=SamplingSettings(candidates=4, seed=0))  # the opt-in consensus of four drafts
+    assert drafted.response and not drafted.error and reply_problems(drafted.response, "en") == []

@@ -258,8 +258,9 @@ def test_cli_json_line(tmp_path, capsys):
 @pytest.mark.parametrize("flag, key, value, shown, bad, error", [
     ("--persona-guidance", "persona_guidance", "1.5", "with persona guidance 1.5", "9", "persona_guidance must be in [1, 3]"),
     ("--persona-lexicon", "persona_lexicon", "3", "with persona lexicon 3", "99", "persona_lexicon must be in [0, 10]"),
+    ("--candidates", "candidates", "3", "with the most agreed of 3 drafts", "99", "candidates must be an integer in [1, 16]"),
 ])
-def test_cli_persona_settings_are_recorded_and_checked(tmp_path, capsys, flag, key, value, shown, bad, error):
+def test_cli_decoding_options_are_recorded_and_checked(tmp_path, capsys, flag, key, value, shown, bad, error):
     from training.evaluate import main
 
     pipe, _ = make_pipeline()

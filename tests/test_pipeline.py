@@ -9,7 +9,8 @@ import pytest
 from empath.generation import ChatGenerator, GenerationError, SamplingSettings
 from empath.comparison import SYSTEMS, systems_for
 from empath.pipeline import Components, Conversation, EmpathPipeline, InputError, PipelineConfig, clean_message
-from tests._tiny import tiny_generator
+from empath.postprocess import clean_reply
+from tests._tiny import tiny_adapter_generator, tiny_generator
 
 QUICK = SamplingSettings(max_new_tokens=8, seed=0)
 
@@ -265,6 +266,32 @@ def test_sampling_settings_validate():
     greedy = SamplingSettings(temperature=0).generate_kwargs()
     assert greedy["do_sample"] is False and "top_k" not in greedy
     assert "logits_processor" not in SamplingSettings(repetition_penalty=1.0).generate_kwargs()
+    assert SamplingSettings(candidates=4.0).candidates == 4 and SamplingSettings().candidates == 1
+    for bad in (0, 17, 2.5, True, "4", None):
+        with pytest.raises(ValueError, match="candidates"):
+            SamplingSettings(candidates=bad)
+    with pytest.raises(ValueError, match="persona_guidance"):
+        SamplingSettings(candidates=3, persona_guidance=1.5)  # guidance decodes one sequence
+
+
+def test_with_several_candidates_the_reply_is_the_most_agreed_of_the_drafts():
+    """candidates > 1: the drafts are sampled in one batch with the turn's route and the shown reply is the consensus
+    of the cleaned drafts, deterministic for a seed; greedy decoding ignores the setting."""
+    from empath.postprocess import consensus_reply
+
+    pipe, _ = make_pipeline(generator=tiny_adapter_generator())
+    settings = SamplingSettings(temperature=1.0, top_k=0, max_new_tokens=12, seed=5, candidates=3)
+    result = pipe.respond(Conversation(), "I lost my job and I feel worthless.", settings=settings)
+    route = pipe.route_for(result, Components())
+    drafts = pipe.generator.drafts(result.messages, settings, route)
+    assert len(drafts) == 3 and len(set(drafts)) > 1  # sampled apart
+    assert result.response == consensus_reply([clean_reply(d, "en") for d in drafts]) and not result.error
+    again = pipe.respond(Conversation(), "I lost my job and I feel worthless.", settings=settings)
+    assert again.response == result.response
+    greedy = replace(settings, temperature=0.0)
+    single = "".join(pipe.generator.stream(result.messages, greedy, route))
+    assert pipe.respond(Conversation(), "I lost my job and I feel worthless.", settings=greedy).response == \
+        clean_reply(single, "en")
 
 
 def test_repetition_penalty_spares_the_prompt():
@@ -448,8 +475,6 @@ def test_the_pipelines_role_bank_is_handed_to_every_component_it_builds(monkeypa
 
 def test_every_system_answers_when_an_adapter_is_loaded():
     """Systems without the adapter (base model, prompt-only) run the base weights with the adapter disabled."""
-    from tests._tiny import tiny_adapter_generator
-
     pipe, _ = make_pipeline(generator=tiny_adapter_generator())
     assert pipe.has_adapter and "Empath w/o adapter (prompt-only)" in systems_for(pipe)
     for name, components in systems_for(pipe).items():

@@ -44,3 +44,16 @@ def test_problems_are_named():
     assert reply_problems("Okay. 好的。") == ["other language"]
     assert reply_problems("A clean reply.") == []
     assert cut_at_turn_marker("Said: nothing") == ("Said: nothing", False)  # a colon alone is not a turn
+
+
+def test_the_consensus_reply_is_the_draft_most_like_the_others():
+    """Minimum-Bayes-risk choice: the draft sharing the most with the rest wins; a stray draft never does."""
+    from empath.postprocess import consensus_reply
+
+    drafts = ["So you lost your job and feel worthless?", "You were a good king.",
+              "You lost your job and now you feel worthless.", "So you feel worthless since losing your job?"]
+    assert consensus_reply(drafts) == drafts[0]
+    assert consensus_reply(["", "  ", "Tell me more."]) == "Tell me more."  # an empty draft never wins
+    assert consensus_reply(["", ""]) == "" and consensus_reply([]) == ""
+    assert consensus_reply(["Same.", "Same."]) == "Same."  # a tie goes to the first
+

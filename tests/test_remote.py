@@ -62,6 +62,17 @@ def test_reply_comes_from_the_server_and_every_empath_stage_still_runs(stream):
     assert [t.speaker for t in conv.turns] == ["seeker", "supporter"]
 
 
+def test_several_candidates_on_a_server_stream_its_one_reply():
+    """Drafting several replies is a local-model option: with a server the turn streams its one reply as usual."""
+    from dataclasses import replace
+
+    with FakeOpenAI() as server:
+        pipe, _ = make_pipeline(generator=remote(server.url))
+        result = pipe.respond(Conversation(), "My boyfriend left me.", settings=replace(QUICK, candidates=3))
+        assert result.error is None and result.response == "I hear you. That sounds really hard."
+        assert len(server.requests) == 1 and "n" not in server.requests[-1]
+
+
 def test_lora_mode_asks_for_the_route_by_name():
     routes = ["juliet--reflection-of-feelings", "juliet--uniform"]
     with FakeOpenAI(models=["base-model", *routes]) as server:

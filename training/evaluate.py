@@ -45,6 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="opt-in persona guidance scale, 1-3 (1 = off, the app's default): a second pass per token")
     p.add_argument("--persona-lexicon", type=float, default=None,
                    help="logit bonus for the persona's own words, 0-10 (0 = off; default: the app's)")
+    p.add_argument("--candidates", type=int, default=None,
+                   help="sample N replies per turn and keep the one closest to the others (1 = off; default: the app's)")
     p.add_argument("--out", required=True, help="output folder (rerun with the same folder to resume)")
     p.add_argument("--judge", action="store_true",
                    help="pairwise LLM judging (needs EMPATH_JUDGE_MODEL or EMPATH_LLM_MODEL)")
@@ -86,6 +88,7 @@ def main(argv=None, pipeline=None) -> int:
         results = run_evaluation(pipeline, dialogues, systems, args.out, every=args.every, max_turns=args.max_turns,
                                  seed=args.seed, decoding=args.decoding, max_new_tokens=args.max_new_tokens,
                                  persona_guidance=args.persona_guidance, persona_lexicon=args.persona_lexicon,
+                                 candidates=args.candidates,
                                  judge=args.judge, judge_against=args.judge_against, judge_turns=args.judge_turns,
                                  config=config, progress=not args.no_progress)
     except (EvaluationError, DataFileError, ValueError, KeyError, RuntimeError) as exc:

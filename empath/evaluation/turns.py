@@ -102,12 +102,14 @@ def turn_seed(seed: int, dialogue_id: str, turn_index: int) -> int:
 
 
 def decoding_settings(decoding: str = "app", max_new_tokens: int | None = None,
-                      persona_guidance: float = 1.0, persona_lexicon: float | None = None) -> SamplingSettings:
+                      persona_guidance: float = 1.0, persona_lexicon: float | None = None,
+                      candidates: int | None = None) -> SamplingSettings:
     """The app's default decoding (``app``), the same at temperature 0 (``greedy``), the paper's Table 6 sampling
     at 0.7 / top-p 0.95 (``sample``) or sampling at a given temperature with top-p 0.95 (a number, e.g. ``"0.5"``);
     the last two keep transformers' default top-k of 50, as they were measured before the app's top-k 3.
     ``persona_guidance`` > 1 adds the opt-in persona guidance (``SamplingSettings.persona_guidance``);
-    ``persona_lexicon`` sets the bonus for the persona's words (None: the default)."""
+    ``persona_lexicon`` sets the bonus for the persona's words, ``candidates`` the drafts per reply (None: the
+    defaults)."""
     settings = SamplingSettings()
     nucleus = {"top_p": 0.95, "top_k": 50}
     if decoding == "greedy":
@@ -126,4 +128,6 @@ def decoding_settings(decoding: str = "app", max_new_tokens: int | None = None,
         settings = replace(settings, persona_guidance=persona_guidance)
     if persona_lexicon is not None:
         settings = replace(settings, persona_lexicon=persona_lexicon)
+    if candidates is not None:
+        settings = replace(settings, candidates=candidates)
     return settings

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterator, Sequence
@@ -92,6 +92,8 @@ class SamplingSettings:
         if isinstance(n, bool) or not isinstance(n, (int, float)) or not 1 <= n <= 16 or n != int(n):
             raise ValueError(f"candidates must be an integer in [1, 16] (1 = off), got {self.candidates}")
         self.candidates = int(n)
+        if self.candidates > 1 and self.temperature == 0:
+            raise ValueError("candidates > 1 needs sampling (temperature > 0): greedy decoding gives one reply")
         if self.candidates > 1 and self.persona_guidance != 1.0:
             raise ValueError("candidates > 1 cannot be combined with persona_guidance (guidance runs one sequence)")
         if self.no_repeat_reply_ngram != 0 and not 2 <= self.no_repeat_reply_ngram <= 16:
@@ -280,10 +282,13 @@ class ChatGenerator:
                 return self.model.generate(**inputs, **kwargs, num_return_sequences=settings.candidates)
 
         with self._lock:
+            worker = self._decoding_thread().submit(run)
             try:
-                output = self._decoding_thread().submit(run).result()
+                output = worker.result()
             except Exception as exc:
                 raise GenerationError(f"generation failed: {type(exc).__name__}: {exc}") from exc
+            finally:
+                wait([worker])  # an interrupted caller releases the lock only once the model is free again
         prompt_length = inputs["input_ids"].shape[1]
         return [self.tokenizer.decode(row[prompt_length:], skip_special_tokens=True) for row in output]
 

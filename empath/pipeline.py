@@ -374,7 +374,7 @@ class EmpathPipeline:
             raw = ""
             try:
                 # several drafts, the most agreed one shown (a local model; a remote server streams one reply)
-                if settings.candidates > 1 and settings.temperature > 0 and hasattr(self.generator, "drafts"):
+                if settings.candidates > 1 and hasattr(self.generator, "drafts"):
                     drafts = self.generator.drafts(result.messages, settings, route, own_replies=own_replies, **extra)
                     raw = consensus_reply([clean_reply(draft, result.lang) for draft in drafts])
                     result.timings_ms["first_token"] = result.timings_ms.get("first_token") or _ms(start)

@@ -22,7 +22,10 @@ conversation should stay in crisis mode once a turn has been flagged (see ``trai
 for measured recall, FPR and limits). A long message (``LONG_MESSAGE_SENTENCES`` or more) is also read one
 sentence at a time, so one sentence of plan inside a paragraph about work and rent is not averaged away; a
 sentence alone has less context, so it must reach the model's stricter ``sentence_threshold``
-(rule id ``model/sentence``).
+(rule id ``model/sentence``). After a flagged turn (``after_crisis``; the pipeline passes ``conversation.crisis``) a
+message nothing else flagged is also read by the follow-up stage (``empath/data/safety_followup_model/``), trained
+only on what seekers write next, since "it's almost time" carries the risk with no risk word (rule id
+``model/followup``); it only ever adds flags.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ from typing import Any
 from ._data import PACKAGE_DATA, load_yaml
 from .lang import resolve_language
 from .roles import RoleBank, load_roles
-from .safety_model import DEFAULT_FOLLOWUP_MODEL_DIR
 from .safety_replies import ReplyTexts
 from .safety_rules import CATEGORIES, RuleFileReader, split_sentences
 
@@ -117,12 +119,12 @@ class SafetyChecker:
         self.model = None
         self.followup_model = None  # reads the next message after a flagged turn (training/train_safety_followup.py)
         if use_model:
-            from .safety_model import CrisisModel
+            from .safety_model import DEFAULT_FOLLOWUP_MODEL_DIR, CrisisModel
 
             self.model = CrisisModel.load(model_dir)
-            followup = Path(followup_model_dir) if followup_model_dir is not None else DEFAULT_FOLLOWUP_MODEL_DIR
-            if use_followup and (followup_model_dir is not None or (followup / "config.json").exists()):
-                self.followup_model = CrisisModel.load(followup)
+            if use_followup:  # a missing stage is an error, never a silent gap
+                self.followup_model = CrisisModel.load(followup_model_dir or DEFAULT_FOLLOWUP_MODEL_DIR,
+                                                       trainer="training.train_safety_followup")
         self.threshold = threshold if threshold is not None else (self.model.threshold if self.model else None)
         self.sentence_threshold = sentence_threshold if sentence_threshold is not None else \
             (self.model.sentence_threshold if self.model else None)
@@ -180,7 +182,7 @@ class SafetyChecker:
                 result.category = result.category or category
         self._check_sentences(texts, results)
         self._check_conversations(texts, results, histories)
-        self._check_followups(texts, results, after_crisis)
+        self._check_followups(inputs, results, after_crisis)
         for result in results:
             result.crisis = result.category is not None
         return results
@@ -190,6 +192,8 @@ class SafetyChecker:
         """Each dialogue's seeker messages checked in order as the app checks them: with the earlier messages as
         history and ``after_crisis`` once one was flagged (batched across dialogues, one position at a time)."""
         langs = list(langs) if langs is not None else [None] * len(dialogues)
+        if len(langs) != len(dialogues):
+            raise ValueError(f"got {len(dialogues)} dialogues but {len(langs)} languages")
         results: list[list[SafetyResult]] = [[] for _ in dialogues]
         for position in range(max(map(len, dialogues), default=0)):
             todo = [d for d, messages in enumerate(dialogues) if position < len(messages)]
@@ -245,19 +249,17 @@ class SafetyChecker:
                 results[i].matched.append(CONVERSATION_RULE_ID)
                 results[i].category = self.model.labels[1 + int(row[1:].argmax())]
 
-    def _check_followups(self, texts: list[str], results: list[SafetyResult], after_crisis: list[bool]) -> None:
+    def _check_followups(self, inputs: list[str], results: list[SafetyResult], after_crisis: list[bool]) -> None:
         """After a flagged turn, a message nothing else flagged is also read by the follow-up stage, trained on
         the messages that come next ("he's here" flags, "thanks, I'm at my sister's" does not)."""
         if self.followup_model is None:
             return
         todo = [i for i, result in enumerate(results) if after_crisis[i] and result.category is None
-                and not self._explained_categories(result)]
-        inputs = [(i, self.model_input(texts[i], results[i].lang)) for i in todo]
-        inputs = [(i, text) for i, text in inputs if _has_signal(text)]
-        if not inputs:
+                and not self._explained_categories(result) and _has_signal(inputs[i])]
+        if not todo:
             return
-        proba = self.followup_model.predict_proba([text for _, text in inputs], [results[i].lang for i, _ in inputs])
-        for (i, _), row in zip(inputs, proba):
+        proba = self.followup_model.predict_proba([inputs[i] for i in todo], [results[i].lang for i in todo])
+        for i, row in zip(todo, proba):
             if 1.0 - row[0] >= self.followup_model.threshold:
                 results[i].matched.append(FOLLOWUP_RULE_ID)
                 results[i].category = self.followup_model.labels[1 + int(row[1:].argmax())]
@@ -382,9 +384,7 @@ def check_lines(lines: Iterable[str], checker: SafetyChecker | None = None) -> I
             if isinstance(record, dict) and isinstance(record.get("text"), str):
                 text, lang = record["text"], record.get("lang")
                 history = record.get("history") if isinstance(record.get("history"), list) else None
-        yield {"line": number, "text": text, **checker.check(text, lang=lang, history=history).to_dict()}
-
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation on a labelled set (used by training/evaluate_safety.py and the tests)
-# ---------------------------------------------------------------------------------------------
+        # the history is checked turn by turn first, as the app does (a flagged turn makes this one a follow-up)
+        earlier = [turn for turn in map(_turn_text, history or []) if turn]
+        result = checker.check_dialogues([[*earlier, text]], [lang])[0][-1]
+        yield {"line": number, "text": text, **result.to_dict()}

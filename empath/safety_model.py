@@ -170,7 +170,8 @@ class CrisisModel:
         self._char_map = str.maketrans(pairs[::2], pairs[1::2]) if pairs else None
 
     @classmethod
-    def load(cls, directory: str | os.PathLike | None = None) -> CrisisModel:
+    def load(cls, directory: str | os.PathLike | None = None, trainer: str = "training.train_safety") -> CrisisModel:
+        """The model saved in ``directory`` (default: the shipped one); a missing file names ``trainer``."""
         from safetensors.numpy import load_file
 
         directory = Path(directory) if directory is not None else DEFAULT_MODEL_DIR
@@ -180,7 +181,7 @@ class CrisisModel:
             tensors = load_file(str(directory / "model.safetensors"))
         except FileNotFoundError as exc:
             raise DataFileError(f"{exc.filename}: safety model file not found "
-                                f"(train it with `python -m training.train_safety`)") from exc
+                                f"(train it with `python -m {trainer}`)") from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataFileError(f"{directory}: unreadable safety model ({exc})") from exc
         try:

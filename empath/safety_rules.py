@@ -13,7 +13,8 @@ from ._data import DataFileError
 CATEGORIES = ("suicide", "self_harm", "harm_to_others")  # also the priority when several fire
 
 _ELLIPSIS = re.compile(r"…+|\.{2,}|。{2,}")
-_SENTENCE_END = re.compile(r"[.!?;。！？；\n\r]+")
+# "!" between two letters is a look-alike for "i" ("k!ll"), not the end of a sentence
+_SENTENCE_END = re.compile(r"(?:[.?;。！？；\n\r]|(?<![a-z])!|!(?![a-z]))+", re.IGNORECASE)
 _QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)|「[^」]*(?:」|$)|『[^』]*(?:』|$)|(?<![a-z])\'[^\']+(?:\'(?![a-z])|$)')
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
 

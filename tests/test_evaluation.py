@@ -199,6 +199,11 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
 
     with pytest.raises(EvaluationError, match="other settings.*decoding"):
         run_evaluation(make_pipeline()[0], data, SYSTEMS, out, decoding="greedy", **QUICK)
+    # a run started before a setting existed resumes: the setting had its default there
+    config = json.loads((out / "config.json").read_text())
+    del config["settings"]["candidates"]
+    (out / "config.json").write_text(json.dumps(config))
+    assert run_evaluation(make_pipeline()[0], data, SYSTEMS, out, **QUICK)["systems"] == full["systems"]
     # the app's decoding changed since (a new default): the old replies are not mixed with new ones
     import empath.evaluation.run as run_module
 
@@ -266,7 +271,7 @@ def test_cli_decoding_options_are_recorded_and_checked(tmp_path, capsys, flag, k
     pipe, _ = make_pipeline()
     out = tmp_path / "out"
     argv = ["--data", str(dataset(tmp_path)), "--format", "jsonl", "--systems", "empath", "--max-turns", "2",
-            "--max-new-tokens", "4", "--decoding", "greedy", "--out", str(out), "--no-progress"]
+            "--max-new-tokens", "4", "--decoding", "app", "--out", str(out), "--no-progress"]  # drafts need sampling
     assert main(argv + [flag, value], pipeline=pipe) == 0
     assert json.loads((out / "results.json").read_text())["config"]["settings"][key] == float(value)
     assert shown in (out / "table.md").read_text()

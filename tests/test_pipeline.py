@@ -272,11 +272,13 @@ def test_sampling_settings_validate():
             SamplingSettings(candidates=bad)
     with pytest.raises(ValueError, match="persona_guidance"):
         SamplingSettings(candidates=3, persona_guidance=1.5)  # guidance decodes one sequence
+    with pytest.raises(ValueError, match="needs sampling"):
+        SamplingSettings(candidates=3, temperature=0)
 
 
 def test_with_several_candidates_the_reply_is_the_most_agreed_of_the_drafts():
     """candidates > 1: the drafts are sampled in one batch with the turn's route and the shown reply is the consensus
-    of the cleaned drafts, deterministic for a seed; greedy decoding ignores the setting."""
+    of the cleaned drafts, deterministic for a seed."""
     from empath.postprocess import consensus_reply
 
     pipe, _ = make_pipeline(generator=tiny_adapter_generator())
@@ -288,10 +290,6 @@ def test_with_several_candidates_the_reply_is_the_most_agreed_of_the_drafts():
     assert result.response == consensus_reply([clean_reply(d, "en") for d in drafts]) and not result.error
     again = pipe.respond(Conversation(), "I lost my job and I feel worthless.", settings=settings)
     assert again.response == result.response
-    greedy = replace(settings, temperature=0.0)
-    single = "".join(pipe.generator.stream(result.messages, greedy, route))
-    assert pipe.respond(Conversation(), "I lost my job and I feel worthless.", settings=greedy).response == \
-        clean_reply(single, "en")
 
 
 def test_repetition_penalty_spares_the_prompt():

@@ -25,6 +25,7 @@ from empath.safety import (
     resources_banner,
 )
 from empath.safety_evaluation import evaluate_detector, load_labelled_set
+from empath.safety_rules import split_sentences
 
 SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 SAFETY_SET = SAFETY_DATA / "safety_set.jsonl"
@@ -140,16 +141,17 @@ def test_hard_positives(checker, text, category):
 
 @pytest.mark.parametrize("text, normalized", [
     ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
-    ("su!c!de is all I think about now", "suicide is all i think about now"),
+    ("I'm going to k!ll mys3lf tonight", "i am going to kill myself tonight"),
+    ("I want to d!e", "i want to die"),
     ("I want to d1e", "i want to die"),
 ])
 def test_look_alike_characters_are_read_as_the_letters_they_hide(checker, rules_checker, text, normalized):
     """Digits and symbols in place of letters ("k!ll mys3lf", missed on the eighth held-out set) are normalised
-    for the rules and the classifier alike; the rules catch the plain statements."""
+    for the rules and the classifier alike ("!" between letters does not end a sentence); the rules catch them."""
     assert checker.model_input(text, "en") == normalized
-    assert checker.check(text).category == "suicide"
-    if "kill" in normalized or "die" in normalized:
-        assert rules_checker.check(text).crisis
+    assert rules_checker.check(text).category == "suicide" and checker.check(text).category == "suicide"
+    assert checker.model_input("su!c!de is all I think about now", "en") == "suicide is all i think about now"
+    assert len(split_sentences("Stop! Please stop!! I mean it!")) == 3  # an exclamation mark still ends one
 
 
 @pytest.mark.parametrize("text", [
@@ -629,6 +631,9 @@ def test_training_round_trip_reproduces_sklearn(tiny_model):
 def test_missing_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(DataFileError, match="safety model file not found"):
         SafetyChecker(model_dir=tmp_path)
+    with pytest.raises(DataFileError, match="training.train_safety_followup"):  # never a silently missing stage
+        SafetyChecker(followup_model_dir=tmp_path)
+    assert SafetyChecker(use_followup=False).followup_model is None
 
 
 @pytest.mark.skipif(not HELDOUT_SET.exists(), reason="training/data/safety/safety_heldout.jsonl not present")
@@ -812,7 +817,8 @@ def test_the_follow_up_stage_only_adds_flags_and_the_dialogue_check_matches_turn
         flagged = False
         for position, text in enumerate(dialogue):
             one = checker.check(text, lang=item["lang"], history=dialogue[:position], after_crisis=flagged)
-            assert one == results[position], (dialogue, position)
+            batch = results[position]  # scores may differ in the last digits between batch sizes
+            assert (one.crisis, one.category, one.matched) == (batch.crisis, batch.category, batch.matched)
             flagged = flagged or one.crisis
     with_stage = evaluate_detector(items, checker)
     without_stage = evaluate_detector(items, without)

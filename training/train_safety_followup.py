@@ -25,9 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
+from empath._data import REPO_ROOT
 from empath.safety import SafetyChecker
 from empath.safety_evaluation import load_labelled_set
 from empath.safety_model import DEFAULT_FOLLOWUP_MODEL_DIR, LABELS, save_model
@@ -38,12 +40,22 @@ TRAIN_FILES = tuple(sorted(SAFETY_DATA.glob("safety_followups_train*.jsonl")))
 DEV_FILE = SAFETY_DATA / "safety_followups_dev.jsonl"
 
 
-def followup_items(paths, checker: SafetyChecker) -> list[dict]:
-    """Labelled follow-ups with ``model_input`` set to what the checker's follow-up stage reads."""
-    items = [item for path in paths for item in load_labelled_set(path)]
+def with_model_input(items: list[dict], checker: SafetyChecker) -> list[dict]:
+    """``items`` with ``model_input`` set to what the follow-up stage reads: the message as the checker reads it."""
     for item in items:
         item["model_input"] = checker.model_input(item["text"], item["lang"])
     return items
+
+
+def followup_items(paths, checker: SafetyChecker) -> list[dict]:
+    """The labelled follow-ups of ``paths``, ready for training or scoring."""
+    return with_model_input([item for path in paths for item in load_labelled_set(path)], checker)
+
+
+def _relative(path) -> str:
+    """``path`` relative to the repository when inside it (no machine's absolute path in a shipped config)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else path.name
 
 
 def balanced_threshold(gold: np.ndarray, scores: np.ndarray) -> tuple[float, dict]:
@@ -78,11 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     if not TRAIN_FILES:
         raise SystemExit(f"no {SAFETY_DATA}/safety_followups_train*.jsonl files")
     checker = SafetyChecker(use_model=False)  # rules only: model_input needs the normalisation and masks
-    items = followup_items(TRAIN_FILES, checker)
-    mined = mined_negatives(checker, args.max_mined, args.seed)  # everyday talk after a flag is no crisis either
-    for item in mined:
-        item["model_input"] = checker.model_input(item["text"], item["lang"])
-    items += mined
+    mined = with_model_input(mined_negatives(checker, args.max_mined, args.seed), checker)  # everyday talk: no crisis
+    items = followup_items(TRAIN_FILES, checker) + mined
     dev = followup_items([args.dev], checker)
     config = feature_config()
     dense = embeddings(items, ENCODERS)
@@ -93,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen, stats = balanced_threshold(gold, dev_scores)
     threshold = chosen if args.threshold is None else args.threshold
     flagged = dev_scores >= threshold
-    report = {"dev": {"file": str(args.dev), "threshold": threshold, "recall": round(float(flagged[gold].mean()), 4),
+    report = {"dev": {"file": _relative(args.dev), "threshold": threshold, "recall": round(float(flagged[gold].mean()), 4),
                       "fpr": round(float(flagged[~gold].mean()), 4), "best_balanced": stats}}
     print(json.dumps(report, ensure_ascii=False), file=sys.stderr)
     info = {"training": {"items": len(items), "crisis": int(sum(it["crisis"] for it in items)),

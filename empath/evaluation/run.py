@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ..generation import SamplingSettings
 from ..pipeline import EmpathPipeline
 from .judge import run_judge
 from .records import append_jsonl, merge_predictions, progress_bar, read_jsonl_log, write_atomic
@@ -27,6 +28,8 @@ def _check_resume(out: Path, config: dict) -> None:
     path = out / "config.json"
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(old.get("settings"), dict):  # a setting added since that run had its default there
+            old["settings"] = {**SamplingSettings().to_dict(), **old["settings"]}
         changed = [k for k in RESUME_KEYS if old.get(k) != config.get(k)]
         if changed:
             diff = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in changed)

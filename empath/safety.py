@@ -95,6 +95,13 @@ def _only_other_person_signals(result: SafetyResult) -> bool:
     return all(hit in (MODEL_RULE_ID, SENTENCE_RULE_ID) or hit.endswith("/third_party") for hit in result.matched)
 
 
+def _flag(result: SafetyResult, rule_id: str, labels: tuple[str, ...], row) -> None:
+    """Flag ``result`` by a later read of the learned stage: ``rule_id`` and the likeliest crisis category of ``row``
+    (class probabilities, column 0 "no crisis")."""
+    result.matched.append(rule_id)
+    result.category = labels[1 + int(row[1:].argmax())]
+
+
 def _has_signal(model_input: str) -> bool:
     """Whether a classifier input has anything left to read (all masked: no signal)."""
     return any(ch.isalnum() for ch in model_input)
@@ -225,8 +232,7 @@ class SafetyChecker:
         proba = self.model.predict_proba([text for _, text in inputs], [results[i].lang for i, _ in inputs])
         for (i, _), row in zip(inputs, proba):
             if results[i].category is None and 1.0 - row[0] >= self.sentence_threshold:
-                results[i].matched.append(SENTENCE_RULE_ID)
-                results[i].category = self.model.labels[1 + int(row[1:].argmax())]
+                _flag(results[i], SENTENCE_RULE_ID, self.model.labels, row)
 
     def conversation_input(self, text: str, history: Iterable[Any] | None, lang: str | None = None) -> str:
         """What the classifier reads for the conversation-level check (in training too): the
@@ -246,8 +252,7 @@ class SafetyChecker:
         proba = self.model.predict_proba(windows, [results[i].lang for i in todo])
         for i, row in zip(todo, proba):
             if 1.0 - row[0] >= self.threshold:
-                results[i].matched.append(CONVERSATION_RULE_ID)
-                results[i].category = self.model.labels[1 + int(row[1:].argmax())]
+                _flag(results[i], CONVERSATION_RULE_ID, self.model.labels, row)
 
     def _check_followups(self, inputs: list[str], results: list[SafetyResult], after_crisis: list[bool]) -> None:
         """After a flagged turn, a message nothing else flagged is also read by the follow-up stage, trained on
@@ -261,8 +266,7 @@ class SafetyChecker:
         proba = self.followup_model.predict_proba([inputs[i] for i in todo], [results[i].lang for i in todo])
         for i, row in zip(todo, proba):
             if 1.0 - row[0] >= self.followup_model.threshold:
-                results[i].matched.append(FOLLOWUP_RULE_ID)
-                results[i].category = self.followup_model.labels[1 + int(row[1:].argmax())]
+                _flag(results[i], FOLLOWUP_RULE_ID, self.followup_model.labels, row)
 
     def model_input(self, text: str, lang: str | None = None) -> str:
         """What the classifier reads (in training too): the text normalised by the rules of its language

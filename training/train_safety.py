@@ -193,6 +193,15 @@ def crisis_probability(vectorizer, classifier, items: list[dict], dense: np.ndar
     return 1.0 - proba[:, list(classifier.classes_).index(0)]
 
 
+def save_fitted(out, config: FeatureConfig, vectorizer, classifier, threshold: float,
+                encoders: tuple[EncoderFeature, ...], info: dict, mlp: tuple[MLPHead, ...], mlp_weight: float) -> Path:
+    """Write a fitted vectorizer + classifier (+ perceptrons) as the files ``CrisisModel.load`` reads, and say so."""
+    path = save_model(out, config, LABELS, vectorizer.vocabulary_, vectorizer.idf_, classifier.coef_,
+                      classifier.intercept_, threshold, encoders, info, mlp, mlp_weight)
+    print(f"wrote {path} (threshold {threshold}, {len(vectorizer.vocabulary_)} features)", file=sys.stderr)
+    return path
+
+
 def out_of_fold(items: list[dict], dense: np.ndarray, config: FeatureConfig, args) -> np.ndarray:
     from sklearn.model_selection import StratifiedKFold
 
@@ -316,9 +325,7 @@ def main(argv: list[str] | None = None) -> int:
                          "c": args.c, "curated_weight": args.curated_weight, "max_mined": args.max_mined,
                          "max_fpr": args.max_fpr, "mlp_alpha": args.mlp_alpha, "mlp_epochs": args.mlp_epochs},
             "sentence_threshold": args.sentence_threshold, **report}
-    out = save_model(args.out, config, LABELS, vectorizer.vocabulary_, vectorizer.idf_, classifier.coef_,
-                     classifier.intercept_, threshold, encoders, info, mlp, args.mlp_weight)
-    print(f"wrote {out} (threshold {threshold}, {len(vectorizer.vocabulary_)} features)", file=sys.stderr)
+    save_fitted(args.out, config, vectorizer, classifier, threshold, encoders, info, mlp, args.mlp_weight)
     return 0
 
 

@@ -32,9 +32,9 @@ import numpy as np
 from empath._data import REPO_ROOT
 from empath.safety import SafetyChecker
 from empath.safety_evaluation import load_labelled_set
-from empath.safety_model import DEFAULT_FOLLOWUP_MODEL_DIR, LABELS, save_model
+from empath.safety_model import DEFAULT_FOLLOWUP_MODEL_DIR
 from training.train_safety import (ENCODERS, SAFETY_DATA, crisis_probability, embeddings, feature_config, fit, fit_mlp,
-                                   mined_negatives)
+                                   mined_negatives, save_fitted)
 
 TRAIN_FILES = tuple(sorted(SAFETY_DATA.glob("safety_followups_train*.jsonl")))
 DEV_FILE = SAFETY_DATA / "safety_followups_dev.jsonl"
@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                          "curated_weight": args.curated_weight,
                          "files": [p.name for p in TRAIN_FILES], "seed": args.seed, "c": args.c,
                          "mlp_alpha": args.mlp_alpha, "mlp_epochs": args.mlp_epochs}, **report}
-    out = save_model(args.out, config, LABELS, vectorizer.vocabulary_, vectorizer.idf_, classifier.coef_,
-                     classifier.intercept_, threshold, ENCODERS, info, mlp, args.mlp_weight)
-    print(f"wrote {out} (threshold {threshold}, {len(vectorizer.vocabulary_)} features)", file=sys.stderr)
+    save_fitted(args.out, config, vectorizer, classifier, threshold, ENCODERS, info, mlp, args.mlp_weight)
     return 0
 
 

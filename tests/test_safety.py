@@ -394,12 +394,20 @@ def test_situation_gates_come_from_the_rules_file(tmp_path):
 @pytest.mark.parametrize("lang, facts", [("en", ["988", "findahelpline.com", "911"]),
                                          ("zh", ["400-161-9995", "findahelpline.com", "120"])])
 def test_later_crisis_turns_get_reviewed_follow_up_texts_chosen_by_count(checker, lang, facts):
-    for category in CATEGORIES:
+    situations = [(category, None) for category in CATEGORIES] + [("suicide", "someone_else"),
+                                                                  ("harm_to_others", "threatened")]
+    for category, situation in situations:
         result = SafetyResult(True, category, lang=lang)
-        replies = [crisis_reply(result, role="juliet", lang=lang, variant=n) for n in range(5)]
-        assert len(set(replies[:3])) == 3, category  # a repeated crisis message is not met with the same text
-        assert replies[3] == replies[1] and replies[4] == replies[2]  # deterministic: cycles the follow-ups
-        assert replies == [crisis_reply(result, role="juliet", lang=lang, variant=n) for n in range(5)]
+
+        def reply(n):
+            return checker.crisis_reply(result, role="juliet", lang=lang, variant=n, situation=situation)
+
+        replies = [reply(n) for n in range(8)]
+        distinct = len(set(replies))
+        assert distinct >= 4, category  # the first reply and at least three follow-ups: a long crisis conversation
+        assert all(a != b for a, b in zip(replies, replies[1:])), category  # never the same text twice running
+        assert replies[distinct] == replies[1]  # deterministic: cycles the follow-ups
+        assert replies == [reply(n) for n in range(8)]
         for reply in replies:
             assert all(fact in reply for fact in facts) and "{" not in reply
             assert "Juliet" in reply or "朱丽叶" in reply

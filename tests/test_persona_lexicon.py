@@ -70,7 +70,7 @@ def test_a_broken_lexicon_file_is_named(tmp_path):
 
 def test_word_bias_favours_each_word_as_a_new_word():
     tok = smollm_tokenizer()
-    bias = word_bias(["mountain", "dementors"], tok, 3)
+    bias = word_bias(["mountain", "dementors"], tok, 3, taper=0.0)
     sequences = {tuple(ids): value for ids, value in bias}
     assert all(type(value) is float and value == 3.0 for value in sequences.values())  # transformers wants floats
     for word in ("mountain", "Mountain", "dementors", "Dementors"):
@@ -79,6 +79,16 @@ def test_word_bias_favours_each_word_as_a_new_word():
         if len(ids) > 1:  # a fragment (" Dem") is never favoured on its own
             assert ids[:1] not in sequences, word
     assert any(len(ids) > 1 for ids in sequences)  # the test covers a word of several tokens
+
+
+def test_word_bias_tapers_from_the_most_distinctive_word_to_the_last():
+    tok = smollm_tokenizer()
+    words = ["dear", "heart", "love", "nights", "evening"]
+    bonus = {tok.decode(ids): value for ids, value in word_bias(words, tok, 4.0)}
+    assert [bonus[f" {w}"] for w in words] == [4.0, 3.5, 3.0, 2.5, 2.0]  # LEXICON_TAPER 0.5: the last gets half
+    assert bonus[" Dear"] == 4.0 and bonus[" Evening"] == 2.0  # both casings of a word share its bonus
+    shared = {tok.decode(ids): value for ids, value in word_bias(["dear", "heart", "dear"], tok, 4.0)}
+    assert shared[" dear"] == 4.0  # a repeated word keeps its higher-ranked bonus
 
 
 def test_persona_lexicon_setting_is_off_by_default_and_validated():
@@ -115,7 +125,7 @@ def offline_default():
 def test_the_offline_default_speaks_more_of_the_persona_words_with_the_bonus(offline_default):
     """With the app's adapter, greedy replies forced to a persona use more of its lexicon with the bonus on."""
     greedy = SamplingSettings(temperature=0, max_new_tokens=40)
-    counts = {0.0: 0, 3.0: 0}
+    counts = {0.0: 0, 4.5: 0}
     for role in ("juliet", "hanamichi_sakuragi", "harry_potter"):
         lexicon = set(default_lexicon().words(role))
         for message in ("I lost my job last week and I feel worthless.", "My best friend stopped talking to me."):
@@ -123,4 +133,4 @@ def test_the_offline_default_speaks_more_of_the_persona_words_with_the_bonus(off
                 reply = offline_default.respond(Conversation(), message, role=role, record=False,
                                                 settings=replace(greedy, persona_lexicon=bonus)).response
                 counts[bonus] += sum(word in lexicon for word in words_of(reply))
-    assert counts[3.0] >= counts[0.0] + 5, counts  # measured: 1 without, 12 with
+    assert counts[4.5] >= counts[0.0] + 5, counts

@@ -86,6 +86,8 @@ def word_bias(words: Sequence[str], tokenizer, bias: float, taper: float = LEXIC
     # noise (went, sent); at about the same mean bonus, tapered gave more voice on a development sample (README).
     # A word of several tokens gets the bonus on its last token once the others are there, never on its first:
     # that is often a fragment (" G", " W") or a common word, and favouring it everywhere breaks replies into loops.
+    if not 0.0 <= taper <= 1.0:
+        raise ValueError(f"taper must be in [0, 1] (a tail word is never penalised), got {taper}")
     seen = {}
     last = max(len(words) - 1, 1)
     for rank, word in enumerate(words):

@@ -10,6 +10,7 @@ from empath._data import DataFileError
 from empath.generation import SamplingSettings
 from empath.persona_lexicon import (
     DEFAULT_LEXICON,
+    LEXICON_TAPER,
     PersonaLexicon,
     default_lexicon,
     distinctive_words,
@@ -84,11 +85,15 @@ def test_word_bias_favours_each_word_as_a_new_word():
 def test_word_bias_tapers_from_the_most_distinctive_word_to_the_last():
     tok = smollm_tokenizer()
     words = ["dear", "heart", "love", "nights", "evening"]
+    assert LEXICON_TAPER == 0.5
     bonus = {tok.decode(ids): value for ids, value in word_bias(words, tok, 4.0)}
     assert [bonus[f" {w}"] for w in words] == [4.0, 3.5, 3.0, 2.5, 2.0]  # LEXICON_TAPER 0.5: the last gets half
     assert bonus[" Dear"] == 4.0 and bonus[" Evening"] == 2.0  # both casings of a word share its bonus
     shared = {tok.decode(ids): value for ids, value in word_bias(["dear", "heart", "dear"], tok, 4.0)}
     assert shared[" dear"] == 4.0  # a repeated word keeps its higher-ranked bonus
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="taper"):
+            word_bias(words, tok, 4.0, taper=bad)
 
 
 def test_persona_lexicon_setting_is_off_by_default_and_validated():

@@ -44,7 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--persona-guidance", type=float, default=1.0,
                    help="opt-in persona guidance scale, 1-3 (1 = off, the app's default): a second pass per token")
     p.add_argument("--persona-lexicon", type=float, default=None,
-                   help="logit bonus for the persona's own words, 0-10 (0 = off; default: the app's)")
+                   help="logit bonus for the persona's words, 0-10: B for the most distinctive, tapering to B/2"
+                        " (0 = off; default: the app's)")
     p.add_argument("--candidates", type=int, default=None,
                    help="sample N replies per turn and keep the one closest to the others (1 = off; default: the app's)")
     p.add_argument("--out", required=True, help="output folder (rerun with the same folder to resume)")

@@ -8,8 +8,8 @@ For each of ``--turns`` sampled supporter turns (``empath.evaluation.sample_turn
 seeker's message) every persona of the role bank answers with the persona forced (``role=``), everything else as in
 the app (strategy prediction, experience retrieval, the adapter routed by the persona, the app's decoding with a
 seed per turn; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free prompt,
-``--persona-lexicon B`` a logit bonus B for the persona's own words). One JSON
-line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
+``--persona-lexicon B`` a logit bonus for the persona's own words, B for the most distinctive tapering to B/2).
+One JSON line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def main(argv=None, pipeline=None) -> int:
     p.add_argument("--persona-guidance", type=float, default=1.0,
                    help="classifier-free guidance away from the persona-free prompt (1 = off, the app's default)")
     p.add_argument("--persona-lexicon", type=float, default=None,
-                   help="logit bonus for the persona's own words (0 = off; default: the app's)")
+                   help="logit bonus for the persona's words: B for the most distinctive, tapering to B/2"
+                        " (0 = off; default: the app's)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
 

@@ -12,7 +12,7 @@ from gradio_client import Client  # noqa: E402
 from empath.arena import VoteStore  # noqa: E402
 from empath.generation import GenerationError  # noqa: E402
 
-CHAT_DEFAULTS = ("auto", "auto", "auto", 0.7, 0.95, 16)
+CHAT_DEFAULTS = ("auto", "auto", "auto", 0.7, 0.95, 16, 0.0)
 
 
 # The message box after an accepted message: cleared when the message was accepted (the first update), then left
@@ -65,6 +65,20 @@ def test_conversation_continues_across_turns_and_override_is_respected(server):
     history, persona, strategy = out[0], out[2], out[3]
     assert "Harry Potter" in persona and "chosen by you" in persona
     assert "Question" in strategy and text_of(history[-1]).startswith("`[Question]`")
+
+
+def test_the_persona_voice_control_reaches_the_reply(server):
+    """The Controls' persona-voice slider is the opt-in lexicon bonus: same greedy turn, another reply."""
+    client = Client(server["url"], verbose=False)
+
+    def reply(voice):
+        out = named(client.predict("I feel so alone", [], "juliet", "Question", "en", 0.0, 0.95, 16, voice,
+                                   api_name="/chat"))
+        return text_of(out["history"][-1])
+
+    plain = reply(0.0)
+    assert plain == reply(0.0)  # greedy: the same turn gives the same reply
+    assert reply(8.0) != plain
 
 
 @pytest.mark.parametrize("bad,expected", [

@@ -27,6 +27,7 @@ class ChatControls:
     temperature: gr.Slider
     top_p: gr.Slider
     max_tokens: gr.Slider
+    persona_voice: gr.Slider
 
     @classmethod
     def build(cls, pipeline: EmpathPipeline) -> ChatControls:
@@ -46,7 +47,10 @@ class ChatControls:
                                         label=f"Temperature (0: greedy; else from the {DEFAULTS.top_k} likeliest tokens)")
                 top_p = gr.Slider(0.05, 1.0, value=DEFAULTS.top_p, step=0.05, label="Top-p")
                 max_tokens = gr.Slider(16, 512, value=DEFAULTS.max_new_tokens, step=16, label="Max new tokens")
-        return cls(role, strategy, lang, temperature, top_p, max_tokens)
+                # the opt-in persona lexicon (README "Persona voice"): more of the persona, less overlap with humans
+                persona_voice = gr.Slider(0.0, 8.0, value=DEFAULTS.persona_lexicon, step=0.5, elem_id="persona-voice",
+                                          label="Persona voice: bonus for the persona's own words (0: off; 4.5 tested)")
+        return cls(role, strategy, lang, temperature, top_p, max_tokens, persona_voice)
 
 
 @dataclass(eq=False)  # compared by identity, like the Gradio components it holds
@@ -70,12 +74,13 @@ class ChatTab:
         return [self.chatbot, self.message, self.conversation, *self.panel.components(), self.status,
                 self.controls.strategy]
 
-    def chat(self, text, history, conv, role, strategy, lang, temp, p, max_new):
+    def chat(self, text, history, conv, role, strategy, lang, temp, p, max_new, voice=DEFAULTS.persona_lexicon):
         """Streams the reply to ``text``; a refused or failed turn keeps the typed text and the override."""
         conv = conv or Conversation()
 
         def start():
-            settings = SamplingSettings(temperature=temp, top_p=p, max_new_tokens=int(max_new))
+            settings = SamplingSettings(temperature=temp, top_p=p, max_new_tokens=int(max_new),
+                                        persona_lexicon=float(voice))
             return self.pipeline.stream(conv, text, role=role, strategy=strategy, lang=lang, settings=settings)
 
         panels = {}
@@ -140,7 +145,7 @@ def build_chat_tab(pipeline: EmpathPipeline) -> ChatTab:
 def _wire_chat(tab: ChatTab) -> None:
     controls = tab.controls
     inputs = [tab.message, tab.chatbot, tab.conversation, controls.role, controls.strategy, controls.lang,
-              controls.temperature, controls.top_p, controls.max_tokens]
+              controls.temperature, controls.top_p, controls.max_tokens, controls.persona_voice]
     # One event for the button and Enter; "always_last": Send pressed while a reply streams is not dropped but
     # runs when that reply is done, with what is then in the box.
     gr.on([tab.send.click, tab.message.submit], tab.chat, inputs, tab.outputs(), api_name="chat",

@@ -49,7 +49,8 @@ class ChatControls:
                 max_tokens = gr.Slider(16, 512, value=DEFAULTS.max_new_tokens, step=16, label="Max new tokens")
                 # the opt-in persona lexicon (README "Persona voice"): more of the persona, less overlap with humans
                 persona_voice = gr.Slider(0.0, 8.0, value=DEFAULTS.persona_lexicon, step=0.5, elem_id="persona-voice",
-                                          label="Persona voice: bonus for the persona's own words (0: off; 4.5 tested)")
+                                          label="Persona voice: bonus for the persona's own words "
+                                                "(0: off; 4.5 tested; local models only)")
         return cls(role, strategy, lang, temperature, top_p, max_tokens, persona_voice)
 
 

@@ -101,4 +101,5 @@ def reply_problems(text: str, lang: str = "en") -> list[str]:
     return problems
 
 
-__all__ = ["clean_reply", "consensus_reply", "cut_at_turn_marker", "foreign_script", "reply_problems", "sentences", "strip_markdown"]
+__all__ = ["clean_reply", "consensus_reply", "cut_at_turn_marker", "foreign_script", "reply_problems", "sentences",
+           "strip_markdown"]

@@ -40,6 +40,32 @@ def load_labelled_set(path: str | os.PathLike) -> list[dict]:
     return items
 
 
+def trigrams(text: str) -> set[str]:
+    """The character trigrams of ``text``, lower-cased with its whitespace collapsed."""
+    text = " ".join(text.lower().split())
+    return {text[i:i + 3] for i in range(max(len(text) - 2, 1))}
+
+
+def near_duplicates(items: list[dict], others: list[dict], min_jaccard: float = 0.6) -> list[dict]:
+    """The items whose text shares at least ``min_jaccard`` of its character trigrams (Jaccard) with a text of
+    ``others``: equal texts, and the same message lightly reworded."""
+    index: dict[str, set[int]] = {}
+    other_grams = [trigrams(other["text"]) for other in others]
+    for number, grams in enumerate(other_grams):
+        for gram in grams:
+            index.setdefault(gram, set()).add(number)
+    close = []
+    for item in items:
+        grams = trigrams(item["text"])
+        shared: dict[int, int] = {}
+        for gram in grams:
+            for number in index.get(gram, ()):
+                shared[number] = shared.get(number, 0) + 1
+        if any(n / (len(grams) + len(other_grams[o]) - n) >= min_jaccard for o, n in shared.items()):
+            close.append(item)
+    return close
+
+
 def _labelled_item_problem(item: Any) -> str | None:
     if not isinstance(item, dict):
         return "expected a JSON object"

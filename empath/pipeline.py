@@ -17,6 +17,7 @@ role, strategy and experience still run.
 from __future__ import annotations
 
 import os
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -316,14 +317,15 @@ class EmpathPipeline:
         settings = settings or SamplingSettings()
         result = self.plan(conversation, message, role=role, strategy=strategy, lang=lang, components=components)
         with timed(result.timings_ms, "generate"):
-            unanswerable = self._unanswerable_language(result, chosen=lang not in (None, "", AUTO))
+            chosen = lang not in (None, "", AUTO)
+            unanswerable = self._unanswerable_language(result, chosen=chosen)
             if not result.crisis and unanswerable:
                 # The model cannot write this language: a plain notice, never generated noise (no model call).
                 result.notice = language_notice(unanswerable, detect_language(result.message), self.config.base_model,
                                                 self.model_languages)
                 yield result
             elif result.crisis:
-                self._give_crisis_reply(result, conversation)
+                self._give_crisis_reply(result, conversation, self._safety_text_language(result, chosen))
                 yield result
             else:
                 # The model's own earlier replies (not fixed safety texts, not a human's turns in a rebuilt history).
@@ -341,18 +343,26 @@ class EmpathPipeline:
         message_lang = detect_language(result.message)
         return None if chosen or self.answers_in(message_lang) else message_lang
 
-    def _give_crisis_reply(self, result: TurnResult, conversation: Conversation) -> None:
+    @staticmethod
+    def _safety_text_language(result: TurnResult, chosen: bool) -> str:
+        """The language of a fixed safety text: the one the user chose, else the one the seeker just wrote in (a
+        Chinese crisis message in a conversation that began in English is answered in Chinese; a short "ok" in a
+        Chinese conversation keeps Chinese: English counts from three words on)."""
+        message_lang = detect_language(result.message)
+        clear = message_lang == "zh" or len(re.findall(r"[A-Za-z]+", result.message)) >= 3
+        return message_lang if not chosen and clear else result.lang
+
+    def _give_crisis_reply(self, result: TurnResult, conversation: Conversation, lang: str) -> None:
         # A fixed, reviewed reply: a crisis turn is never left to the sampler. It is a safety reply, not a
         # helping-skill turn (no strategy, no experience); later crisis turns get the follow-up texts in turn.
         # A situation (a worried helper, a threatened seeker) started by an earlier crisis reply keeps its texts.
         role_obj = self.roles.get(result.role) if result.role else None
         earlier = [r for r in conversation.results if r.get("crisis")]
         continuing = next((r["safety"]["situation"] for r in earlier if (r.get("safety") or {}).get("situation")), None)
-        situation = self.safety.reply_situation(result.safety_result, result.lang, len(earlier), result.message,
-                                                continuing)
+        situation = self.safety.reply_situation(result.safety_result, lang, len(earlier), result.message, continuing)
         if situation:
             result.safety["situation"] = situation
-        result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=result.lang,
+        result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=lang,
                                                    variant=len(earlier), situation=situation)
         result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
         result.experience_used = False

@@ -601,6 +601,26 @@ def test_a_chinese_crisis_turn_gets_the_crisis_reply_not_the_notice():
     assert "400-161-9995" in result.response or "010-82951332" in result.response
 
 
+def test_a_safety_text_is_in_the_language_the_seeker_just_wrote_in():
+    """A Chinese crisis message in a conversation that began in English gets the Chinese safety text (and the other way
+    round), unless the user chose a language; a short "ok" keeps the conversation's language."""
+    from empath.safety import SafetyChecker
+
+    pipe, _ = make_pipeline(safety_checker=SafetyChecker())
+    english_first = Conversation()
+    pipe.respond(english_first, "I failed my exam.", settings=QUICK)
+    switched = pipe.respond(english_first, "我准备今天晚上去死", settings=QUICK)
+    assert switched.crisis and "400-161-9995" in switched.response and "988" not in switched.response
+    chosen = pipe.respond(Conversation(), "我准备今天晚上去死", lang="en", settings=QUICK)
+    assert chosen.crisis and "988" in chosen.response
+    chinese_first = Conversation()
+    pipe.respond(chinese_first, "我不想活了，想一了百了。", settings=QUICK)
+    assert "400-161-9995" in pipe.respond(chinese_first, "ok", settings=QUICK).response or \
+        not chinese_first.results[-1]["crisis"]
+    back = pipe.respond(chinese_first, "I want to kill myself tonight.", settings=QUICK)
+    assert back.crisis and "988" in back.response
+
+
 def test_model_languages_from_env_and_table(monkeypatch):
     from empath.languages import languages_for, parse_languages
 

@@ -41,6 +41,10 @@ if TYPE_CHECKING:
     from .group_moelora.routing import Route
 
 AUTO = "auto"
+# a message switches a safety text to English from this many English words on, and only without Chinese characters
+MIN_ENGLISH_WORDS = 3
+ENGLISH_WORD = re.compile(r"[A-Za-z]+")
+CJK_CHARACTER = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -345,12 +349,16 @@ class EmpathPipeline:
 
     @staticmethod
     def _safety_text_language(result: TurnResult, chosen: bool) -> str:
-        """The language of a fixed safety text: the one the user chose, else the one the seeker just wrote in (a
-        Chinese crisis message in a conversation that began in English is answered in Chinese; a short "ok" in a
-        Chinese conversation keeps Chinese: English counts from three words on)."""
-        message_lang = detect_language(result.message)
-        clear = message_lang == "zh" or len(re.findall(r"[A-Za-z]+", result.message)) >= 3
-        return message_lang if not chosen and clear else result.lang
+        """The language of a fixed safety text: the one the user chose, else the one the seeker just wrote in when the
+        message is clearly in it (a Chinese crisis message in a conversation begun in English is answered in Chinese);
+        a mixed or short message ("ok", "我要自杀 tonight lol") keeps the conversation's language."""
+        if chosen:
+            return result.lang
+        chinese = len(CJK_CHARACTER.findall(result.message))
+        words = ENGLISH_WORD.findall(result.message)
+        if chinese and chinese >= sum(map(len, words)):  # at least half of the letters are Chinese characters
+            return "zh"
+        return "en" if not chinese and len(words) >= MIN_ENGLISH_WORDS else result.lang
 
     def _give_crisis_reply(self, result: TurnResult, conversation: Conversation, lang: str) -> None:
         # A fixed, reviewed reply: a crisis turn is never left to the sampler. It is a safety reply, not a
@@ -364,6 +372,7 @@ class EmpathPipeline:
             result.safety["situation"] = situation
         result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=lang,
                                                    variant=len(earlier), situation=situation)
+        result.lang = lang  # the turn's reply is in this language (the API, the export and the defect count read it)
         result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
         result.experience_used = False
 

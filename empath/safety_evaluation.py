@@ -41,7 +41,8 @@ def load_labelled_set(path: str | os.PathLike) -> list[dict]:
 
 
 def trigrams(text: str) -> set[str]:
-    """The character trigrams of ``text`` lower-cased, without punctuation and whitespace (empty for empty text)."""
+    """The character trigrams of ``text`` lower-cased, without punctuation and whitespace; a text of one or two
+    characters is its own single gram, an empty one has none."""
     text = "".join(ch for ch in text.lower() if ch.isalnum())
     return {text[i:i + 3] for i in range(len(text) - 2)} or ({text} if text else set())
 

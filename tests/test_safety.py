@@ -213,6 +213,7 @@ def test_a_third_person_report_counts_only_when_the_danger_is_imminent(rules_che
     ("我想过在后妈的饭里下药", "zh/harm_to_others/poison_food"),
     ("我在他的茶里下了药", "zh/harm_to_others/poison_food"),
     ("我今晚就去死", "zh/suicide/plan_when"),
+    ("又割了一刀", "zh/self_harm/hua_ge"),
     ("我想报复那个出轨的男人，让他死", "zh/harm_to_others/let_them_die"),
 ])
 def test_short_chinese_statements_of_a_plan_or_of_cutting_are_caught_by_the_rules(rules_checker, text, rule):
@@ -227,9 +228,15 @@ def test_short_chinese_statements_of_a_plan_or_of_cutting_are_caught_by_the_rule
     "我刚割了草", "让他死了心吧", "高二那年我割过手腕，已经三年没有那种念头了", "医生，求求你别让他死",
     "在河边好想跳进河里游泳", "在天台想跳个舞", "我要在考场上死掉了", "妈妈住院了，我真的不想让他死", "你这样会让他死的",
     "想割腿毛", "股市里又割了", "我在饭里下药了（给猫驱虫）", "今天再有人给我发“在吗”我就跳河（doge",
+    "我在网上看到有人自杀", "我明天就去跳楼机", "再让我加班我就去跳河", "我在火锅里下了药材", "狼人杀我第一晚就让他死",
 ])
 def test_the_same_characters_in_everyday_chinese_stay_quiet(rules_checker, text):
     assert not rules_checker.check(text, lang="zh").crisis
+
+
+def test_the_seeker_as_the_victim_of_poisoning_is_not_read_as_the_poisoner(rules_checker):
+    result = rules_checker.check("妈妈在我饭里下了药", lang="zh")
+    assert "zh/harm_to_others/poison_food" not in result.matched, result
 
 
 @pytest.mark.parametrize("text, lang, context", [
@@ -247,6 +254,7 @@ def test_an_eye_roll_an_urge_not_acted_on_and_a_hypothetical_explain_the_rule_hi
     "I wanted to punch him. I walked away, but next time I will.",
     "I just walked away from him, but I'm going to kill him when he sleeps",
     "I'm going to kill my stepdad and I will not regret it.",
+    "I wanted to punch him. I just walked away. I still want to.",
 ])
 def test_an_urge_held_back_for_now_still_counts(rules_checker, text):
     result = rules_checker.check(text)

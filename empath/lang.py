@@ -10,6 +10,8 @@ LANGUAGES = ("en", "zh")
 T = TypeVar("T")
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
+_ENGLISH_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
+MIN_ENGLISH_WORDS = 3  # fewer English words ("ok", "I'm done") do not show that a seeker switched to English
 
 
 def detect_language(text: str, threshold: float = 0.3) -> str:
@@ -17,6 +19,16 @@ def detect_language(text: str, threshold: float = 0.3) -> str:
     cjk = len(_CJK.findall(text))
     letters = cjk + sum(1 for ch in text if ch.isascii() and ch.isalpha())
     return "zh" if letters and cjk / letters >= threshold else "en"
+
+
+def clearly_written_in(text: str) -> str | None:
+    """``"zh"`` when at least half of the letters are CJK ideographs, ``"en"`` from ``MIN_ENGLISH_WORDS`` English words on
+    with no ideograph, else None: a short ("ok") or mixed ("我要自杀 tonight lol") message says nothing of a switch."""
+    cjk = len(_CJK.findall(text))
+    words = _ENGLISH_WORD.findall(text)
+    if cjk and cjk >= sum(map(len, words)):
+        return "zh"
+    return "en" if not cjk and len(words) >= MIN_ENGLISH_WORDS else None
 
 
 def resolve_language(lang: str | None, text: str) -> str:

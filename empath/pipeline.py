@@ -17,7 +17,6 @@ role, strategy and experience still run.
 from __future__ import annotations
 
 import os
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from .dialogue import Background, Turn, detect_language
+from .lang import clearly_written_in
 from .emotion import EMOTION_DIMS as EMOTION_DIMENSIONS
 from .generation import ON_ZEROGPU, ChatGenerator, GenerationError, SamplingSettings
 from .languages import can_answer, language_notice, languages_for, parse_languages
@@ -41,10 +41,6 @@ if TYPE_CHECKING:
     from .group_moelora.routing import Route
 
 AUTO = "auto"
-# a message switches a safety text to English from this many English words on, and only without Chinese characters
-MIN_ENGLISH_WORDS = 3
-ENGLISH_WORD = re.compile(r"[A-Za-z]+")
-CJK_CHARACTER = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -329,7 +325,9 @@ class EmpathPipeline:
                                                 self.model_languages)
                 yield result
             elif result.crisis:
-                self._give_crisis_reply(result, conversation, self._safety_text_language(result, chosen))
+                # the fixed text in the language the seeker just wrote in, when clear and none was chosen
+                self._give_crisis_reply(result, conversation,
+                                        result.lang if chosen else clearly_written_in(result.message) or result.lang)
                 yield result
             else:
                 # The model's own earlier replies (not fixed safety texts, not a human's turns in a rebuilt history).
@@ -346,19 +344,6 @@ class EmpathPipeline:
             return result.lang
         message_lang = detect_language(result.message)
         return None if chosen or self.answers_in(message_lang) else message_lang
-
-    @staticmethod
-    def _safety_text_language(result: TurnResult, chosen: bool) -> str:
-        """The language of a fixed safety text: the one the user chose, else the one the seeker just wrote in when the
-        message is clearly in it (a Chinese crisis message in a conversation begun in English is answered in Chinese);
-        a mixed or short message ("ok", "我要自杀 tonight lol") keeps the conversation's language."""
-        if chosen:
-            return result.lang
-        chinese = len(CJK_CHARACTER.findall(result.message))
-        words = ENGLISH_WORD.findall(result.message)
-        if chinese and chinese >= sum(map(len, words)):  # at least half of the letters are Chinese characters
-            return "zh"
-        return "en" if not chinese and len(words) >= MIN_ENGLISH_WORDS else result.lang
 
     def _give_crisis_reply(self, result: TurnResult, conversation: Conversation, lang: str) -> None:
         # A fixed, reviewed reply: a crisis turn is never left to the sampler. It is a safety reply, not a

@@ -619,24 +619,6 @@ def test_a_safety_text_is_in_the_language_the_seeker_just_wrote_in():
     assert back.crisis and "988" in back.response and back.lang == "en"  # the API and the export read the reply's
 
 
-@pytest.mark.parametrize("message, conversation_lang, chosen, expected", [
-    ("我准备今天晚上去死", "en", False, "zh"),
-    ("I want to kill myself tonight.", "zh", False, "en"),
-    ("ok", "zh", False, "zh"),  # too short to say the seeker switched
-    ("我要自杀 tonight for real lol", "zh", False, "zh"),  # mixed: the conversation's language
-    ("最近好累, honestly I just want to die", "en", False, "en"),
-    ("kill 王小明", "en", False, "en"),
-    ("🙃", "zh", False, "zh"),
-    ("我准备今天晚上去死", "en", True, "en"),  # the user chose English
-])
-def test_the_safety_text_switches_language_only_for_a_message_clearly_in_the_other(message, conversation_lang, chosen,
-                                                                                 expected):
-    from empath.turn import TurnResult
-
-    result = TurnResult(message=message, lang=conversation_lang)
-    assert EmpathPipeline._safety_text_language(result, chosen) == expected
-
-
 def test_model_languages_from_env_and_table(monkeypatch):
     from empath.languages import languages_for, parse_languages
 

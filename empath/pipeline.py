@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from .dialogue import Background, Turn, detect_language
-from .lang import clearly_written_in
 from .emotion import EMOTION_DIMS as EMOTION_DIMENSIONS
 from .generation import ON_ZEROGPU, ChatGenerator, GenerationError, SamplingSettings
+from .lang import clearly_written_in
 from .languages import can_answer, language_notice, languages_for, parse_languages
 from .messages import DEFAULT_MAX_MESSAGE_CHARS, InputError, clean_message
 from .persona_lexicon import PersonaLexicon, default_lexicon

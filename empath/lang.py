@@ -24,11 +24,10 @@ def detect_language(text: str, threshold: float = 0.3) -> str:
 def clearly_written_in(text: str) -> str | None:
     """``"zh"`` when at least half of the letters are CJK ideographs, ``"en"`` from ``MIN_ENGLISH_WORDS`` English words on
     with no ideograph, else None: a short ("ok") or mixed ("我要自杀 tonight lol") message says nothing of a switch."""
-    cjk = len(_CJK.findall(text))
-    words = _ENGLISH_WORD.findall(text)
-    if cjk and cjk >= sum(map(len, words)):
+    if detect_language(text, threshold=0.5) == "zh":
         return "zh"
-    return "en" if not cjk and len(words) >= MIN_ENGLISH_WORDS else None
+    english = not _CJK.search(text) and len(_ENGLISH_WORD.findall(text)) >= MIN_ENGLISH_WORDS
+    return "en" if english else None
 
 
 def resolve_language(lang: str | None, text: str) -> str:

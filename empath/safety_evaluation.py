@@ -40,7 +40,7 @@ def load_labelled_set(path: str | os.PathLike) -> list[dict]:
     return items
 
 
-def trigrams(text: str) -> set[str]:
+def _trigrams(text: str) -> set[str]:
     """The character trigrams of ``text`` lower-cased, without punctuation and whitespace; a text of one or two
     characters is its own single gram, an empty one has none."""
     text = "".join(ch for ch in text.lower() if ch.isalnum())
@@ -53,7 +53,7 @@ def near_duplicates(items: list[dict], others: list[dict], min_jaccard: float = 
     of at least ``min_jaccard`` (equal or lightly reworded), or at least ``min_containment`` of the shorter text's
     trigrams inside the longer one when it has ``min_grams`` or more (a message reused inside a longer one)."""
     index: dict[str, set[int]] = {}
-    other_grams = [trigrams(other["text"]) for other in others]
+    other_grams = [_trigrams(other["text"]) for other in others]
     for number, grams in enumerate(other_grams):
         for gram in grams:
             index.setdefault(gram, set()).add(number)
@@ -65,7 +65,7 @@ def near_duplicates(items: list[dict], others: list[dict], min_jaccard: float = 
 
     found = []
     for item in items:
-        grams = trigrams(item["text"])
+        grams = _trigrams(item["text"])
         shared: dict[int, int] = {}
         for gram in grams:
             for number in index.get(gram, ()):

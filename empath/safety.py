@@ -89,10 +89,15 @@ def conversation_window(text: str, history: Iterable[Any] | None, turns: int = C
     return earlier[-(turns - 1):] + [text] if turns > 1 else [text]
 
 
+OTHER_PERSON_RULES = ("third_party", "threat_to_me")  # rule ids (and prefixes) about someone else's acts
+
+
 def _only_other_person_signals(result: SafetyResult) -> bool:
-    """The flag came from the learned stage on this message alone, or from a third-party rule: no rule about the
-    seeker's own words and no conversation-level flag, so a situation reply (helper, threatened) may fit."""
-    return all(hit in (MODEL_RULE_ID, SENTENCE_RULE_ID) or hit.endswith("/third_party") for hit in result.matched)
+    """The flag came from the learned stage on this message alone, or from a rule about someone else (a third party
+    in danger, a threat to the seeker): no rule about the seeker's own words and no conversation-level flag, so a
+    situation reply (helper, threatened) may fit."""
+    return all(hit in (MODEL_RULE_ID, SENTENCE_RULE_ID) or hit.rsplit("/", 1)[-1].startswith(OTHER_PERSON_RULES)
+               for hit in result.matched)
 
 
 def _flag(result: SafetyResult, rule_id: str, labels: tuple[str, ...], row) -> None:
@@ -186,7 +191,7 @@ class SafetyChecker:
                     result.suppressed.append(f"{MODEL_RULE_ID}~context")
                     continue
                 result.matched.append(MODEL_RULE_ID)
-                result.category = result.category or category
+                result.category = result.category or self._deferred_category(result) or category
         self._check_sentences(texts, results)
         self._check_conversations(texts, results, histories)
         self._check_followups(inputs, results, after_crisis)
@@ -215,6 +220,12 @@ class SafetyChecker:
         """Categories whose rule hits a context explained away (past, fiction, accident...); the learned stage
         stays silent on them, except where the context leaves the decision to it (``model_decides``: jokes)."""
         return {hit.split("/")[1] for hit in result.suppressed if hit.rsplit("~", 1)[-1] not in self._model_decides}
+
+    def _deferred_category(self, result: SafetyResult) -> str | None:
+        """The category of a rule hit whose context left the decision to the learned stage (a joke, a threat told
+        without a time): the rule knows what the message is about, the model only whether it is a crisis."""
+        return next((hit.split("/")[1] for hit in result.suppressed if hit.rsplit("~", 1)[-1] in self._model_decides),
+                    None)
 
     def _check_sentences(self, texts: list[str], results: list[SafetyResult]) -> None:
         """Long messages not yet flagged: any one sentence at or above ``sentence_threshold`` flags the message."""

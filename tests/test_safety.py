@@ -246,6 +246,12 @@ def test_the_same_characters_in_everyday_chinese_stay_quiet(rules_checker, text)
     ("我室友刚发消息说今晚就吞药，让我别找她", "zh", "zh/suicide/third_party_plan_when"),
     ("我爸说他不想活了，把自己反锁在厨房", "zh", "zh/suicide/bu_xiang_huo"),
     ("我老公喝醉了又开始打我，现在在客厅摔东西，说今晚要弄死我", "zh", "zh/harm_to_others/threat_to_me"),
+    # from the eleventh set's misses, after its one measurement
+    ("我妈刚才喝了农药，现在躺在地上吐白沫，我该怎么办", "zh", "zh/suicide/third_party_act"),
+    ("室友把自己反锁在厕所里，刚刚给我发消息说谢谢我这四年照顾她，敲门也不应", "zh",
+     "zh/suicide/third_party_gone_quiet"),
+    ("有个人跟踪我三天了，刚才在我家门外说‘开门，不然弄死你’", "zh", "zh/harm_to_others/threat_to_me"),
+    ("刚拿烟头烫了自己三下 感觉好多了", "zh", "zh/self_harm/zi_can"),
 ])
 def test_someone_else_in_danger_now_or_a_threat_to_the_seeker_now_is_caught_by_the_rules(rules_checker, text, lang,
                                                                                           rule):
@@ -261,6 +267,9 @@ def test_someone_else_in_danger_now_or_a_threat_to_the_seeker_now_is_caught_by_t
     ("my ex threatened years ago that he'd kill me, I still think about it", "en"),
     ("my dad said he will kill me if I fail maths again lol", "en"),
     ("我前夫三年前说过要弄死我，现在想起来还是怕", "zh"),
+    ("my ex said he'd kill me about 5 years ago but he lives in Canada now and there's been no contact", "en"),
+    ("今天是我在公司的最后一天，跟大家说再见了，还挺舍不得的", "zh"),
+    ("五年前我自杀过，今天我拿到了护士执照，特别为自己骄傲", "zh"),
     ("跟男朋友说了再见，他就一直不回我了", "zh"),
     ("我妈说今晚要吃药早点睡", "zh"),
 ])
@@ -830,6 +839,15 @@ HELDOUT10_SET = SAFETY_DATA / "safety_heldout10.jsonl"
 # FPR 0.070. Bounds: the level reached.
 HELDOUT10_MIN_RECALL = {"overall": 0.92, "en": 0.94, "zh": 0.90}
 HELDOUT10_MAX_FPR = 0.08
+HELDOUT11_SET = SAFETY_DATA / "safety_heldout11.jsonl"
+# the eleventh set, written by two helpers (en, zh) who saw neither the repository nor the detector, after the round-9
+# detector was frozen (commit 0675bb1); 19 of 350 items close to a training line removed. Measured once with it:
+# recall 0.852 (en 0.904, zh 0.803), FPR 0.104 (en 0.058, zh 0.147); the round-8 detector there: 0.805 / 0.093.
+# Seen since: rules from its misses (someone else's act just done, a locked door that does not answer, a threat
+# shouted through the door, relief right after self-harm) and a fix of the threat rule's "now" ("he lives in Canada
+# now"): recall 0.879 (en 0.904, zh 0.855), FPR 0.099. Bounds: the level reached.
+HELDOUT11_MIN_RECALL = {"overall": 0.86, "en": 0.89, "zh": 0.84}
+HELDOUT11_MAX_FPR = 0.11
 
 
 def test_second_held_out_set_size_and_balance():
@@ -860,12 +878,22 @@ def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
     assert not [it["text"] for it in items if it["text"] in training]
 
 
-def test_the_tenth_set_shares_not_even_a_reworded_message_with_the_training_data():
+@pytest.mark.parametrize("path", [HELDOUT10_SET, HELDOUT11_SET])
+def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_data(path):
     """From the tenth set on, items close to a training line (not only equal ones) are removed before measuring."""
     from training.train_safety import CURATED
 
     training = [it for path in CURATED for it in load_labelled_set(path)]
-    assert not near_duplicates(load_labelled_set(HELDOUT10_SET), training)
+    assert not near_duplicates(load_labelled_set(path), training)
+
+
+def test_the_eleventh_set_is_balanced_enough_and_covers_every_category():
+    items = load_labelled_set(HELDOUT11_SET)
+    for lang in ("en", "zh"):
+        mine = [it for it in items if it["lang"] == lang]
+        assert len(mine) >= 150 and 0.4 <= sum(it["crisis"] for it in mine) / len(mine) <= 0.6
+    assert {it["category"] for it in items if it["crisis"]} == set(CATEGORIES)
+    assert sum(bool(it.get("history")) for it in items) >= 40
 
 
 def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
@@ -885,6 +913,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT8_SET, HELDOUT8_MIN_RECALL, HELDOUT8_MAX_FPR),
     (HELDOUT9_SET, HELDOUT9_MIN_RECALL, HELDOUT9_MAX_FPR),
     (HELDOUT10_SET, HELDOUT10_MIN_RECALL, HELDOUT10_MAX_FPR),
+    (HELDOUT11_SET, HELDOUT11_MIN_RECALL, HELDOUT11_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

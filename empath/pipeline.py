@@ -256,6 +256,9 @@ class EmpathPipeline:
     def _check_safety(self, conversation: Conversation, text: str, lang: str) -> SafetyVerdict:
         earlier = [t.text for t in conversation.turns if t.speaker == "seeker"]
         checked = self.safety.check(text, lang=lang, history=earlier, after_crisis=conversation.crisis)
+        situation, category = _open_situation(conversation.results)
+        if situation:
+            self.safety.keep_situation(checked, text, lang, situation, category)
         crisis = bool(checked.crisis)
         return SafetyVerdict(crisis=crisis, crisis_mode=crisis or conversation.crisis, details=checked.to_dict(),
                              checked=checked)
@@ -351,7 +354,7 @@ class EmpathPipeline:
         # A situation (a worried helper, a threatened seeker) started by an earlier crisis reply keeps its texts.
         role_obj = self.roles.get(result.role) if result.role else None
         earlier = [r for r in conversation.results if r.get("crisis")]
-        continuing = next((r["safety"]["situation"] for r in earlier if (r.get("safety") or {}).get("situation")), None)
+        continuing, _ = _open_situation(earlier)
         situation = self.safety.reply_situation(result.safety_result, lang, len(earlier), result.message, continuing)
         if situation:
             result.safety["situation"] = situation
@@ -423,6 +426,12 @@ class EmpathPipeline:
         conversation.turns.append(Turn("seeker", result.message))
         conversation.turns.append(Turn("supporter", result.response, strategy=result.strategy, experience_id=exp_id))
         conversation.results.append(result.to_dict())
+
+
+def _open_situation(results: list[dict]) -> tuple[str | None, str | None]:
+    """The situation (a worried helper, a threatened seeker) an earlier crisis reply started, and its category."""
+    first = next((r["safety"] for r in results if r.get("crisis") and (r.get("safety") or {}).get("situation")), None)
+    return (first["situation"], first.get("category")) if first else (None, None)
 
 
 def _rounded(value: float | None) -> float | None:

@@ -74,6 +74,7 @@ LONG_MESSAGE_SENTENCES = 3  # a message this long is also read one sentence at a
 CONVERSATION_TURNS = 3  # the new message and the two seeker turns before it
 CONVERSATION_FLOOR = 0.15  # the new message's own crisis probability the conversation check needs
 FOLLOWUP_RULE_ID = "model/followup"
+SITUATION_RULE_PREFIX = "situation/"  # + the open situation: its danger still holds
 
 
 def _turn_text(turn: Any) -> str:
@@ -344,6 +345,16 @@ class SafetyChecker:
         if not _only_other_person_signals(result):
             return None
         return self._texts.situation(normalized, lang, result.category, variant)
+
+    def keep_situation(self, result: SafetyResult, text: str, lang: str | None, situation: str,
+                       category: str | None) -> None:
+        """Flag an unflagged ``result`` when ``text`` says the danger of the conversation's open ``situation`` still
+        holds (a worried helper's "she's still not answering"): rule id ``situation/<name>``, the earlier
+        ``category``. No model reads that sentence as a crisis on its own."""
+        if not result.crisis and self._texts.still_ongoing(self._normalized(text, lang), lang, situation):
+            result.matched.append(f"{SITUATION_RULE_PREFIX}{situation}")
+            result.category = category if category in CATEGORIES else "suicide"
+            result.crisis = True
 
     def _normalized(self, text: str, lang: str | None) -> str:
         """``text`` normalised by the rules of ``lang`` (lower case, contractions expanded), masks kept."""

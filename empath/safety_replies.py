@@ -21,6 +21,7 @@ class Situation:
     first_reply_only: bool  # only a conversation's first crisis reply may start it
     texts: dict[str, tuple[re.Pattern, re.Pattern, str]] = field(default_factory=dict)  # lang -> report, self, reply
     followups: dict[str, list[str]] = field(default_factory=dict)  # lang -> texts for the later crisis turns
+    ongoing: dict[str, re.Pattern] = field(default_factory=dict)  # lang -> "the danger still holds" (optional)
 
 
 class ReplyTexts:
@@ -39,7 +40,7 @@ class ReplyTexts:
         required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
                                 if self.replies.get("followups")]
         # replies.situations: [{id, categories?, first_reply_only?, followups?: {<lang>: [text]},
-        # <lang>: {report, self, reply}}] (optional), checked in order
+        # <lang>: {report, self, reply, ongoing?}}] (optional), checked in order
         self.situations: dict[str, Situation] = {}
         for item in self.replies.get("situations") or []:
             name = item.get("id") if isinstance(item, dict) else None
@@ -70,6 +71,9 @@ class ReplyTexts:
                     reader.compile(spec.get("report"), {}, f"situations.{name}.{lang}.report", f"id: {name}"),
                     reader.compile(spec.get("self"), {}, f"situations.{name}.{lang}.self", f"id: {name}"),
                     spec["reply"])
+                if spec.get("ongoing") is not None:
+                    situation.ongoing[lang] = reader.compile(spec["ongoing"], {}, f"situations.{name}.{lang}.ongoing",
+                                                             f"id: {name}")
             self.situations[name] = situation
         for section, entries in required.items():
             for mapping, keys in entries:
@@ -101,6 +105,12 @@ class ReplyTexts:
             if report is not None and report.search(normalized_message) and not own.search(normalized_message):
                 return name
         return None
+
+    def still_ongoing(self, normalized_message: str, lang: str | None, name: str) -> bool:
+        """Whether the message says the danger of situation ``name`` still holds ("she's still not answering")."""
+        situation = self.situations.get(name)
+        pattern = situation.ongoing.get(lang_key(lang)) if situation else None
+        return pattern is not None and pattern.search(normalized_message) is not None
 
     def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0,
               situation: str | None = None) -> str:

@@ -413,6 +413,29 @@ def test_a_worried_friends_report_gets_the_helpers_crisis_reply():
     assert result.crisis and "someone you care about" in result.response and "988" in result.response
 
 
+@pytest.mark.parametrize("lang, opening, still, over", [
+    ("en", "my best friend just sent me a goodbye message and now she's not answering her phone",
+     "she is still not answering, I'm scared", "she picked up! she's at her mum's and she's ok"),
+    ("zh", "我室友刚发消息说今晚就吞药，让我别找她", "她还是不回我消息", "联系上了，她妈妈已经过去陪她了"),
+])
+def test_a_helper_whose_friend_is_still_out_of_reach_keeps_the_helpers_reply(lang, opening, still, over):
+    """"She's still not answering" says nothing risky on its own; while the helper's situation is open it keeps the
+    helper's follow-up instead of a generated reply; news that the friend is safe does not match it."""
+    from empath.safety import SafetyChecker
+
+    pipe, _ = make_pipeline(safety_checker=SafetyChecker())
+    conv = Conversation()
+    first = pipe.respond(conv, opening, settings=QUICK)
+    assert first.crisis and first.safety.get("situation") == "someone_else", first.safety
+    later = pipe.respond(conv, still, settings=QUICK)
+    assert later.crisis and later.safety.get("situation") == "someone_else", later.safety  # the helper's texts
+    assert later.strategy_source == "safety" and later.response != first.response
+    assert ("emergency" in later.response) if lang == "en" else ("120" in later.response)
+    # news that the friend is safe does not keep it open (the conversation check may still read the dark history)
+    assert "situation/someone_else" not in pipe.respond(conv, over, settings=QUICK).safety["matched"]
+    assert not pipe.respond(Conversation(), still, settings=QUICK).crisis  # alone it opens nothing
+
+
 def test_crisis_turns_are_safety_replies_varied_by_count_not_strategies():
     from empath.safety import SafetyChecker
 

@@ -277,6 +277,24 @@ def test_a_goodbye_without_danger_or_a_threat_long_past_is_not_flagged_by_the_ru
     assert not rules_checker.check(text, lang=lang).crisis
 
 
+@pytest.mark.parametrize("situation, text, lang, ongoing", [
+    ("someone_else", "she is still not answering, I'm scared", "en", True),
+    ("someone_else", "her phone is off now", "en", True),
+    ("someone_else", "she answered! she's ok, her mum is with her", "en", False),
+    ("someone_else", "她还是不回我消息", "zh", True),
+    ("threatened", "he's outside banging on the door", "en", True),
+    ("threatened", "I'm at my sister's now, the door is locked", "en", False),
+    ("threatened", "他在砸门", "zh", True),
+])
+def test_an_open_situation_stays_open_while_its_danger_holds(rules_checker, situation, text, lang, ongoing):
+    """A later message nothing else flags: flagged (rule id situation/<name>) when it says the danger still holds."""
+    result = rules_checker.check(text, lang=lang)
+    assert not result.crisis
+    rules_checker.keep_situation(result, text, lang, situation, "harm_to_others")
+    assert result.crisis == ongoing and (result.matched == [f"situation/{situation}"]) == ongoing, result
+    assert result.category == ("harm_to_others" if ongoing else None)
+
+
 def test_the_seeker_as_the_victim_of_poisoning_is_not_read_as_the_poisoner(rules_checker):
     result = rules_checker.check("妈妈在我饭里下了药", lang="zh")
     assert "zh/harm_to_others/poison_food" not in result.matched, result
@@ -437,6 +455,8 @@ def test_a_worried_helper_gets_the_reply_for_someone_else_in_danger(checker, mes
     ("my husband said he is going to kill me", "en", True),
     ("前夫昨晚又威胁说要打死我，我现在不敢回家。", "zh", True),  # the threat rule is about someone else's words
     ("he's outside with a knife", "en", True),
+    ("我老公喝醉了，在客厅摔东西，说今晚要弄死我", "zh", True),
+    ("有个人跟踪我三天了，刚才在我家门外说‘开门，不然弄死你’", "zh", True),
     ("She cheated and hurt me so badly. I want her dead and I know where she lives.", "en", False),
     ("He hurt me for years and now I'm going to kill him.", "en", False),
 ])

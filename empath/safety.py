@@ -192,7 +192,10 @@ class SafetyChecker:
                     result.suppressed.append(f"{MODEL_RULE_ID}~context")
                     continue
                 result.matched.append(MODEL_RULE_ID)
-                result.category = result.category or self._deferred_category(result) or category
+                deferred = self._deferred_category(result)
+                if deferred is not None and row[self.model.labels.index(deferred)] * 2 < row[1:].max():
+                    deferred = None  # the model is sure it is about something else (the seeker's own plan)
+                result.category = result.category or deferred or category
         self._check_sentences(texts, results)
         self._check_conversations(texts, results, histories)
         self._check_followups(inputs, results, after_crisis)

@@ -252,6 +252,12 @@ def test_the_same_characters_in_everyday_chinese_stay_quiet(rules_checker, text)
      "zh/suicide/third_party_gone_quiet"),
     ("有个人跟踪我三天了，刚才在我家门外说‘开门，不然弄死你’", "zh", "zh/harm_to_others/threat_to_me"),
     ("刚拿烟头烫了自己三下 感觉好多了", "zh", "zh/self_harm/zi_can"),
+    # from the review
+    ("室友说等会儿就去跳楼，我拦不住她", "zh", "zh/suicide/third_party_plan_when"),
+    ("我姐说她今晚就去跳楼", "zh", "zh/suicide/third_party_plan_when"),
+    ("my friend overdosed on her antidepressants, she just took the whole packet", "en",
+     "en/suicide/third_party_overdose"),
+    ("My ex just texted that he is coming over to kill me", "en", "en/harm_to_others/threat_to_me"),
 ])
 def test_someone_else_in_danger_now_or_a_threat_to_the_seeker_now_is_caught_by_the_rules(rules_checker, text, lang,
                                                                                           rule):
@@ -270,6 +276,20 @@ def test_someone_else_in_danger_now_or_a_threat_to_the_seeker_now_is_caught_by_t
     ("my ex said he'd kill me about 5 years ago but he lives in Canada now and there's been no contact", "en"),
     ("今天是我在公司的最后一天，跟大家说再见了，还挺舍不得的", "zh"),
     ("五年前我自杀过，今天我拿到了护士执照，特别为自己骄傲", "zh"),
+    # from the review: a last message, a goodbye to a game, a game, a dentist, cooking, a dose as prescribed
+    ("He's not replying to my last message, should I text him again?", "en"),
+    ("my friend said goodbye to everyone in the guild and went offline, he's quitting the game", "en"),
+    ("my gf said she's going to beat me at mario kart tonight", "en"),
+    ("My dentist said it would hurt me a little today", "en"),
+    ("my husband is in the kitchen with a knife making dinner", "en"),
+    ("my mum took all her pills this morning like the doctor said", "en"),
+    ("my sister overdosed last month and just came home from hospital", "en"),
+    ("爷爷去世了，爸爸在老家忙着办后事，电话一直打不通", "zh"),
+    ("蹦极的时候我男朋友刚跳下去了", "zh"),
+    ("我妈今天看到成绩单，说再考这么差就打死我", "zh"),
+    ("她说今天打死我也不会告诉我她的秘密", "zh"),
+    ("同事说下个月要跟大家告别了，去别的城市发展", "zh"),
+    ("我骂他去死，他就不回我了", "zh"),
     ("跟男朋友说了再见，他就一直不回我了", "zh"),
     ("我妈说今晚要吃药早点睡", "zh"),
 ])
@@ -293,6 +313,14 @@ def test_an_open_situation_stays_open_while_its_danger_holds(rules_checker, situ
     rules_checker.keep_situation(result, text, lang, situation, "harm_to_others")
     assert result.crisis == ongoing and (result.matched == [f"situation/{situation}"]) == ongoing, result
     assert result.category == ("harm_to_others" if ongoing else None)
+
+
+@pytest.mark.parametrize("text", ["我朋友说她刚跳下去了", "闺蜜说她晚上就吞药，我好害怕", "我朋友说她周末就去烧炭"])
+def test_a_third_party_report_does_not_silence_the_learned_stage(checker, text):
+    """The Chinese third-party context (a worried seeker quoting someone) explains the old risk rules' hits away; it
+    no longer applies to the rules about someone else, which already ask for imminence, so their hits no longer stop
+    the learned stage (a review found these missed)."""
+    assert checker.check(text, lang="zh").crisis
 
 
 def test_the_seeker_as_the_victim_of_poisoning_is_not_read_as_the_poisoner(rules_checker):
@@ -457,6 +485,9 @@ def test_a_worried_helper_gets_the_reply_for_someone_else_in_danger(checker, mes
     ("he's outside with a knife", "en", True),
     ("我老公喝醉了，在客厅摔东西，说今晚要弄死我", "zh", True),
     ("有个人跟踪我三天了，刚才在我家门外说‘开门，不然弄死你’", "zh", True),
+    ("My husband has a knife and he says he's going to kill me", "en", True),
+    # a threat beside the seeker's own plan: the model is sure it is about suicide, so not the threatened reply
+    ("my mum said she'd kill me if she found out. I've got the pills lined up and I'm done", "en", False),
     ("She cheated and hurt me so badly. I want her dead and I know where she lives.", "en", False),
     ("He hurt me for years and now I'm going to kill him.", "en", False),
 ])

@@ -75,6 +75,7 @@ CONVERSATION_TURNS = 3  # the new message and the two seeker turns before it
 CONVERSATION_FLOOR = 0.15  # the new message's own crisis probability the conversation check needs
 FOLLOWUP_RULE_ID = "model/followup"
 SITUATION_RULE_PREFIX = "situation/"  # + the open situation: its danger still holds
+OTHER_PERSON_RULES = ("third_party", "threat_to_me")  # rule ids (and prefixes) about someone else's acts
 
 
 def _turn_text(turn: Any) -> str:
@@ -88,9 +89,6 @@ def conversation_window(text: str, history: Iterable[Any] | None, turns: int = C
     to leave out)."""
     earlier = [t for t in (_turn_text(turn) for turn in (history or ())) if t]
     return earlier[-(turns - 1):] + [text] if turns > 1 else [text]
-
-
-OTHER_PERSON_RULES = ("third_party", "threat_to_me")  # rule ids (and prefixes) about someone else's acts
 
 
 def _only_other_person_signals(result: SafetyResult) -> bool:

@@ -99,6 +99,24 @@ def _only_other_person_signals(result: SafetyResult) -> bool:
                for hit in result.matched)
 
 
+def _match(rules, scope: str, normalized: str, text: str, messages: dict[str, str], result: SafetyResult) -> None:
+    """Add to ``result`` the hits of ``rules``' patterns of ``scope`` in ``normalized`` (a sentence or the whole
+    message), each kept or dropped by the first context that applies."""
+    masked = rules.mask(normalized)
+    for rule in rules.patterns:
+        found = rule.regex.search(masked) if rule.scope == scope else None
+        if found is None:
+            continue
+        if rules.lang not in messages:  # only a hit needs it, and most messages have none
+            messages[rules.lang] = rules.normalize(text)
+        context = next((c for c in rules.contexts if c.drops(rule, normalized, found.span(), messages[rules.lang])), None)
+        if context is not None:
+            result.suppressed.append(f"{rule.id}~{context.id}")
+        elif rule.id not in result.matched:
+            result.matched.append(rule.id)
+            result.phrases.append(found.group().strip())
+
+
 def _flag(result: SafetyResult, rule_id: str, labels: tuple[str, ...], row) -> None:
     """Flag ``result`` by a later read of the learned stage: ``rule_id`` and the likeliest crisis category of ``row``
     (class probabilities, column 0 "no crisis")."""
@@ -299,26 +317,15 @@ class SafetyChecker:
             raise TypeError(f"check() expects a string, got {type(text).__name__}")
         lang = resolve_language(lang, text)
         result = SafetyResult(crisis=False, category=None, lang=lang)
-        messages: dict[str, str] = {}  # the whole message, normalised per language, for `scope: message` contexts
+        messages: dict[str, str] = {}  # the whole message, normalised per language, for `scope: message` rules
         for sentence in split_sentences(text):
             for rules in self._languages:
                 normalized = rules.normalize(sentence)
-                if not normalized:
-                    continue
-                masked = rules.mask(normalized)
-                for rule in rules.patterns:
-                    found = rule.regex.search(masked)
-                    if found is None:
-                        continue
-                    if rules.lang not in messages:  # only a hit needs it, and most messages have none
-                        messages[rules.lang] = rules.normalize(text)
-                    context = next((c for c in rules.contexts
-                                    if c.drops(rule, normalized, found.span(), messages[rules.lang])), None)
-                    if context is not None:
-                        result.suppressed.append(f"{rule.id}~{context.id}")
-                    elif rule.id not in result.matched:
-                        result.matched.append(rule.id)
-                        result.phrases.append(found.group().strip())
+                if normalized:
+                    _match(rules, "sentence", normalized, text, messages, result)
+        for rules in self._languages:
+            if rules.reads_whole_messages:
+                _match(rules, "message", messages.setdefault(rules.lang, rules.normalize(text)), text, messages, result)
         categories = {rule_id.split("/")[1] for rule_id in result.matched}
         result.category = next((c for c in CATEGORIES if c in categories), None)
         return result

@@ -24,6 +24,7 @@ class Rule:
     id: str
     regex: re.Pattern
     category: str | None = None
+    scope: str = "sentence"  # "message": the pattern reads the whole message ("a goodbye text. Now she isn't answering")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,11 @@ class LanguageRules:
         for pattern, replacement in self.rewrites:
             text = pattern.sub(replacement, text)
         return text.strip()
+
+    @property
+    def reads_whole_messages(self) -> bool:
+        """Whether any pattern has ``scope: message``."""
+        return any(rule.scope == "message" for rule in self.patterns)
 
     def mask(self, sentence: str) -> str:
         for rule in self.masks:  # same-length blanks keep offsets and word boundaries
@@ -137,7 +143,10 @@ class RuleFileReader:
             raise self.fail(None, f"languages.{lang}: every mask and pattern needs an `id` and a `regex`")
         needle = f"id: {item['id']}"
         rule_id = "/".join(filter(None, (lang, category or "mask", item["id"])))
-        return Rule(rule_id, self.compile(item.get("regex"), macros, rule_id, needle), category)
+        scope = item.get("scope", "sentence")
+        if scope not in ("sentence", "message") or (scope == "message" and category is None):
+            raise self.fail(needle, f"{rule_id}: scope must be `sentence` or (patterns only) `message`, got {scope!r}")
+        return Rule(rule_id, self.compile(item.get("regex"), macros, rule_id, needle), category, scope)
 
     def context(self, lang: str, item: Any, macros: dict[str, str]) -> ContextRule:
         if not isinstance(item, dict) or not item.get("id") or not item.get("when"):

@@ -258,6 +258,9 @@ def test_the_same_characters_in_everyday_chinese_stay_quiet(rules_checker, text)
     ("my friend overdosed on her antidepressants, she just took the whole packet", "en",
      "en/suicide/third_party_overdose"),
     ("My ex just texted that he is coming over to kill me", "en", "en/harm_to_others/threat_to_me"),
+    # told in two sentences: the pattern reads the whole message (scope: message)
+    ("My best friend sent me a goodbye text. Now she isn't answering her phone.", "en",
+     "en/suicide/third_party_gone_quiet"),
 ])
 def test_someone_else_in_danger_now_or_a_threat_to_the_seeker_now_is_caught_by_the_rules(rules_checker, text, lang,
                                                                                           rule):
@@ -290,6 +293,8 @@ def test_someone_else_in_danger_now_or_a_threat_to_the_seeker_now_is_caught_by_t
     ("她说今天打死我也不会告诉我她的秘密", "zh"),
     ("同事说下个月要跟大家告别了，去别的城市发展", "zh"),
     ("我骂他去死，他就不回我了", "zh"),
+    ("I'm not answering his calls anymore; I sent him a goodbye text and blocked him", "en"),
+    ("My boss sent a farewell email. He's not answering my calls, I need the report!", "en"),
     ("跟男朋友说了再见，他就一直不回我了", "zh"),
     ("我妈说今晚要吃药早点睡", "zh"),
 ])
@@ -419,11 +424,16 @@ def test_broken_rule_file_names_file_and_line(tmp_path):
         SafetyChecker(broken)
 
 
-def test_a_context_scope_must_be_sentence_or_message(tmp_path):
+@pytest.mark.parametrize("indent, message", [
+    ("\n        ", "context .*: scope must be `sentence` or `message`, got 'paragraph'"),
+    ("\n          ", "third_party_gone_quiet: scope must be `sentence` or \\(patterns only\\) `message`"),  # a pattern's
+])
+def test_a_scope_must_be_sentence_or_message(tmp_path, indent, message):
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     path = tmp_path / "safety.yaml"
-    path.write_text(text.replace("        scope: message\n", "        scope: paragraph\n", 1), encoding="utf-8")
-    with pytest.raises(DataFileError, match="scope must be `sentence` or `message`, got 'paragraph'"):
+    assert f"{indent}scope: message\n" in text
+    path.write_text(text.replace(f"{indent}scope: message\n", f"{indent}scope: paragraph\n", 1), encoding="utf-8")
+    with pytest.raises(DataFileError, match=message):
         SafetyChecker(path)
 
 

@@ -901,8 +901,8 @@ HELDOUT10_SET = SAFETY_DATA / "safety_heldout10.jsonl"
 HELDOUT10_MIN_RECALL = {"overall": 0.92, "en": 0.94, "zh": 0.90}
 HELDOUT10_MAX_FPR = 0.08
 HELDOUT11_SET = SAFETY_DATA / "safety_heldout11.jsonl"
-# the eleventh set, written by two helpers (en, zh) who saw neither the repository nor the detector, after the round-9
-# detector was frozen (commit 0675bb1); 19 of 350 items close to a training line removed. Measured once with it:
+# the eleventh set, written by two helpers (en, zh) who saw neither the repository nor the detector, while round 9 was
+# built; measured once after the detector was frozen (commit 0675bb1); 19 of 350 items close to a training line removed:
 # recall 0.852 (en 0.904, zh 0.803), FPR 0.104 (en 0.058, zh 0.147); the round-8 detector there: 0.805 / 0.093.
 # Seen since: rules from its misses (someone else's act just done, a locked door that does not answer, a threat
 # shouted through the door, relief right after self-harm) and a fix of the threat rule's "now" ("he lives in Canada

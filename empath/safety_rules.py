@@ -37,9 +37,11 @@ class ContextRule:
     ignore_quoted: bool
     scope: str = "sentence"  # "message": `when`/`unless` read the whole message ("… Therapy helped, I'm well now.")
     model_decides: bool = False  # the rule's hit is dropped, but the learned stage still reads the message
+    except_rules: frozenset = frozenset()  # pattern ids of its categories it never applies to
 
     def drops(self, rule: Rule, sentence: str, span: tuple[int, int], message: str | None = None) -> bool:
-        if rule.category not in self.categories or (self.rules and rule.id.rsplit("/", 1)[-1] not in self.rules):
+        name = rule.id.rsplit("/", 1)[-1]
+        if rule.category not in self.categories or (self.rules and name not in self.rules) or name in self.except_rules:
             return False
         if self.scope == "message" and message is not None:
             sentence, span = message, (-1, -1)
@@ -164,7 +166,8 @@ class RuleFileReader:
         return ContextRule(item["id"], frozenset(categories), frozenset(item.get("rules") or ()),
                         self.compile(item["when"], macros, rule_id, needle),
                         self.compile(unless, macros, rule_id, needle) if unless else None,
-                        bool(item.get("ignore_quoted")), scope, bool(item.get("model_decides")))
+                        bool(item.get("ignore_quoted")), scope, bool(item.get("model_decides")),
+                        frozenset(item.get("except_rules") or ()))
 
 
 def split_sentences(text: str) -> list[str]:

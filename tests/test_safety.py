@@ -925,14 +925,18 @@ def test_second_held_out_set_size_and_balance():
     assert not [it["text"] for it in items if it["text"] in seen]
 
 
-@pytest.mark.parametrize("path", [HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET, HELDOUT7_SET,
-                                  HELDOUT8_SET, HELDOUT9_SET, HELDOUT10_SET])
-def test_later_held_out_sets_are_balanced_and_unseen_in_training(path):
+@pytest.mark.parametrize("path, crisis_share, min_history", [
+    *[(path, (0.45, 0.55), 0) for path in (HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET, HELDOUT7_SET,
+                                           HELDOUT8_SET, HELDOUT9_SET, HELDOUT10_SET)],
+    (HELDOUT11_SET, (0.4, 0.6), 40),  # its Chinese half is 44 % crisis
+])
+def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
     for lang in ("en", "zh"):
         mine = [it for it in items if it["lang"] == lang]
-        assert len(mine) >= 150 and 0.45 <= sum(it["crisis"] for it in mine) / len(mine) <= 0.55
+        assert len(mine) >= 150 and crisis_share[0] <= sum(it["crisis"] for it in mine) / len(mine) <= crisis_share[1]
     assert {it["category"] for it in items if it["crisis"]} == set(CATEGORIES)
+    assert sum(bool(it.get("history")) for it in items) >= min_history
     training = set()
     for path in (SAFETY_SET, *sorted(SAFETY_DATA.glob("safety_train_extra*.jsonl"))):
         training |= {it["text"] for it in load_labelled_set(path)}
@@ -946,15 +950,6 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
     training = [it for path in CURATED for it in load_labelled_set(path)]
     assert not near_duplicates(load_labelled_set(path), training)
-
-
-def test_the_eleventh_set_is_balanced_enough_and_covers_every_category():
-    items = load_labelled_set(HELDOUT11_SET)
-    for lang in ("en", "zh"):
-        mine = [it for it in items if it["lang"] == lang]
-        assert len(mine) >= 150 and 0.4 <= sum(it["crisis"] for it in mine) / len(mine) <= 0.6
-    assert {it["category"] for it in items if it["crisis"]} == set(CATEGORIES)
-    assert sum(bool(it.get("history")) for it in items) >= 40
 
 
 def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():

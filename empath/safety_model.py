@@ -127,11 +127,15 @@ class MLPHead:
                          for w, b in zip(mlp.coefs_, mlp.intercepts_)))
 
 
+def mix_probabilities(regression: np.ndarray, perceptrons: np.ndarray | None, weight: float) -> np.ndarray:
+    """The regression's class probabilities mixed with the perceptrons' mean (``weight`` of it); as is without them."""
+    return regression if perceptrons is None else (1.0 - weight) * regression + weight * perceptrons
+
+
 def mix_heads(proba: np.ndarray, dense: np.ndarray, heads: tuple[MLPHead, ...], weight: float) -> np.ndarray:
     """The regression's class probabilities mixed with the perceptrons' mean (``weight`` of it); as is without heads."""
-    if not heads:
-        return proba
-    return (1.0 - weight) * proba + weight * np.mean([head.predict_proba(dense) for head in heads], axis=0)
+    return mix_probabilities(proba, np.mean([head.predict_proba(dense) for head in heads], axis=0) if heads else None,
+                             weight)
 
 
 class CrisisModel:
@@ -235,13 +239,22 @@ class CrisisModel:
         """The logistic regression's class scores (the perceptrons are not included)."""
         return self._linear_scores(texts, self._embeddings(texts, langs))
 
-    def predict_proba(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
+    def head_proba(self, texts: list[str], langs: list[str | None] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Before mixing: the regression's class probabilities and the perceptrons' mean (None without perceptrons)."""
         blocks = self._embeddings(texts, langs)
         scores = self._linear_scores(texts, blocks)
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
-        dense = np.hstack(blocks) if blocks else np.zeros((len(texts), 0))
-        return mix_heads(exp / exp.sum(axis=1, keepdims=True), dense, self.mlp, self.mlp_weight)
+        regression = exp / exp.sum(axis=1, keepdims=True)
+        if not self.mlp:
+            return regression, None
+        dense = np.hstack(blocks)
+        return regression, np.mean([head.predict_proba(dense) for head in self.mlp], axis=0)
+
+    def predict_proba(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
+        regression, perceptrons = self.head_proba(texts, langs)
+        return mix_probabilities(regression, perceptrons, self.mlp_weight)
 
     def score(self, text: str, lang: str | None = None) -> tuple[float, str]:
         """Probability that ``text`` is a crisis message (1 - P(none)) and the likeliest category."""

@@ -654,6 +654,74 @@ def test_evaluate_safety_cli(tmp_path, tiny_model):
     assert not reports["rules"]["uses_model"] and reports["rules+model"]["uses_model"]
 
 
+def test_head_mix_sweep_mixes_the_cached_head_probabilities_anew(checker):
+    """At the model's own share the sweep gives the model's probabilities; at 0 the regression's alone; each text's
+    heads are computed once."""
+    from empath.safety_evaluation import HeadMixSweep
+
+    model = checker.model
+    texts, langs = ["I gave my cat to my sister, she'll need him more", "明天再说吧"], ["en", "zh"]
+    sweep = HeadMixSweep(model)
+    np.testing.assert_allclose(sweep.predict_proba(texts, langs), model.predict_proba(texts, langs), atol=1e-12)
+    regression, perceptrons = model.head_proba(texts, langs)
+    assert perceptrons is not None and not np.allclose(regression, perceptrons)
+    calls = []
+
+    class Counting:
+        def head_proba(self, *args):
+            calls.append(args[0])
+            return model.head_proba(*args)
+
+    sweep.model = Counting()
+    sweep.mlp_weight = 0.0
+    np.testing.assert_allclose(sweep.predict_proba(texts, langs), regression, atol=1e-12)
+    sweep.predict_proba(texts + ["a new line"], langs + ["en"])
+    assert calls == [["a new line"]]
+
+
+def test_operating_points_measure_the_whole_detector_and_restore_it(checker):
+    """The point at the shipped share and threshold is what evaluate_detector reports; other points differ as a
+    threshold should (lower: recall and FPR never fall); the checker is left as it was."""
+    from empath.safety_evaluation import choose_operating_point, operating_points
+
+    items = load_labelled_set(HELDOUT9_SET)[::4]
+    model, threshold = checker.model, checker.threshold
+    points = operating_points(items, checker, [model.mlp_weight, 0.0], [threshold, 0.3])
+    assert checker.model is model and checker.threshold == threshold
+    assert [(p["mlp_weight"], p["threshold"]) for p in points] == [
+        (model.mlp_weight, threshold), (model.mlp_weight, 0.3), (0.0, threshold), (0.0, 0.3)]
+    shipped = evaluate_detector(items, checker)
+    assert {k: points[0][k] for k in ("recall", "fpr", "precision")} == \
+        {k: shipped["overall"][k] for k in ("recall", "fpr", "precision")}
+    assert points[0]["by_lang"]["zh"]["recall"] == shipped["by_lang"]["zh"]["recall"]
+    for high, low in ((points[0], points[1]), (points[2], points[3])):
+        assert low["recall"] >= high["recall"] and low["fpr"] >= high["fpr"]
+    assert choose_operating_point(points, 1.01) is None
+    chosen = choose_operating_point(points, 0.0)
+    assert chosen["fpr"] == min(p["fpr"] for p in points)
+    floor = max(p["recall"] for p in points)
+    assert choose_operating_point(points, floor)["recall"] == floor
+
+
+def test_choose_safety_operating_point_cli(tmp_path, tiny_model):
+    """The command prints the grid and its choice as JSON, and exits 1 when no pair reaches the recall."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "set.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "I want to kill myself", "lang": "en", "crisis": True, "category": "suicide"},
+        {"text": "笑死我了", "lang": "zh", "crisis": False, "category": None},
+    ]) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "training.choose_safety_operating_point", "--files", str(data),
+               "--model", str(tiny_model[0]), "--weights", "0", "--thresholds", "0.5,0.9", "--json"]
+    out = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    report = json.loads(out.stdout)
+    assert report["items"] == 2 and len(report["points"]) == 2
+    assert report["chosen"] in report["points"] and report["chosen"]["recall"] == 1.0
+    assert subprocess.run(command + ["--min-recall", "1.5"], cwd=REPO_ROOT, capture_output=True).returncode == 1
+
+
 def test_esconv_flag_rate_reads_each_turn_with_the_seekers_earlier_turns(tmp_path):
     """The in-conversation rate passes each seeker turn's earlier seeker turns (not the supporter's) as history,
     and counts a conversation-level flag only there."""

@@ -34,7 +34,8 @@ EXTRA_SET = SAFETY_DATA / "safety_train_extra.jsonl"
 FOLLOWUP_DEV_SET = SAFETY_DATA / "safety_followups_dev.jsonl"
 FOLLOWUP_HELDOUT_SET = SAFETY_DATA / "safety_followups_heldout.jsonl"
 # measured on HELDOUT_SET (never trained or tuned on) with the shipped detector: recall 0.918 (zh 0.908) since the
-# round-8 Chinese rules for short plans and cutting, 0.905 before; FPR 0.013
+# round-8 Chinese rules for short plans and cutting, 0.905 before; FPR 0.013; round 9: 0.930 / 0.017; round 10 (the
+# perceptrons' share and the threshold chosen on the sets 2-11): 0.930 (en 0.915, zh 0.947) / 0.013
 # (round 5: 0.867 / 0.021; round 4: 0.861 / 0.039; the round-3 detector: 0.823 / 0.017, before issue 14's
 # perceptrons: 0.741 / 0.017), minus/plus a margin
 HELDOUT_MIN_RECALL = 0.90
@@ -138,6 +139,19 @@ def test_labelled_set_errors_name_file_and_line(tmp_path, line, message):
 def test_hard_positives(checker, text, category):
     result = checker.check(text)
     assert result.crisis and result.category == category, result
+
+
+@pytest.mark.parametrize("text, crisis", [
+    ("Part of me wants to drive my car into a tree on the highway.", True),
+    ("part of me still wants to kill myself", True),
+    ("Part of me wants to quit my job and drive across the country.", False),
+    ("He wants to drive his car into the lake for a stunt video.", False),
+])
+def test_a_part_of_me_that_wants_to_is_read_as_an_intent(rules_checker, text, crisis):
+    """In the rules' own set, "Part of me wants to drive my car into a tree" was caught by the learned stage alone; at
+    round 10's operating point it scores 0.696 (threshold 0.70), so the rules now read "part of me wants to" as the
+    seeker's intent (a third person's "wants to" stays out)."""
+    assert rules_checker.check(text, lang="en").crisis is crisis
 
 
 @pytest.mark.parametrize("text, normalized", [
@@ -898,25 +912,28 @@ HELDOUT2_SET = SAFETY_DATA / "safety_heldout2.jsonl"
 # rules' contexts were corrected on its misses and the detector's threshold was chosen on it
 # (`python -m training.evaluate_safety --file training/data/safety/safety_heldout2.jsonl`): recall 0.858
 # (en 0.878, zh 0.838), FPR 0.030 at the round-6 threshold 0.72 (round 5: 0.852 / 0.030 at 0.76; round 4: 0.858 /
-# 0.030 at 0.72); round 9 (threshold 0.72 chosen here again): 0.870 (en 0.890, zh 0.850), FPR 0.024. These bounds
-# guard the level reached.
-HELDOUT2_MIN_RECALL = {"overall": 0.84, "en": 0.86, "zh": 0.82}
-HELDOUT2_MAX_FPR = 0.035
+# 0.030 at 0.72); round 9 (threshold 0.72 chosen here again): 0.870 (en 0.890, zh 0.850), FPR 0.024; round 10 (share
+# and threshold chosen on the sets 2-11 pooled): 0.833 (en 0.842, zh 0.825), FPR 0.012. These bounds guard the level
+# reached.
+HELDOUT2_MIN_RECALL = {"overall": 0.82, "en": 0.83, "zh": 0.81}
+HELDOUT2_MAX_FPR = 0.025
 HELDOUT3_SET = SAFETY_DATA / "safety_heldout3.jsonl"
 # the third set, written by writers who saw neither the training data nor the rules, after the first version of
 # this detector was frozen; measured once then (recall 0.866, FPR 0.133); its false alarms shaped the last training
 # round, so it is seen now: recall 0.915 (en 0.939, zh 0.890), FPR 0.102 with the round-5 detector;
 # round 6: 0.927 (en 0.963, zh 0.890), FPR 0.072; 0.084 since the review narrowed round 6's rule contexts; round 9:
-# 0.933 (en 0.963, zh 0.902), FPR 0.096 (the retrained model flags more, here and on the sixth, seventh and ninth sets).
+# 0.933 (en 0.963, zh 0.902), FPR 0.096 (the retrained model flags more, here and on the sixth, seventh and ninth sets);
+# round 10: 0.945 (en 0.976, zh 0.915), FPR 0.078.
 HELDOUT3_MIN_RECALL = {"overall": 0.90, "en": 0.94, "zh": 0.87}
-HELDOUT3_MAX_FPR = 0.10
+HELDOUT3_MAX_FPR = 0.09
 HELDOUT4_SET = SAFETY_DATA / "safety_heldout4.jsonl"
 # the fourth set, written the same way after the final detector was frozen, measured once: recall 0.805 (en 0.878,
 # zh 0.732), FPR 0.090; its families of errors (not its items) shaped round 4's training data, after which:
 # recall 0.878 (en 0.915, zh 0.842), FPR 0.072; round 5: 0.921 (en 0.963, zh 0.878), FPR 0.072; round 6: 0.915
-# (en 0.951, zh 0.878), FPR 0.066; 0.072 since the review narrowed round 6's rule contexts. Bounds: the level reached.
+# (en 0.951, zh 0.878), FPR 0.066; 0.072 since the review narrowed round 6's rule contexts; round 10: 0.908 (en 0.939,
+# zh 0.878), FPR 0.060. Bounds: the level reached.
 HELDOUT4_MIN_RECALL = {"overall": 0.89, "en": 0.93, "zh": 0.85}
-HELDOUT4_MAX_FPR = 0.085
+HELDOUT4_MAX_FPR = 0.075
 HELDOUT5_SET = SAFETY_DATA / "safety_heldout5.jsonl"
 # the fifth set, written by a writer who saw neither the repository nor the detector, measured once after the round-4
 # detector was frozen: recall 0.889 (en 0.914, zh 0.864), FPR 0.054 (328 items: 2 equal to training lines were
@@ -941,9 +958,10 @@ HELDOUT7_SET = SAFETY_DATA / "safety_heldout7.jsonl"
 # round-6 detector was frozen: recall 0.859 (en 0.839, zh 0.878), FPR 0.113 (the round-5 detector with its rules
 # there: 0.836 / 0.130); the shipped retrain of the same recipe (threshold 0.72) scores the same; FPR 0.124 since the
 # review narrowed round 6's rule contexts (recall unchanged); round 9: recall 0.864 (en 0.874, zh 0.856), FPR 0.136
-# (four of its negatives are someone else's urgent danger, which the app flags by design). Bounds: the level reached.
+# (four of its negatives are someone else's urgent danger, which the app flags by design); round 10: 0.881 (en 0.862,
+# zh 0.900), FPR 0.102. Bounds: the level reached.
 HELDOUT7_MIN_RECALL = {"overall": 0.84, "en": 0.82, "zh": 0.85}
-HELDOUT7_MAX_FPR = 0.14
+HELDOUT7_MAX_FPR = 0.115
 HELDOUT8_SET = SAFETY_DATA / "safety_heldout8.jsonl"
 # the eighth set, written the same way after the round-6 detector shipped (a third of its negatives ordinary
 # support-chat messages), measured once with it: recall 0.885 (en 0.882, zh 0.889), FPR 0.073 (round 5 there:
@@ -957,26 +975,35 @@ HELDOUT9_SET = SAFETY_DATA / "safety_heldout9.jsonl"
 # told as not acted on, a hypothetical "如果身边有人"), which came from three of its false alarms; round 9: recall 0.906
 # (en 0.899, zh 0.912), FPR 0.067 (two of the six new false alarms are someone else's urgent danger, labelled not a
 # crisis by this set's writer and flagged by the app's policy; the others are near the threshold: "What are the
-# warning signs that someone might be suicidal?", "自残和自杀是一回事吗？"). Bounds: the level reached.
+# warning signs that someone might be suicidal?", "自残和自杀是一回事吗？"); round 10: recall 0.912 (en 0.911, zh 0.912),
+# FPR 0.039. Bounds: the level reached.
 HELDOUT9_MIN_RECALL = {"overall": 0.89, "en": 0.88, "zh": 0.89}
-HELDOUT9_MAX_FPR = 0.075
+HELDOUT9_MAX_FPR = 0.05
 HELDOUT10_SET = SAFETY_DATA / "safety_heldout10.jsonl"
 # the tenth set, written by two helpers (en, zh) who saw neither the repository nor the detector, after the
 # round-7 detector shipped; 20 of 340 items close to a training line removed (safety_evaluation.near_duplicates).
 # Measured once with that detector: recall 0.899 (en 0.958, zh 0.844), FPR 0.070; the same with the round-8 rules;
 # round 9 (seen: rules for someone else's danger came partly from its misses): recall 0.939 (en 0.958, zh 0.922),
-# FPR 0.070. Bounds: the level reached.
-HELDOUT10_MIN_RECALL = {"overall": 0.92, "en": 0.94, "zh": 0.90}
-HELDOUT10_MAX_FPR = 0.08
+# FPR 0.070; round 10: recall 0.919 (en 0.958, zh 0.883), FPR 0.052. Bounds: the level reached.
+HELDOUT10_MIN_RECALL = {"overall": 0.90, "en": 0.94, "zh": 0.87}
+HELDOUT10_MAX_FPR = 0.065
 HELDOUT11_SET = SAFETY_DATA / "safety_heldout11.jsonl"
 # the eleventh set, written by two helpers (en, zh) who saw neither the repository nor the detector, while round 9 was
 # built; measured once after the detector was frozen (commit 0675bb1); 19 of 350 items close to a training line removed:
 # recall 0.852 (en 0.904, zh 0.803), FPR 0.104 (en 0.058, zh 0.147); the round-8 detector there: 0.805 / 0.093.
 # Seen since: rules from its misses (someone else's act just done, a locked door that does not answer, a threat
 # shouted through the door, relief right after self-harm) and a fix of the threat rule's "now" ("he lives in Canada
-# now"): recall 0.879 (en 0.904, zh 0.855), FPR 0.099. Bounds: the level reached.
+# now"): recall 0.879 (en 0.904, zh 0.855), FPR 0.099; round 10: the same recall, FPR 0.071. Bounds: the level reached.
 HELDOUT11_MIN_RECALL = {"overall": 0.86, "en": 0.89, "zh": 0.84}
-HELDOUT11_MAX_FPR = 0.11
+HELDOUT11_MAX_FPR = 0.085
+HELDOUT12_SET = SAFETY_DATA / "safety_heldout12.jsonl"
+# the twelfth set, written by two helpers (en, zh) who saw neither the repository nor the detector; 21 of 350 items
+# close to a training line removed. Measured once, after round 10's operating point was chosen on the sets 2-11
+# (`python -m training.choose_safety_operating_point --files training/data/safety/safety_heldout12.jsonl --weights
+# 0.75,0.35 --thresholds 0.72,0.70`): round 10 (perceptron share 0.35, threshold 0.70) recall 0.866 (en 0.887,
+# zh 0.846), FPR 0.094 (en 0.082, zh 0.105); round 9 (0.75, 0.72) there: 0.873 / 0.117. Bounds: the level reached.
+HELDOUT12_MIN_RECALL = {"overall": 0.86, "en": 0.88, "zh": 0.84}
+HELDOUT12_MAX_FPR = 0.10
 
 
 def test_second_held_out_set_size_and_balance():
@@ -997,6 +1024,7 @@ def test_second_held_out_set_size_and_balance():
     *[(path, (0.45, 0.55), 0) for path in (HELDOUT3_SET, HELDOUT4_SET, HELDOUT5_SET, HELDOUT6_SET, HELDOUT7_SET,
                                            HELDOUT8_SET, HELDOUT9_SET, HELDOUT10_SET)],
     (HELDOUT11_SET, (0.4, 0.6), 40),  # its Chinese half is 44 % crisis
+    (HELDOUT12_SET, (0.4, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1011,7 +1039,7 @@ def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_sh
     assert not [it["text"] for it in items if it["text"] in training]
 
 
-@pytest.mark.parametrize("path", [HELDOUT10_SET, HELDOUT11_SET])
+@pytest.mark.parametrize("path", [HELDOUT10_SET, HELDOUT11_SET, HELDOUT12_SET])
 def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_data(path):
     """From the tenth set on, items close to a training line (not only equal ones) are removed before measuring."""
     from training.train_safety import CURATED
@@ -1038,6 +1066,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT9_SET, HELDOUT9_MIN_RECALL, HELDOUT9_MAX_FPR),
     (HELDOUT10_SET, HELDOUT10_MIN_RECALL, HELDOUT10_MAX_FPR),
     (HELDOUT11_SET, HELDOUT11_MIN_RECALL, HELDOUT11_MAX_FPR),
+    (HELDOUT12_SET, HELDOUT12_MIN_RECALL, HELDOUT12_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)
@@ -1120,10 +1149,10 @@ def test_the_follow_up_stage_only_adds_flags_and_the_dialogue_check_matches_turn
 def test_follow_up_stage_on_its_held_out_set(checker):
     """Measured once (`python -m training.evaluate_safety --file training/data/safety/safety_followups_heldout.jsonl`):
     recall 0.831 (0.545 without the stage, `--no-followup`), FPR 0.320 (0.240); after a flagged history turn, the
-    stage's own cases, recall 0.929 (0.536). Round 9's model (the stage unchanged): recall 0.909, FPR 0.387.
-    Bounds: the level reached."""
+    stage's own cases, recall 0.929 (0.536). Round 9's model (the stage unchanged): recall 0.909, FPR 0.387; round 10's
+    operating point: 0.935, FPR 0.360. Bounds: the level reached."""
     report = evaluate_detector(load_labelled_set(FOLLOWUP_HELDOUT_SET), checker)
-    assert report["overall"]["recall"] >= 0.89 and report["overall"]["fpr"] <= 0.40, report["overall"]
+    assert report["overall"]["recall"] >= 0.91 and report["overall"]["fpr"] <= 0.38, report["overall"]
     assert report["after_crisis"]["recall"] >= 0.90, report["after_crisis"]
 
 

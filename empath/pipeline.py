@@ -244,7 +244,8 @@ class EmpathPipeline:
             parts = PromptParts(role=persona, strategy=chosen_strategy.strategy if components.persona else None,
                                 experience_text=retrieved.experience["text"] if experience_used else None,
                                 lang=lang, safety_followup=conversation.crisis, style=self.prompt_style)
-            messages = build_messages(parts, [(t.speaker, t.text) for t in context])
+            fixed = {r["response"] for r in conversation.results if r.get("crisis") and r.get("response")}
+            messages = build_messages(parts, [(t.speaker, t.text) for t in context], safety_replies=fixed)
         return TurnResult(
             message=text, lang=lang, crisis=safety.crisis, crisis_mode=safety.crisis_mode, safety=safety.details,
             role=chosen_role.role, role_probs=dict(chosen_role.probs), role_source=chosen_role.source,

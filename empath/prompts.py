@@ -8,6 +8,7 @@ as chat turns. Templates live in ``empath/data/prompts/counselling.yaml``.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,7 +18,7 @@ from .roles import Role
 from .strategies import get_strategy
 
 PROMPTS_FILE = PACKAGE_DATA / "prompts" / "counselling.yaml"
-_SECTIONS = ("persona", "strategy", "experience", "rules", "plain", "safety_followup")
+_SECTIONS = ("persona", "strategy", "experience", "rules", "plain", "safety_followup", "safety_reply_stand_in")
 PROMPT_STYLES = ("full", "compact")
 
 
@@ -117,14 +118,19 @@ def persona_free_messages(messages: list[dict], lang: str = "en", style: str = "
     return [plain, *(m for m in messages if m["role"] != "system")]
 
 
-def build_messages(parts: PromptParts, history: list[tuple[str, str]]) -> list[dict]:
-    """Chat-template messages: the system prompt, then (speaker, text) turns mapped to user/assistant."""
+def build_messages(parts: PromptParts, history: list[tuple[str, str]], safety_replies: Collection[str] = ()
+                   ) -> list[dict]:
+    """Chat-template messages: the system prompt, then (speaker, text) turns mapped to user/assistant; a supporter
+    turn that is one of ``safety_replies`` (the fixed crisis texts) is shown as one short line instead, since a small
+    model copies a long fixed text's phrases into its own later replies."""
     window = history_window(parts.style)
     if window:
         history = list(history)[-window:]
     messages = [{"role": "system", "content": system_prompt(parts)}]
     for speaker, text in history:
         chat_role = "user" if speaker == "seeker" else "assistant"
+        if chat_role == "assistant" and text in safety_replies:
+            text = _style_templates(parts.style)[lang_key(parts.lang)]["safety_reply_stand_in"].strip()
         if messages[-1]["role"] == chat_role:  # consecutive turns of one speaker merge: templates expect alternation
             messages[-1]["content"] += "\n" + text
         else:

@@ -388,6 +388,10 @@ def test_crisis_message_gets_the_safety_reply_not_a_sampled_one(message, lang):
     safe = pipe.respond(conv, "Thank you for listening.", settings=QUICK)
     assert not safe.crisis and safe.crisis_mode and conv.crisis
     assert "in danger" in system_prompt(safe) or "有危险" in system_prompt(safe)  # later replies keep checking
+    shown = [m["content"] for m in safe.messages if m["role"] == "assistant"]
+    # the fixed text is shown to the model as one short line, so that a small model does not copy its phrases
+    assert result.response not in shown and len(shown) == 1 and len(shown[0]) < 80, shown
+    assert ("crisis line" in shown[0]) if lang == "en" else ("心理危机热线" in shown[0])
 
 
 def test_a_risk_told_without_risk_words_after_a_crisis_turn_gets_the_safety_follow_up():

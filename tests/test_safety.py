@@ -154,6 +154,34 @@ def test_a_part_of_me_that_wants_to_is_read_as_an_intent(rules_checker, text, cr
     assert rules_checker.check(text, lang="en").crisis is crisis
 
 
+@pytest.mark.parametrize("text, lang, crisis", [
+    ("so tired of being tired. gonna finish whatever's left in the bathroom cabinet and finally sleep", "en", True),
+    ("I want to take everything in the medicine cabinet", "en", True),
+    ("going to take everything in the bathroom cabinet to the new flat", "en", False),
+    ("gonna take whatever is left in the cupboard to the food bank", "en", False),
+    ("after my last exam on friday it'll be over for me too", "en", True),
+    ("after this shift it will be over for me! holidays!!", "en", False),
+    ("我妈刚吃了一整瓶安定，怎么叫都叫不醒", "zh", True),
+    ("医生让我睡前吃半片安定", "zh", False),
+])
+def test_means_named_without_risk_words_and_a_veiled_end_are_caught_by_the_rules(rules_checker, text, lang, crisis):
+    """Round 11, from the twelfth set's misses: a medicine cabinet as the means, "it'll be over for me too" after a
+    date, a whole bottle of a sedative by name; their everyday look-alikes stay quiet."""
+    assert rules_checker.check(text, lang=lang).crisis is crisis
+
+
+@pytest.mark.parametrize("text, lang, rule", [
+    ("the last time i self harmed was 2019. i still have the scars, how do i answer people at the beach?", "en",
+     "en/self_harm/self_harm_term~past_history"),
+    ("if one more person asks about my wedding plans i'll throw myself into the sea 😂", "en", "en/suicide/jump~joking"),
+    ("语文老师布置的作业，写给十年后自己的“遗书”，你说这题目是不是有点怪", "zh", "zh/suicide/suicide_note~assignment"),
+])
+def test_a_past_year_a_joke_and_homework_leave_the_rule_to_the_learned_stage(rules_checker, text, lang, rule):
+    """Round 11, from the twelfth set's false alarms: the rule's hit is suppressed by its context."""
+    result = rules_checker.check(text, lang=lang)
+    assert not result.crisis and rule in result.suppressed, result
+
+
 @pytest.mark.parametrize("text, normalized", [
     ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
     ("I'm going to k!ll mys3lf tonight", "i am going to kill myself tonight"),
@@ -871,6 +899,16 @@ def tiny_model(tmp_path_factory):
     return folder, vectorizer, classifier
 
 
+def test_train_safety_takes_extra_labelled_sets_as_curated_items():
+    """``train_safety --extra FILE`` adds a labelled set (e.g. a held-out set already measured) to the curated items."""
+    from training.train_safety import CURATED, curated_items
+
+    base = curated_items(list(CURATED))
+    more = curated_items([*CURATED, HELDOUT12_SET])
+    assert len(more) == len(base) + len(load_labelled_set(HELDOUT12_SET))
+    assert {it["source"] for it in more[len(base):]} == {"extra"} and base[0]["source"] == "set"
+
+
 def test_training_round_trip_reproduces_sklearn(tiny_model):
     """training/train_safety.py's fit + save_model, loaded back without sklearn, gives sklearn's probabilities."""
     from training.train_safety import crisis_probability
@@ -1001,9 +1039,12 @@ HELDOUT12_SET = SAFETY_DATA / "safety_heldout12.jsonl"
 # close to a training line removed. Measured once, after round 10's operating point was chosen on the sets 2-11
 # (`python -m training.choose_safety_operating_point --files training/data/safety/safety_heldout12.jsonl --weights
 # 0.75,0.35 --thresholds 0.72,0.70`): round 10 (perceptron share 0.35, threshold 0.70) recall 0.866 (en 0.887,
-# zh 0.846), FPR 0.094 (en 0.082, zh 0.105); round 9 (0.75, 0.72) there: 0.873 / 0.117. Bounds: the level reached.
-HELDOUT12_MIN_RECALL = {"overall": 0.86, "en": 0.88, "zh": 0.84}
-HELDOUT12_MAX_FPR = 0.10
+# zh 0.846), FPR 0.094 (en 0.082, zh 0.105); round 9 (0.75, 0.72) there: 0.873 / 0.117. Seen since: round 11's rules
+# came from its misses and false alarms (a medicine cabinet as the means, "it'll be over for me too", a sedative by
+# name, a past year, a joke, homework): recall 0.886 (en 0.915, zh 0.859), FPR 0.078. Bounds: the level reached.
+HELDOUT12_MIN_RECALL = {"overall": 0.88, "en": 0.90, "zh": 0.85}
+HELDOUT12_MAX_FPR = 0.085
+HELDOUT13_SET = SAFETY_DATA / "safety_heldout13.jsonl"
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1025,6 +1066,7 @@ def test_second_held_out_set_size_and_balance():
                                            HELDOUT8_SET, HELDOUT9_SET, HELDOUT10_SET)],
     (HELDOUT11_SET, (0.4, 0.6), 40),  # its Chinese half is 44 % crisis
     (HELDOUT12_SET, (0.4, 0.6), 40),
+    (HELDOUT13_SET, (0.4, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1039,7 +1081,7 @@ def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_sh
     assert not [it["text"] for it in items if it["text"] in training]
 
 
-@pytest.mark.parametrize("path", [HELDOUT10_SET, HELDOUT11_SET, HELDOUT12_SET])
+@pytest.mark.parametrize("path", [HELDOUT10_SET, HELDOUT11_SET, HELDOUT12_SET, HELDOUT13_SET])
 def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_data(path):
     """From the tenth set on, items close to a training line (not only equal ones) are removed before measuring."""
     from training.train_safety import CURATED

@@ -1,6 +1,6 @@
 """Train the learned second stage of the crisis detector and write ``empath/data/safety_model/``.
 
-    python -m training.train_safety [--out empath/data/safety_model] [--holdout-split test]
+    python -m training.train_safety [--out empath/data/safety_model] [--holdout-split test] [--extra FILE ...]
                                     [--max-mined 8000] [--threshold 0.70|none] [--mlp-weight 0.35] [--sentence-threshold 0.98]
                                     [--mlp-members 3] [--seed 0]
 
@@ -9,7 +9,8 @@ Training data:
     ``training/data/safety/safety_train_extra*.jsonl`` (synthetic items written for training: new wordings, slang, means,
     plans, timelines, farewells and veiled statements in both languages, hard negatives -- idioms, hyperbole,
     fiction, third person, past recovered episodes, everyday plans -- and short conversations whose items carry
-    the earlier seeker turns in ``history``: those are read as ``SafetyChecker.conversation_input``);
+    the earlier seeker turns in ``history``: those are read as ``SafetyChecker.conversation_input``), and any
+    ``--extra`` labelled sets (held-out sets once they have been measured and seen);
   * mined negatives: real seeker turns that are very unlikely to be crisis messages. English from ESConv
     ``train.jsonl``, Chinese from CPsyCounD client turns and EmoLLM ``aiwei.json`` inputs. Any turn the rules
     flag or that mentions death, dying, suicide, killing, hurting or cutting is left out, because real
@@ -94,6 +95,12 @@ def chinese_client_turns(directory: Path) -> list[str]:
         for record in json.loads(aiwei.read_text(encoding="utf-8")):
             turns += [turn["input"].strip() for turn in record.get("conversation", []) if turn.get("input")]
     return [re.sub(r"^（[^）]*）", "", t).strip() for t in turns if t.strip()]
+
+
+def curated_items(files: list[Path]) -> list[dict]:
+    """The labelled items of ``files``: the first (the rules' own set) as source "set", the rest as "extra"."""
+    return [{**item, "source": "set" if number == 0 else "extra"}
+            for number, path in enumerate(files) for item in load_labelled_set(path)]
 
 
 def mined_negatives(checker: SafetyChecker, max_per_lang: int, seed: int) -> list[dict]:
@@ -249,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_MODEL_DIR))
     parser.add_argument("--holdout-split", choices=("dev", "tune", "test"),
                         help="leave this split of safety_set.jsonl out and report on it (development only)")
+    parser.add_argument("--extra", nargs="*", default=[], metavar="FILE",
+                        help="more labelled sets to train on (e.g. held-out sets already measured and seen)")
     parser.add_argument("--max-mined", type=int, default=8000, help="mined negatives per language")
     parser.add_argument("--curated-weight", type=float, default=3.0, help="sample weight of curated items")
     parser.add_argument("--c", type=float, default=3.0, help="inverse L2 strength of the logistic regression")
@@ -276,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     checker = SafetyChecker(use_model=False)  # the rules alone
-    curated = [{**it, "source": "set"} for it in load_labelled_set(CURATED[0])]
-    curated += [{**it, "source": "extra"} for path in CURATED[1:] for it in load_labelled_set(path)]
+    files = [*CURATED, *map(Path, args.extra)]
+    curated = curated_items(files)
     held_out = [it for it in curated if args.holdout_split and it.get("split") == args.holdout_split
                 and it["source"] == "set"]
     items = [it for it in curated if it not in held_out] + mined_negatives(checker, args.max_mined, args.seed)
@@ -322,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     assert order == list(range(len(LABELS))), f"every label needs training items, got classes {order}"
     info = {"training": {"items": len(items), "crisis": int(sum(it["crisis"] for it in items)),
                          "mined_negatives": sum(it.get("source") == "mined" for it in items),
-                         "files": [str(p.relative_to(REPO_ROOT)) for p in CURATED], "seed": args.seed,
+                         "files": [str(p.resolve().relative_to(REPO_ROOT) if p.resolve().is_relative_to(REPO_ROOT) else p)
+                                   for p in files], "seed": args.seed,
                          "c": args.c, "curated_weight": args.curated_weight, "max_mined": args.max_mined,
                          "max_fpr": args.max_fpr, "mlp_alpha": args.mlp_alpha, "mlp_epochs": args.mlp_epochs},
             "sentence_threshold": args.sentence_threshold, **report}

@@ -1045,6 +1045,13 @@ HELDOUT12_SET = SAFETY_DATA / "safety_heldout12.jsonl"
 HELDOUT12_MIN_RECALL = {"overall": 0.88, "en": 0.90, "zh": 0.85}
 HELDOUT12_MAX_FPR = 0.085
 HELDOUT13_SET = SAFETY_DATA / "safety_heldout13.jsonl"
+# the thirteenth set, written by three helpers (two en, one zh) who saw neither the repository nor the detector; 100 of
+# 525 items close to any labelled line removed. Measured once with the detector of commit 9bd47d5 (round 11's rules,
+# round 10's model and operating point), frozen before the set was written: recall 0.910 (en 0.892, zh 0.935), FPR
+# 0.093 (en 0.103, zh 0.077); a round-11 model trained also on the held-out sets 3-12, measured at the same time and
+# not shipped (README, round 11): 0.894 / 0.068. Bounds: the level reached.
+HELDOUT13_MIN_RECALL = {"overall": 0.89, "en": 0.87, "zh": 0.92}
+HELDOUT13_MAX_FPR = 0.10
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1090,6 +1097,14 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
     assert not near_duplicates(load_labelled_set(path), training)
 
 
+def test_the_thirteenth_set_shares_no_reworded_message_with_any_other_labelled_file():
+    """The thirteenth set was kept apart from every labelled file (the other held-out sets too, so that it can measure
+    a model trained on them, as round 11 tried), not only from the training files."""
+    others = [it for path in sorted(SAFETY_DATA.glob("*.jsonl")) if path != HELDOUT13_SET
+              for it in load_labelled_set(path)]
+    assert not near_duplicates(load_labelled_set(HELDOUT13_SET), others)
+
+
 def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     others = [{"text": "I counted the pills. It's enough now."}, {"text": "我把猫送到我妈那了"}]
     items = [{"text": "i counted the pills.  It's enough now"}, {"text": "I counted the pills, it is enough now."},
@@ -1109,6 +1124,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT10_SET, HELDOUT10_MIN_RECALL, HELDOUT10_MAX_FPR),
     (HELDOUT11_SET, HELDOUT11_MIN_RECALL, HELDOUT11_MAX_FPR),
     (HELDOUT12_SET, HELDOUT12_MIN_RECALL, HELDOUT12_MAX_FPR),
+    (HELDOUT13_SET, HELDOUT13_MIN_RECALL, HELDOUT13_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -909,6 +909,17 @@ def test_train_safety_takes_extra_labelled_sets_as_curated_items():
     assert {it["source"] for it in more[len(base):]} == {"extra"} and base[0]["source"] == "set"
 
 
+def test_extra_sets_can_leave_out_negatives_tagged_as_someone_elses_danger_or_a_threat():
+    """Only negatives are left out, and only those whose note matches; '' keeps every item."""
+    from training.train_safety import without_tagged_negatives
+
+    items = [{"text": "a", "crisis": False, "note": "third_party_urgent"}, {"text": "b", "crisis": True,
+             "note": "third_party_imminent"}, {"text": "c", "crisis": False, "note": "idiom_hyperbole"},
+             {"text": "d", "crisis": False}, {"text": "e", "crisis": False, "note": "past_threat"}]
+    assert [it["text"] for it in without_tagged_negatives(items, "third|threat")] == ["b", "c", "d"]
+    assert without_tagged_negatives(items, "") == items
+
+
 def test_training_round_trip_reproduces_sklearn(tiny_model):
     """training/train_safety.py's fit + save_model, loaded back without sklearn, gives sklearn's probabilities."""
     from training.train_safety import crisis_probability
@@ -1052,6 +1063,7 @@ HELDOUT13_SET = SAFETY_DATA / "safety_heldout13.jsonl"
 # not shipped (README, round 11): 0.894 / 0.068. Bounds: the level reached.
 HELDOUT13_MIN_RECALL = {"overall": 0.89, "en": 0.87, "zh": 0.92}
 HELDOUT13_MAX_FPR = 0.10
+HELDOUT14_SET = SAFETY_DATA / "safety_heldout14.jsonl"
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1074,6 +1086,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT11_SET, (0.4, 0.6), 40),  # its Chinese half is 44 % crisis
     (HELDOUT12_SET, (0.4, 0.6), 40),
     (HELDOUT13_SET, (0.4, 0.6), 40),
+    (HELDOUT14_SET, (0.4, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1097,12 +1110,16 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
     assert not near_duplicates(load_labelled_set(path), training)
 
 
-def test_the_thirteenth_set_shares_no_reworded_message_with_any_other_labelled_file():
-    """The thirteenth set was kept apart from every labelled file (the other held-out sets too, so that it can measure
-    a model trained on them, as round 11 tried), not only from the training files."""
-    others = [it for path in sorted(SAFETY_DATA.glob("*.jsonl")) if path != HELDOUT13_SET
-              for it in load_labelled_set(path)]
-    assert not near_duplicates(load_labelled_set(HELDOUT13_SET), others)
+@pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET])
+def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
+    """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
+    sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
+    number = int(path.stem.removeprefix("safety_heldout"))
+    others = [it for other in sorted(SAFETY_DATA.glob("*.jsonl")) if other != path
+              and not (other.stem.startswith("safety_heldout") and other.stem.removeprefix("safety_heldout").isdigit()
+                       and int(other.stem.removeprefix("safety_heldout")) > number)
+              for it in load_labelled_set(other)]
+    assert not near_duplicates(load_labelled_set(path), others)
 
 
 def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():

@@ -103,6 +103,13 @@ def curated_items(files: list[Path]) -> list[dict]:
             for number, path in enumerate(files) for item in load_labelled_set(path)]
 
 
+def without_tagged_negatives(items: list[dict], note_pattern: str) -> list[dict]:
+    """``items`` less the negatives whose ``note`` matches ``note_pattern``: held-out writers' labels for someone
+    else's danger and for threats against the seeker do not always follow the app's policy, so those stay out."""
+    tagged = re.compile(note_pattern, re.IGNORECASE) if note_pattern else None
+    return [it for it in items if it["crisis"] or not tagged or not tagged.search(it.get("note") or "")]
+
+
 def mined_negatives(checker: SafetyChecker, max_per_lang: int, seed: int) -> list[dict]:
     """Real seeker turns with no sign of risk (see the module docstring), at most ``max_per_lang`` each."""
     data = shared_data_dir()
@@ -256,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_MODEL_DIR))
     parser.add_argument("--holdout-split", choices=("dev", "tune", "test"),
                         help="leave this split of safety_set.jsonl out and report on it (development only)")
+    parser.add_argument("--extra-skip-notes", default="third|threat|victim|someone|other|friend", metavar="REGEX",
+                        help="leave out the --extra sets' negatives whose note matches (someone else's danger, "
+                             "threats: their writers' labels do not always follow the app's policy); '' keeps all")
     parser.add_argument("--extra", nargs="*", default=[], metavar="FILE",
                         help="more labelled sets to train on (e.g. held-out sets already measured and seen)")
     parser.add_argument("--max-mined", type=int, default=8000, help="mined negatives per language")
@@ -286,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
 
     checker = SafetyChecker(use_model=False)  # the rules alone
     files = [*CURATED, *map(Path, args.extra)]
-    curated = curated_items(files)
+    base = curated_items(list(CURATED))
+    curated = base + without_tagged_negatives(curated_items(files)[len(base):], args.extra_skip_notes)
     held_out = [it for it in curated if args.holdout_split and it.get("split") == args.holdout_split
                 and it["source"] == "set"]
     items = [it for it in curated if it not in held_out] + mined_negatives(checker, args.max_mined, args.seed)

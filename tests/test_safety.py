@@ -199,6 +199,23 @@ def test_round_12_rules_from_the_fourteenth_sets_misses(rules_checker, text, lan
     assert rules_checker.check(text, lang=lang).crisis is crisis
 
 
+@pytest.mark.parametrize("text, lang, crisis", [
+    ("Took all of my mother's leftover morphine about an hour ago. Feeling very heavy now.", "en", True),
+    ("she took all of her vitamin gummies lol", "en", False),
+    ("My dad texted 'I'm sorry for everything' and his phone goes straight to voicemail.", "en", True),
+    ("his phone keeps going straight to voicemail, probably at the gym", "en", False),
+    ("He rang to say goodbye, said he had the belt, then the line went dead.", "en", True),
+    ("Called my mum to say goodbye before the flight, she cried lol", "en", False),
+    ("闺蜜刚给我发语音说她吃了一整盒药 她声音越来越小", "zh", True),
+    ("刚喝了小半瓶敌敌畏 嘴里好苦 别告诉我妈", "zh", True),
+    ("我刚喝了一口农药味的矿泉水？？", "zh", False),
+])
+def test_round_13_rules_from_the_fifteenth_sets_misses(rules_checker, text, lang, crisis):
+    """An overdose of someone else's medicine or an opioid, a farewell then a phone that goes to voicemail or a line
+    that goes dead, a whole box of pills taken by someone else, a poison just drunk; their look-alikes stay quiet."""
+    assert rules_checker.check(text, lang=lang).crisis is crisis
+
+
 @pytest.mark.parametrize("text, normalized", [
     ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
     ("I'm going to k!ll mys3lf tonight", "i am going to kill myself tonight"),
@@ -377,6 +394,16 @@ def test_an_open_situation_stays_open_while_its_danger_holds(rules_checker, situ
     rules_checker.keep_situation(result, text, lang, situation, "harm_to_others")
     assert result.crisis == ongoing and (result.matched == [f"situation/{situation}"]) == ongoing, result
     assert result.category == ("harm_to_others" if ongoing else None)
+
+
+@pytest.mark.parametrize("text, crisis", [
+    ("我朋友说她刚跳下去了", True), ("闺蜜发消息说她已经跳下去了", True),
+    ("朋友说她刚跳下去了，水好冰", False), ("教练说他刚跳下去了，伞开了", False), ("他说他刚跳下去了 蹦极好刺激", False),
+])
+def test_someone_reporting_a_jump_just_made_is_caught_by_the_rules_unless_into_water_or_for_sport(text, crisis):
+    """A reported jump with no place named is urgent: a rule, since the learned stage scores it close to its threshold."""
+    result = SafetyChecker(use_model=False).check(text, lang="zh")
+    assert ("zh/suicide/third_party_jump_reported" in result.matched) == crisis, result
 
 
 @pytest.mark.parametrize("text", ["我朋友说她刚跳下去了", "闺蜜说她晚上就吞药，我好害怕", "我朋友说她周末就去烧炭"])
@@ -1092,7 +1119,12 @@ HELDOUT14_MAX_FPR = 0.09
 HELDOUT15_SET = SAFETY_DATA / "safety_heldout15.jsonl"
 # the fifteenth set, written like the fourteenth by three helpers who saw neither the repository nor the detector; of
 # 520 items, 47 close to an earlier labelled line and 1 close to another new item removed (its English half is 37 %
-# crisis).
+# crisis). Measured once with the detector of commit d53626a (as shipped at 835c6c4 plus round 12's rules): recall
+# 0.892 (en 0.890, zh 0.895), FPR 0.094 (en 0.103, zh 0.078); a round-13 model trained also on the held-out sets 3-14
+# and on the follow-up training files' disclosures, not shipped (README, round 13): 0.919 / 0.070. Seen since: round
+# 13's rules came from its misses: recall 0.919 (en 0.917, zh 0.921), FPR 0.094. Bounds: the level reached.
+HELDOUT15_MIN_RECALL = {"overall": 0.91, "en": 0.91, "zh": 0.92}
+HELDOUT15_MAX_FPR = 0.10
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1173,6 +1205,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT12_SET, HELDOUT12_MIN_RECALL, HELDOUT12_MAX_FPR),
     (HELDOUT13_SET, HELDOUT13_MIN_RECALL, HELDOUT13_MAX_FPR),
     (HELDOUT14_SET, HELDOUT14_MIN_RECALL, HELDOUT14_MAX_FPR),
+    (HELDOUT15_SET, HELDOUT15_MIN_RECALL, HELDOUT15_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -1125,6 +1125,9 @@ HELDOUT15_SET = SAFETY_DATA / "safety_heldout15.jsonl"
 # 13's rules came from its misses: recall 0.919 (en 0.917, zh 0.921), FPR 0.094. Bounds: the level reached.
 HELDOUT15_MIN_RECALL = {"overall": 0.91, "en": 0.91, "zh": 0.92}
 HELDOUT15_MAX_FPR = 0.10
+HELDOUT16_SET = SAFETY_DATA / "safety_heldout16.jsonl"
+# the sixteenth set, written like the fifteenth; of 520 items, 81 close to an earlier labelled line (or to an earlier
+# seeker turn in a labelled item's history) removed (its English half is 39 % crisis).
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1149,6 +1152,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT13_SET, (0.4, 0.6), 40),
     (HELDOUT14_SET, (0.4, 0.6), 40),
     (HELDOUT15_SET, (0.35, 0.6), 40),
+    (HELDOUT16_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1172,7 +1176,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
     assert not near_duplicates(load_labelled_set(path), training)
 
 
-@pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET])
+@pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

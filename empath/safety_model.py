@@ -8,8 +8,8 @@ analyzer, sublinear tf, L2 norm), followed by the embedding of every configured 
 (``empath.encoders.get_encoder``) whose ``langs`` include the message language (zeros otherwise).
 A multinomial ``LogisticRegression`` over ``LABELS`` reads them; optionally a small ensemble of one-hidden-layer
 perceptrons (``MLPHead``, ReLU, softmax) reads the embeddings alone, and the crisis probability is the weighted
-mean of the two (``mlp_weight``): the perceptrons separate calm plans and farewells from everyday ones better
-than a linear read of the same vectors. Trained by ``training/train_safety.py`` and shipped without pickle:
+mean of the two (``mlp_weight``; with a share of 0, as shipped since round 14, they are not run): in rounds 5-13 the
+perceptrons separated calm plans and farewells from everyday ones better than a linear read of the same vectors. Trained by ``training/train_safety.py`` and shipped without pickle:
 
     empath/data/safety_model/config.json        labels, n-gram ranges, character map, encoders, threshold, metrics
     empath/data/safety_model/vocabulary.json    the n-gram features, in column order
@@ -239,21 +239,23 @@ class CrisisModel:
         """The logistic regression's class scores (the perceptrons are not included)."""
         return self._linear_scores(texts, self._embeddings(texts, langs))
 
-    def head_proba(self, texts: list[str], langs: list[str | None] | None = None
+    def head_proba(self, texts: list[str], langs: list[str | None] | None = None, perceptrons: bool = True
                    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Before mixing: the regression's class probabilities and the perceptrons' mean (None without perceptrons)."""
+        """Before mixing: the regression's class probabilities and the perceptrons' mean (None without perceptrons,
+        or when ``perceptrons`` is False)."""
         blocks = self._embeddings(texts, langs)
         scores = self._linear_scores(texts, blocks)
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         regression = exp / exp.sum(axis=1, keepdims=True)
-        if not self.mlp:
+        if not self.mlp or not perceptrons:
             return regression, None
         dense = np.hstack(blocks)
         return regression, np.mean([head.predict_proba(dense) for head in self.mlp], axis=0)
 
     def predict_proba(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
-        regression, perceptrons = self.head_proba(texts, langs)
+        # perceptrons with no share (kept for choosing an operating point) are not run
+        regression, perceptrons = self.head_proba(texts, langs, perceptrons=self.mlp_weight > 0)
         return mix_probabilities(regression, perceptrons, self.mlp_weight)
 
     def score(self, text: str, lang: str | None = None) -> tuple[float, str]:

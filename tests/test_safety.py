@@ -4,6 +4,7 @@ and the labelled sets."""
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -885,10 +886,11 @@ def test_shipped_model_reproduces_sklearn(checker):
     classifier.coef_ = np.hstack([model.coef] + [model.encoder_coef[e.name] for e in model.encoders])
     classifier.intercept_ = model.intercept
     linear = classifier.predict_proba(sparse.hstack(blocks).tocsr())
-    assert model.mlp and 0.0 < model.mlp_weight <= 1.0  # the shipped model mixes in its perceptrons
+    assert model.mlp and 0.0 <= model.mlp_weight <= 1.0  # the shipped perceptrons, whatever their share
     dense = np.hstack([embedding_block(e, texts, langs) for e in model.encoders])
     heads = np.mean([head.predict_proba(dense) for head in model.mlp], axis=0)
     expected = (1.0 - model.mlp_weight) * linear + model.mlp_weight * heads
+    np.testing.assert_allclose(model.head_proba(texts, langs)[1], heads, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(model.predict_proba(texts, langs), expected, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(model.decision_function(texts, langs),
                                classifier.decision_function(sparse.hstack(blocks).tocsr()), rtol=1e-9, atol=1e-9)
@@ -951,6 +953,31 @@ def test_train_safety_takes_extra_labelled_sets_as_curated_items():
     more = curated_items([*CURATED, HELDOUT12_SET])
     assert len(more) == len(base) + len(load_labelled_set(HELDOUT12_SET))
     assert {it["source"] for it in more[len(base):]} == {"extra"} and base[0]["source"] == "set"
+
+
+def test_the_shipped_model_was_trained_on_the_files_train_safety_uses_by_default(checker):
+    """``python -m training.train_safety`` with no arguments rebuilds the shipped model: same files, same operating
+    point (round 14: the seen held-out sets 3-15 and the labelled follow-up disclosures; the regression alone)."""
+    from training.train_safety import CURATED, build_parser
+
+    defaults = build_parser().parse_args([])
+    files = [*CURATED, *map(Path, defaults.extra)]
+    assert checker.model.info["training"]["files"] == [str(p.relative_to(REPO_ROOT)) for p in files]
+    assert checker.model.threshold == pytest.approx(defaults.threshold)
+    assert checker.model.mlp_weight == pytest.approx(defaults.mlp_weight)
+
+
+def test_followup_disclosures_are_earlier_seeker_turns_of_the_follow_up_training_files_only():
+    """The labelled disclosures come from the follow-up *training* files' history (the development and held-out
+    follow-up files stay unseen), each a positive with a category, and none is close to the held-out sets 15-16."""
+    from training.label_followup_disclosures import NOTE
+
+    items = load_labelled_set(SAFETY_DATA / "followup_disclosures.jsonl")
+    history = {line for path in sorted(SAFETY_DATA.glob("safety_followups_train_*.jsonl"))
+               for it in load_labelled_set(path) for line in it.get("history") or []}
+    assert len(items) >= 500 and all(it["text"] in history for it in items)
+    assert all(it["crisis"] and it["category"] in CATEGORIES and it["note"] == NOTE for it in items)
+    assert not near_duplicates(items, load_labelled_set(HELDOUT15_SET) + load_labelled_set(HELDOUT16_SET))
 
 
 def test_extra_sets_can_leave_out_negatives_tagged_as_someone_elses_danger_or_a_threat():
@@ -1181,9 +1208,11 @@ def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_fil
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
     number = int(path.stem.removeprefix("safety_heldout"))
+    written_after = {"followup_disclosures": 14}  # files written later than the held-out set of this number
     others = [it for other in sorted(SAFETY_DATA.glob("*.jsonl")) if other != path
               and not (other.stem.startswith("safety_heldout") and other.stem.removeprefix("safety_heldout").isdigit()
                        and int(other.stem.removeprefix("safety_heldout")) > number)
+              and written_after.get(other.stem, 0) < number
               for it in load_labelled_set(other)]
     assert not near_duplicates(load_labelled_set(path), others)
 

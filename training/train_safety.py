@@ -1,7 +1,7 @@
 """Train the learned second stage of the crisis detector and write ``empath/data/safety_model/``.
 
     python -m training.train_safety [--out empath/data/safety_model] [--holdout-split test] [--extra FILE ...]
-                                    [--max-mined 8000] [--threshold 0.70|none] [--mlp-weight 0.35] [--sentence-threshold 0.98]
+                                    [--max-mined 8000] [--threshold 0.74|none] [--mlp-weight 0.0] [--sentence-threshold 0.98]
                                     [--mlp-members 3] [--seed 0]
 
 Training data:
@@ -10,7 +10,10 @@ Training data:
     plans, timelines, farewells and veiled statements in both languages, hard negatives -- idioms, hyperbole,
     fiction, third person, past recovered episodes, everyday plans -- and short conversations whose items carry
     the earlier seeker turns in ``history``: those are read as ``SafetyChecker.conversation_input``), and any
-    ``--extra`` labelled sets (held-out sets once they have been measured and seen);
+    ``--extra`` labelled sets: by default (since round 14) the held-out sets 3-15, measured and seen, less their
+    negatives tagged as someone else's danger or a threat (``--extra-skip-notes``), and
+    ``followup_disclosures.jsonl`` (``training.label_followup_disclosures``: the follow-up training files' earlier
+    seeker turns that the round-10 detector flags, so that the model keeps short explicit disclosures);
   * mined negatives: real seeker turns that are very unlikely to be crisis messages. English from ESConv
     ``train.jsonl``, Chinese from CPsyCounD client turns and EmoLLM ``aiwei.json`` inputs. Any turn the rules
     flag or that mentions death, dying, suicide, killing, hurting or cutting is left out, because real
@@ -21,7 +24,10 @@ the sentence embeddings of ``use-multilingual`` (both languages) and ``all-minil
 multinomial ``LogisticRegression`` over none / suicide / self_harm / harm_to_others, mixed (``--mlp-weight``) with
 an ensemble of ``--mlp-members`` one-hidden-layer perceptrons (scikit-learn ``MLPClassifier``, seeds 0..n-1) over
 the embeddings alone.
-Threshold and mix: ``--threshold`` 0.70 with ``--mlp-weight`` 0.35 since round 10, chosen by
+Threshold and mix: ``--threshold`` 0.74 with ``--mlp-weight`` 0.0 (the regression alone) since round 14, chosen by
+``training.choose_safety_operating_point`` on the development sets (``safety_heldout2.jsonl`` and
+``safety_followups_dev.jsonl``, the lowest FPR at a recall no lower than the round-10 detector's there); 0.70 with 0.35
+in rounds 10-13, chosen by
 ``training.choose_safety_operating_point`` on the pooled held-out sets 2-11 (the lowest FPR at recall >= 0.90); before,
 0.72 with 0.75 (0.76 in round 5), chosen on ``safety_heldout2.jsonl`` alone (the highest recall there at an FPR <= 0.03). ``--threshold none``
 picks it from out-of-fold crisis probabilities (stratified 5-fold cross-validation on the training data) instead:
@@ -67,6 +73,8 @@ ENCODERS = (EncoderFeature("use-multilingual", ("en", "zh")), EncoderFeature("al
 SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 # the rules' own set first, then every file written for training (safety_train_extra*.jsonl, in name order)
 CURATED = (SAFETY_DATA / "safety_set.jsonl", *sorted(SAFETY_DATA.glob("safety_train_extra*.jsonl")))
+# the shipped model's --extra files (round 14): the seen held-out sets, then the labelled follow-up disclosures
+SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in range(3, 16)), SAFETY_DATA / "followup_disclosures.jsonl")
 RISKY_EN = re.compile(r"suicid|kill|die\b|died|dying|dead|death|murder|hurt|harm|cut|blade|razor|overdos|pills|"
                       r"end (?:it|my life|things|everything)|not (?:be )?(?:here|around)|jump|hang|gun|shoot|"
                       r"stab|bleed|blood|burn|poison|weapon|knife|live anymore|alive|wake up|disappear|goodbye|"
@@ -257,7 +265,8 @@ def choose_threshold(items: list[dict], scores: np.ndarray, rules: np.ndarray, m
     return chosen["threshold"], chosen
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments; their defaults rebuild the shipped model."""
     parser = argparse.ArgumentParser(prog="python -m training.train_safety", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(DEFAULT_MODEL_DIR))
@@ -266,18 +275,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra-skip-notes", default="third|threat|victim|someone|other|friend", metavar="REGEX",
                         help="leave out the --extra sets' negatives whose note matches (someone else's danger, "
                              "threats: their writers' labels do not always follow the app's policy); '' keeps all")
-    parser.add_argument("--extra", nargs="*", default=[], metavar="FILE",
-                        help="more labelled sets to train on (e.g. held-out sets already measured and seen)")
+    parser.add_argument("--extra", nargs="*", default=[str(p) for p in SHIPPED_EXTRA], metavar="FILE",
+                        help="more labelled sets to train on (default: the shipped model's, SHIPPED_EXTRA; "
+                             "--extra with no file: the curated files alone)")
     parser.add_argument("--max-mined", type=int, default=8000, help="mined negatives per language")
     parser.add_argument("--curated-weight", type=float, default=3.0, help="sample weight of curated items")
     parser.add_argument("--c", type=float, default=3.0, help="inverse L2 strength of the logistic regression")
     parser.add_argument("--max-features", type=int, default=60000)
     parser.add_argument("--max-fpr", type=float, default=0.04,
                         help="cross-validated FPR allowed on the curated (hard) negatives")
-    parser.add_argument("--threshold", type=lambda v: None if v.lower() == "none" else float(v), default=0.70,
+    parser.add_argument("--threshold", type=lambda v: None if v.lower() == "none" else float(v), default=0.74,
                         help="crisis threshold of the combined detector; 'none' picks it by --max-fpr on the "
-                             "cross-validated curated negatives (the default, 0.70 with --mlp-weight 0.35, was chosen "
-                             "by training.choose_safety_operating_point on the held-out sets 2-11)")
+                             "cross-validated curated negatives (the default, 0.74 with --mlp-weight 0.0, was chosen "
+                             "by training.choose_safety_operating_point on the development sets)")
     parser.add_argument("--sentence-threshold", type=float, default=0.98,
                         help="threshold for one sentence of a message of 3+ sentences (SafetyChecker reads long "
                              "messages sentence by sentence too); chosen on the earlier held-out sets and the "
@@ -289,10 +299,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlp-hidden", type=int, default=256, help="hidden units of each perceptron")
     parser.add_argument("--mlp-alpha", type=float, default=1e-3, help="L2 penalty of the perceptrons")
     parser.add_argument("--mlp-epochs", type=int, default=60)
-    parser.add_argument("--mlp-weight", type=float, default=0.35,
+    parser.add_argument("--mlp-weight", type=float, default=0.0,
                         help="share of the perceptrons in the crisis probability (the rest: the regression)")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     checker = SafetyChecker(use_model=False)  # the rules alone
     files = [*CURATED, *map(Path, args.extra)]

@@ -352,7 +352,9 @@ class SafetyChecker:
             return self._texts.situation(normalized, lang, continuing=continuing)
         if not _only_other_person_signals(result):
             return None
-        return self._texts.situation(normalized, lang, result.category, variant)
+        rules = tuple(hit.rsplit("/", 1)[-1] for hit in result.matched if hit not in (MODEL_RULE_ID, SENTENCE_RULE_ID))
+        return self._texts.situation(normalized, lang, result.category, variant,
+                                     rules=rules if len(rules) == len(result.matched) else ())
 
     def keep_situation(self, result: SafetyResult, text: str, lang: str | None, situation: str,
                        category: str | None) -> None:

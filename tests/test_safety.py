@@ -504,6 +504,32 @@ def test_module_level_check_uses_shared_rules():
     assert not check_message("I'm dying to see you").crisis
 
 
+@pytest.mark.parametrize("text, lang, helper", [
+    ("my best friend just snapped me 'love you, goodbye' and now she's not opening anything", "en", True),
+    ("闺蜜说她刚吞了一整瓶布洛芬，现在讲话开始含糊了", "zh", True),
+    ("she texted goodbye and isn't answering, and honestly I want to die too", "en", False),
+])
+def test_a_flag_from_the_rules_about_someone_else_alone_gets_the_reply_for_a_helper(rules_checker, text, lang, helper):
+    """The rules about someone else are the report (`reported_by: [third_party]`), even in words the situation's own
+    report pattern does not know ("love you, goodbye", a whole bottle of a painkiller); the seeker's own risk in the
+    same message still gets the usual reply (the browser showed a worried friend told "you may be thinking about
+    ending your life")."""
+    result = rules_checker.check(text, lang=lang)
+    assert result.crisis and any("third_party" in hit for hit in result.matched)
+    situation = rules_checker.reply_situation(result, lang, message=text)
+    assert (situation == "someone_else") is helper, (result.matched, situation)
+
+
+def test_a_situations_reported_by_must_list_rule_prefixes(tmp_path):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    target = "      reported_by: [third_party]"
+    assert target in text
+    broken = tmp_path / "safety.yaml"
+    broken.write_text(text.replace(target, "      reported_by: third_party"), encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"replies.situations.someone_else.reported_by must be a list"):
+        SafetyChecker(broken, use_model=False)
+
+
 def test_a_situation_without_its_reply_is_reported(tmp_path):
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     target = "        reply: >-\n          {opening}It sounds like someone you care about"

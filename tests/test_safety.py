@@ -397,6 +397,8 @@ def test_a_goodbye_without_danger_or_a_threat_long_past_is_not_flagged_by_the_ru
 @pytest.mark.parametrize("situation, text, lang, ongoing", [
     ("someone_else", "she is still not answering, I'm scared", "en", True),
     ("someone_else", "her phone is off now", "en", True),
+    ("someone_else", "she's still not opening anything, what do i do", "en", True),
+    ("someone_else", "消息还是未读", "zh", True),
     ("someone_else", "she answered! she's ok, her mum is with her", "en", False),
     ("someone_else", "她还是不回我消息", "zh", True),
     ("threatened", "he's outside banging on the door", "en", True),

@@ -9,7 +9,8 @@ analyzer, sublinear tf, L2 norm), followed by the embedding of every configured 
 A multinomial ``LogisticRegression`` over ``LABELS`` reads them; optionally a small ensemble of one-hidden-layer
 perceptrons (``MLPHead``, ReLU, softmax) reads the embeddings alone, and the crisis probability is the weighted
 mean of the two (``mlp_weight``; with a share of 0, as shipped since round 14, they are not run): in rounds 5-13 the
-perceptrons separated calm plans and farewells from everyday ones better than a linear read of the same vectors. Trained by ``training/train_safety.py`` and shipped without pickle:
+perceptrons separated calm plans and farewells from everyday ones better than a linear read of the same vectors.
+Trained by ``training/train_safety.py`` and shipped without pickle:
 
     empath/data/safety_model/config.json        labels, n-gram ranges, character map, encoders, threshold, metrics
     empath/data/safety_model/vocabulary.json    the n-gram features, in column order

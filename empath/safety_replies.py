@@ -40,8 +40,8 @@ class ReplyTexts:
                     "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
         required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
                                 if self.replies.get("followups")]
-        # replies.situations: [{id, categories?, first_reply_only?, reported_by?: [rule-id prefix], followups?: {<lang>: [text]},
-        # <lang>: {report, self, reply, ongoing?}}] (optional), checked in order
+        # replies.situations: [{id, categories?, first_reply_only?, reported_by?: [rule-id prefix],
+        # followups?: {<lang>: [text]}, <lang>: {report, self, reply, ongoing?}}] (optional), checked in order
         self.situations: dict[str, Situation] = {}
         for item in self.replies.get("situations") or []:
             name = item.get("id") if isinstance(item, dict) else None

@@ -1203,6 +1203,9 @@ HELDOUT16_SET = SAFETY_DATA / "safety_heldout16.jsonl"
 # came from its misses: recall 0.883 (en 0.832, zh 0.949), FPR 0.031. Bounds: the level reached.
 HELDOUT16_MIN_RECALL = {"overall": 0.88, "en": 0.83, "zh": 0.94}
 HELDOUT16_MAX_FPR = 0.035
+HELDOUT17_SET = SAFETY_DATA / "safety_heldout17.jsonl"
+# the seventeenth set, written like the sixteenth at the end of round 15 and not yet measured; of 520 items, 89 close
+# to an earlier labelled line or history turn (or to another new item) removed (its English half is 39 % crisis).
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1228,6 +1231,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT14_SET, (0.4, 0.6), 40),
     (HELDOUT15_SET, (0.35, 0.6), 40),
     (HELDOUT16_SET, (0.35, 0.6), 40),
+    (HELDOUT17_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1251,7 +1255,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
     assert not near_duplicates(load_labelled_set(path), training)
 
 
-@pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET])
+@pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

@@ -1205,7 +1205,8 @@ HELDOUT16_MIN_RECALL = {"overall": 0.88, "en": 0.83, "zh": 0.94}
 HELDOUT16_MAX_FPR = 0.035
 HELDOUT17_SET = SAFETY_DATA / "safety_heldout17.jsonl"
 # the seventeenth set, written like the sixteenth at the end of round 15 and not yet measured; of 520 items, 89 close
-# to an earlier labelled line or history turn (or to another new item) removed (its English half is 39 % crisis).
+# to an earlier labelled line or history turn and 2 repeating another new item removed (its English half is 39 %
+# crisis).
 
 
 def test_second_held_out_set_size_and_balance():

@@ -40,6 +40,18 @@ def load_labelled_set(path: str | os.PathLike) -> list[dict]:
     return items
 
 
+def history_lines(paths: list[str | os.PathLike], first_only: bool = False) -> dict[str, str]:
+    """The distinct earlier seeker turns (``history``) of the labelled sets ``paths``, each with the language of its
+    first item, in file order; ``first_only``: only each item's first turn (a follow-up set's opening disclosure)."""
+    lines: dict[str, str] = {}
+    for path in paths:
+        for item in load_labelled_set(path):
+            history = item.get("history") or []
+            for line in history[:1] if first_only else history:
+                lines.setdefault(line, item["lang"])
+    return lines
+
+
 def _trigrams(text: str) -> set[str]:
     """The character trigrams of ``text`` lower-cased, without punctuation and whitespace; a text of one or two
     characters is its own single gram, an empty one has none."""

@@ -1010,6 +1010,28 @@ def test_the_shipped_model_was_trained_on_the_files_train_safety_uses_by_default
     assert checker.model.mlp_weight == pytest.approx(defaults.mlp_weight)
 
 
+def test_the_shipped_detector_keeps_flagging_the_follow_up_sets_opening_disclosures(checker):
+    """Round 14's shipping check, as `evaluate_safety --openings` runs it: short explicit disclosures that a model
+    trained on the seen sets had dropped (round 12: 636 of 967). Bounds: the level reached (758; 238 of the 291 never
+    in a training file's history)."""
+    from training.evaluate_safety import opening_disclosures_flagged
+
+    openings = opening_disclosures_flagged(checker)
+    assert openings["of"] == 967 and openings["outside_training_files"][1] == 291
+    assert openings["flagged"] >= 758 and openings["outside_training_files"][0] >= 238, openings
+
+
+def test_history_lines_are_distinct_in_file_order_with_the_first_items_language(tmp_path):
+    from empath.safety_evaluation import history_lines
+
+    path = tmp_path / "set.jsonl"
+    rows = [{"text": "ok", "lang": "en", "crisis": False, "category": None, "history": ["a", "b"]},
+            {"text": "好", "lang": "zh", "crisis": False, "category": None, "history": ["b", "c"]}]
+    path.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows), encoding="utf-8")
+    assert history_lines([path]) == {"a": "en", "b": "en", "c": "zh"}
+    assert history_lines([path], first_only=True) == {"a": "en", "b": "zh"}
+
+
 def test_followup_disclosures_are_earlier_seeker_turns_of_the_follow_up_training_files_only():
     """The labelled disclosures come from the follow-up *training* files' history (the development and held-out
     follow-up files stay unseen), each a positive with a category, and none is close to the held-out sets 15-16."""

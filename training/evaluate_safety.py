@@ -3,7 +3,8 @@ alone and for rules + the learned classifier, and the flag rate on real ESConv s
 
     python -m training.evaluate_safety [--file training/data/safety/safety_heldout.jsonl] [--split dev|tune|test|all]
                                        [--rules-only] [--model DIR] [--threshold T] [--sentence-threshold T|none]
-                                       [--followup-model DIR | --no-followup] [--esconv DIR] [--sample 20] [--json]
+                                       [--followup-model DIR | --no-followup] [--esconv DIR] [--sample 20] [--openings]
+                                       [--json]
 
 ``training/data/safety/safety_set.jsonl`` has ``dev``/``tune`` splits (the rules were written on them) and a ``test``
 split written before the rules were tuned; all three are training data of the classifier, so for the
@@ -27,9 +28,10 @@ from pathlib import Path
 
 from empath._data import REPO_ROOT, shared_data_dir
 from empath.safety import CONVERSATION_RULE_ID, FOLLOWUP_RULE_ID, SafetyChecker
-from empath.safety_evaluation import evaluate_detector, load_labelled_set
+from empath.safety_evaluation import evaluate_detector, history_lines, load_labelled_set
 
-DEFAULT_SET = REPO_ROOT / "training" / "data" / "safety" / "safety_set.jsonl"
+SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
+DEFAULT_SET = SAFETY_DATA / "safety_set.jsonl"
 
 
 def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int = 20, seed: int = 0) -> dict:
@@ -65,6 +67,19 @@ def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int 
             "flagged_in_conversation": in_conversation,
             "flag_rate_in_conversation": round(in_conversation / len(turns), 5) if turns else None,
             "sample": rng.sample(flagged, min(sample, len(flagged)))}
+
+
+def opening_disclosures_flagged(checker: SafetyChecker) -> dict:
+    """How many of the follow-up sets' opening disclosures (each item's first earlier seeker turn, distinct) the
+    detector flags read alone, in all four files and in those outside the training files (which
+    ``training.label_followup_disclosures`` reads): a model must keep catching these short explicit messages."""
+    files = sorted(SAFETY_DATA.glob("safety_followups_*.jsonl"))
+    openings = history_lines(files, first_only=True)
+    seen_in_training = history_lines([path for path in files if "_train_" in path.name])
+    flagged = {text for text, lang in openings.items() if checker.check(text, lang=lang).crisis}
+    outside = [text for text in openings if text not in seen_in_training]
+    return {"flagged": len(flagged), "of": len(openings),
+            "outside_training_files": [sum(text in flagged for text in outside), len(outside)]}
 
 
 def _fmt(value) -> str:
@@ -136,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also report the flag rate on ESConv seeker turns: a folder (default: shared data) or one file; "
                              "the classifier's mined negatives come from train.jsonl, so prefer valid.jsonl")
     parser.add_argument("--sample", type=int, default=20, help="flagged ESConv turns to print for review")
+    parser.add_argument("--openings", action="store_true",
+                        help="also count the follow-up sets' opening disclosures flagged alone")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args(argv)
 
@@ -158,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                 else None
         if args.esconv:
             report["esconv"] = esconv_flag_rate(args.esconv, checker, sample=args.sample)
+        if args.openings:
+            report["opening_disclosures"] = opening_disclosures_flagged(checker)
         reports[name] = report
     if args.json:
         print(json.dumps(reports, ensure_ascii=False, indent=1))  # {"rules": ..., "rules+model": ...}
@@ -173,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{esconv['flagged_in_conversation']} ({esconv['flag_rate_in_conversation']})")
             for row in esconv["sample"]:
                 print(f"  [{row['category']}] {row['text'][:160]}  <- {', '.join(row['matched'])}")
+        if args.openings:
+            openings = report["opening_disclosures"]
+            inside, total = openings["outside_training_files"]
+            print(f"Opening disclosures of the follow-up sets flagged alone: {openings['flagged']} of {openings['of']}; "
+                  f"of those outside the training files: {inside} of {total}")
     print("Summary: " + "; ".join(f"{name}: recall {_fmt(r['overall']['recall'])}, FPR {_fmt(r['overall']['fpr'])}, "
                                   f"precision {_fmt(r['overall']['precision'])}" for name, r in reports.items()))
     return 0

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from empath.safety import SafetyChecker
-from empath.safety_evaluation import load_labelled_set, near_duplicates
+from empath.safety_evaluation import history_lines, load_labelled_set, near_duplicates
 
 SAFETY_DATA = Path(__file__).resolve().parent / "data" / "safety"
 NOTE = "followup_train_disclosure"
@@ -28,13 +28,8 @@ NOTE = "followup_train_disclosure"
 
 def flagged_history_lines(files: list[Path], checker: SafetyChecker) -> list[dict]:
     """Each distinct earlier seeker turn of ``files`` that ``checker`` flags alone, as a labelled positive."""
-    first_lang: dict[str, str] = {}
-    for path in files:
-        for item in load_labelled_set(path):
-            for line in item.get("history") or []:
-                first_lang.setdefault(line, item["lang"])
     items = []
-    for text, lang in first_lang.items():
+    for text, lang in history_lines(files).items():
         verdict = checker.check(text, lang=lang)
         if verdict.crisis and verdict.category:
             items.append({"text": text, "lang": lang, "crisis": True, "category": verdict.category, "note": NOTE})

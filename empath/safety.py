@@ -155,6 +155,8 @@ class SafetyChecker:
                 self.followup_model = CrisisModel.load(followup_model_dir or DEFAULT_FOLLOWUP_MODEL_DIR,
                                                        trainer="training.train_safety_followup")
         self.threshold = threshold if threshold is not None else (self.model.threshold if self.model else None)
+        # the model's thresholds for the languages its encoder head reads (an explicit ``threshold`` overrides all)
+        self.language_thresholds = dict(self.model.language_thresholds) if self.model and threshold is None else {}
         self.sentence_threshold = sentence_threshold if sentence_threshold is not None else \
             (self.model.sentence_threshold if self.model else None)
         config = load_yaml(self.path)
@@ -201,7 +203,7 @@ class SafetyChecker:
                 result = results[i]
                 result.score = round(float(1.0 - row[0]), 6)
                 category = self.model.labels[1 + int(row[1:].argmax())]
-                if result.score < self.threshold:
+                if result.score < self.threshold_for(result.lang):
                     continue
                 if result.category is None and category in self._explained_categories(result):
                     # a context rule (accident, past, fiction, game...) already explained this risk away
@@ -265,6 +267,10 @@ class SafetyChecker:
             if results[i].category is None and 1.0 - row[0] >= self.sentence_threshold:
                 _flag(results[i], SENTENCE_RULE_ID, self.model.labels, row)
 
+    def threshold_for(self, lang: str | None) -> float:
+        """The crisis threshold for a message in ``lang``."""
+        return self.language_thresholds.get(lang, self.threshold)
+
     def conversation_input(self, text: str, history: Iterable[Any] | None, lang: str | None = None) -> str:
         """What the classifier reads for the conversation-level check (in training too): the
         :meth:`model_input` of the last ``CONVERSATION_TURNS`` seeker turns, joined oldest first."""
@@ -282,7 +288,7 @@ class SafetyChecker:
         windows = [self.conversation_input(texts[i], histories[i], results[i].lang) for i in todo]
         proba = self.model.predict_proba(windows, [results[i].lang for i in todo])
         for i, row in zip(todo, proba):
-            if 1.0 - row[0] >= self.threshold:
+            if 1.0 - row[0] >= self.threshold_for(results[i].lang):
                 _flag(results[i], CONVERSATION_RULE_ID, self.model.labels, row)
 
     def _check_followups(self, inputs: list[str], results: list[SafetyResult], after_crisis: list[bool]) -> None:

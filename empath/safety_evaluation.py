@@ -173,60 +173,73 @@ def _row(item: dict, result: SafetyResult) -> dict[str, Any]:
 
 class HeadMixSweep:
     """Stands in for a checker's :class:`~empath.safety_model.CrisisModel` while ``mlp_weight`` (the perceptrons'
-    share of the crisis probability) is varied: each text's head probabilities are computed once and mixed anew."""
+    share of the crisis probability) and ``encoder_head_weight`` (the encoder head's) are varied: each text's head
+    probabilities are computed once and mixed anew."""
 
     def __init__(self, model):
         self.model = model
         self.mlp_weight = model.mlp_weight
+        self.encoder_head_weight = getattr(model, "encoder_head_weight", 0.0)
         self._heads: dict[tuple[str, str | None], tuple] = {}
 
     def __getattr__(self, name: str):
         return getattr(self.model, name)
 
     def predict_proba(self, texts: list[str], langs: list[str | None] | None = None):
-        """``CrisisModel.predict_proba`` at the current ``mlp_weight``."""
+        """``CrisisModel.predict_proba`` at the current ``mlp_weight`` and ``encoder_head_weight``."""
         import numpy as np
 
-        from .safety_model import mix_probabilities
+        from .safety_model import mix_encoder_head, mix_probabilities
 
         keys = list(zip(texts, langs or [None] * len(texts)))
         new = [key for key in dict.fromkeys(keys) if key not in self._heads]
         if new:
-            regression, perceptrons = self.model.head_proba([t for t, _ in new], [lang for _, lang in new])
+            new_texts, new_langs = [t for t, _ in new], [lang for _, lang in new]
+            regression, perceptrons = self.model.head_proba(new_texts, new_langs)
+            encoder = self.model.encoder_head_proba(new_texts, new_langs) \
+                if getattr(self.model, "encoder_head", None) is not None else None
             for row, key in enumerate(new):
-                self._heads[key] = (regression[row], None if perceptrons is None else perceptrons[row])
+                self._heads[key] = (regression[row], None if perceptrons is None else perceptrons[row],
+                                    None if encoder is None else encoder[row])
         if not keys:
             return self.model.predict_proba(texts, langs)
         rows = [self._heads[key] for key in keys]
-        perceptrons = None if rows[0][1] is None else np.array([p for _, p in rows])
-        return mix_probabilities(np.array([r for r, _ in rows]), perceptrons, self.mlp_weight)
+        perceptrons = None if rows[0][1] is None else np.array([row[1] for row in rows])
+        encoder = None if rows[0][2] is None else np.array([row[2] for row in rows])
+        mixed = mix_probabilities(np.array([row[0] for row in rows]), perceptrons, self.mlp_weight)
+        return mix_encoder_head(mixed, encoder, self.encoder_head_weight, getattr(self.model, "encoder_head_floor", 0.0))
 
 
 def operating_points(items: list[dict], checker: SafetyChecker, weights: list[float],
-                     thresholds: list[float]) -> list[dict[str, Any]]:
+                     thresholds: list[float], encoder_weights: list[float] | None = None) -> list[dict[str, Any]]:
     """Recall, FPR and precision of ``checker`` on ``items`` (overall and per language) at every perceptron share
-    × crisis threshold; the checker's own model and threshold are restored afterwards."""
+    × encoder-head share (default: the model's own) × crisis threshold; the checker's own model and threshold are
+    restored afterwards."""
     if checker.model is None:
         raise ValueError("operating points need a checker with the learned stage")
-    model, threshold = checker.model, checker.threshold
+    model, threshold, by_language = checker.model, checker.threshold, checker.language_thresholds
     sweep = checker.model = HeadMixSweep(model)
+    checker.language_thresholds = {}  # each point's threshold holds for every language
     points = []
     try:
         for weight in weights:
-            for value in thresholds:
-                sweep.mlp_weight, checker.threshold = weight, value
-                report = evaluate_detector(items, checker)
-                keep = ("recall", "fpr", "precision")
-                points.append({"mlp_weight": weight, "threshold": value,
-                               **{k: report["overall"][k] for k in keep},
-                               "by_lang": {lang: {k: report["by_lang"][lang][k] for k in keep} for lang in LANGUAGES}})
+            for encoder_weight in encoder_weights if encoder_weights is not None else [sweep.encoder_head_weight]:
+                for value in thresholds:
+                    sweep.mlp_weight, sweep.encoder_head_weight, checker.threshold = weight, encoder_weight, value
+                    report = evaluate_detector(items, checker)
+                    keep = ("recall", "fpr", "precision")
+                    points.append({"mlp_weight": weight, "encoder_weight": encoder_weight, "threshold": value,
+                                   **{k: report["overall"][k] for k in keep},
+                                   "by_lang": {lang: {k: report["by_lang"][lang][k] for k in keep}
+                                               for lang in LANGUAGES}})
     finally:
-        checker.model, checker.threshold = model, threshold
+        checker.model, checker.threshold, checker.language_thresholds = model, threshold, by_language
     return points
 
 
 def choose_operating_point(points: list[dict[str, Any]], min_recall: float) -> dict[str, Any] | None:
     """The point with the lowest FPR among those with recall >= ``min_recall`` (ties: the higher recall, then the
-    smaller perceptron share); None when no point reaches that recall."""
+    smaller perceptron share, then the smaller encoder-head share); None when no point reaches that recall."""
     eligible = [p for p in points if p["recall"] is not None and p["recall"] >= min_recall]
-    return min(eligible, key=lambda p: (p["fpr"], -p["recall"], p["mlp_weight"])) if eligible else None
+    return min(eligible, key=lambda p: (p["fpr"], -p["recall"], p["mlp_weight"], p.get("encoder_weight", 0.0))) \
+        if eligible else None

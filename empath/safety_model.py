@@ -16,9 +16,13 @@ Trained by ``training/train_safety.py`` and shipped without pickle:
     empath/data/safety_model/vocabulary.json    the n-gram features, in column order
     empath/data/safety_model/model.safetensors  idf [V], coef [C, V], intercept [C], coef.<encoder> [C, dim],
                                                 mlp.<member>.<layer>.weight [in, out] / .bias [out]
+    empath/data/safety_model/encoder_head/      optional (since round 16): a sentence encoder fine-tuned on the same
+                                                data (``empath.encoder_classifier``, LoRA + linear head), trained by
+                                                ``training/train_safety_encoder.py``; ``mixing.json`` names its
+                                                languages and its share of the crisis probability for them
 
-Inference needs numpy and the encoders only, and computes exactly what the fitted scikit-learn
-pipeline computes (``tests/test_safety.py`` checks this).
+Inference needs numpy and the encoders only (torch and PEFT too when the folder has an encoder head), and the
+regression computes exactly what the fitted scikit-learn pipeline computes (``tests/test_safety.py`` checks this).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +42,8 @@ from .lang import detect_language
 
 DEFAULT_MODEL_DIR = PACKAGE_DATA / "safety_model"
 DEFAULT_FOLLOWUP_MODEL_DIR = PACKAGE_DATA / "safety_followup_model"  # the next message after a flagged turn
+ENCODER_HEAD_DIR = "encoder_head"  # inside a model folder
+ENCODER_HEAD_MIXING = "mixing.json"  # {"langs": [...], "weight": w}
 LABELS = ("none", "suicide", "self_harm", "harm_to_others")  # column 0 is "no crisis"
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
@@ -133,6 +140,18 @@ def mix_probabilities(regression: np.ndarray, perceptrons: np.ndarray | None, we
     return regression if perceptrons is None else (1.0 - weight) * regression + weight * perceptrons
 
 
+def mix_encoder_head(proba: np.ndarray, head: np.ndarray | None, weight: float, floor: float = 0.0) -> np.ndarray:
+    """``proba`` with the encoder head's probabilities mixed in (``weight`` of them) where ``head`` has a row and
+    ``proba``'s crisis probability reaches ``floor``; other rows (NaN: a language the head does not read, or below the
+    floor) are left as they are."""
+    if head is None or weight <= 0:
+        return proba
+    rows = ~np.isnan(head).any(axis=1) & (1.0 - proba[:, 0] >= floor)
+    mixed = proba.copy()
+    mixed[rows] = (1.0 - weight) * proba[rows] + weight * head[rows]
+    return mixed
+
+
 def mix_heads(proba: np.ndarray, dense: np.ndarray, heads: tuple[MLPHead, ...], weight: float) -> np.ndarray:
     """The regression's class probabilities mixed with the perceptrons' mean (``weight`` of it); as is without heads."""
     return mix_probabilities(proba, np.mean([head.predict_proba(dense) for head in heads], axis=0) if heads else None,
@@ -146,7 +165,9 @@ class CrisisModel:
     def __init__(self, config: FeatureConfig, labels: tuple[str, ...], vocabulary: dict[str, int],
                  idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, threshold: float,
                  encoders: tuple[EncoderFeature, ...] = (), encoder_coef: dict[str, np.ndarray] | None = None,
-                 info: dict | None = None, mlp: tuple[MLPHead, ...] = (), mlp_weight: float = 0.0):
+                 info: dict | None = None, mlp: tuple[MLPHead, ...] = (), mlp_weight: float = 0.0,
+                 encoder_head=None, encoder_head_langs: tuple[str, ...] = (), encoder_head_weight: float = 0.0,
+                 encoder_head_threshold: float | None = None, encoder_head_floor: float = 0.0):
         encoder_coef = encoder_coef or {}
         if labels[0] != "none" or coef.shape != (len(labels), len(vocabulary)) or idf.shape != (len(vocabulary),):
             raise ValueError(f"labels={labels}, vocabulary={len(vocabulary)}, idf={idf.shape}, coef={coef.shape}")
@@ -171,12 +192,24 @@ class CrisisModel:
         for m, head in enumerate(self.mlp):
             if head.layers[0][0].shape[0] != dims or head.layers[-1][0].shape[1] != len(labels):
                 raise ValueError(f"perceptron {m} does not map the encoders' {dims} dims to {len(labels)} labels")
+        self.encoder_head = encoder_head  # an empath.encoder_classifier.EncoderClassifier over the same labels
+        self.encoder_head_langs = tuple(encoder_head_langs) if encoder_head is not None else ()
+        self.encoder_head_weight = float(encoder_head_weight) if encoder_head is not None else 0.0
+        # the head runs only where the rest of the model gives at least this crisis probability (it costs a forward pass)
+        self.encoder_head_floor = float(encoder_head_floor)
+        # the crisis threshold for the head's languages (their probabilities are mixed, so their scale differs)
+        self.encoder_head_threshold = float(encoder_head_threshold) \
+            if encoder_head is not None and encoder_head_threshold is not None else None
+        if encoder_head is not None and tuple(encoder_head.labels) != self.labels:
+            raise ValueError(f"encoder head labels {encoder_head.labels} differ from {self.labels}")
         pairs = config.char_map
         self._char_map = str.maketrans(pairs[::2], pairs[1::2]) if pairs else None
 
     @classmethod
-    def load(cls, directory: str | os.PathLike | None = None, trainer: str = "training.train_safety") -> CrisisModel:
-        """The model saved in ``directory`` (default: the shipped one); a missing file names ``trainer``."""
+    def load(cls, directory: str | os.PathLike | None = None, trainer: str = "training.train_safety",
+             encoder_head: bool = True) -> CrisisModel:
+        """The model saved in ``directory`` (default: the shipped one); a missing file names ``trainer``. The encoder
+        head, when the folder has one, is loaded too unless ``encoder_head`` is False."""
         from safetensors.numpy import load_file
 
         directory = Path(directory) if directory is not None else DEFAULT_MODEL_DIR
@@ -195,13 +228,22 @@ class CrisisModel:
             mlp = tuple(MLPHead(tuple((tensors[f"mlp.{m}.{i}.weight"], tensors[f"mlp.{m}.{i}.bias"])
                                       for i in range(mlp_config["layers"])))
                         for m in range(mlp_config.get("members", 0)))
+            head, mixing = _encoder_head(directory) if encoder_head else (None, {})
             return cls(FeatureConfig.from_dict(config["features"]), tuple(config["labels"]),
                        {word: i for i, word in enumerate(words)}, tensors["idf"], tensors["coef"],
                        tensors["intercept"], config["threshold"], encoders,
                        {e.name: tensors.get(f"coef.{e.name}") for e in encoders}, config,
-                       mlp, mlp_config.get("weight", 0.0))
+                       mlp, mlp_config.get("weight", 0.0), head, tuple(mixing.get("langs", ())),
+                       mixing.get("weight", 0.0), mixing.get("threshold"), mixing.get("floor", 0.0))
         except (KeyError, ValueError) as exc:
             raise DataFileError(f"{directory}: inconsistent safety model ({exc})") from exc
+
+    @property
+    def language_thresholds(self) -> dict[str, float]:
+        """Crisis thresholds that differ from ``threshold``: the encoder head's, for its languages."""
+        if self.encoder_head_threshold is None or self.encoder_head_weight <= 0:
+            return {}
+        return {lang: self.encoder_head_threshold for lang in self.encoder_head_langs}
 
     @property
     def sentence_threshold(self) -> float | None:
@@ -254,16 +296,68 @@ class CrisisModel:
         dense = np.hstack(blocks)
         return regression, np.mean([head.predict_proba(dense) for head in self.mlp], axis=0)
 
+    def encoder_head_proba(self, texts: list[str], langs: list[str | None] | None = None,
+                           rows: list[int] | None = None) -> np.ndarray | None:
+        """The encoder head's class probabilities, rows of NaN for texts in other languages (and for those not in
+        ``rows``, when given); None without a head."""
+        if self.encoder_head is None:
+            return None
+        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
+        out = np.full((len(texts), len(self.labels)), np.nan)
+        wanted = set(range(len(texts)) if rows is None else rows)
+        rows = [i for i, lang in enumerate(langs) if lang in self.encoder_head_langs and i in wanted]
+        if rows:
+            out[rows] = self.encoder_head.predict_proba([texts[i] for i in rows])
+        return out
+
     def predict_proba(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
-        # perceptrons with no share (kept for choosing an operating point) are not run
+        # perceptrons with no share (kept for choosing an operating point) are not run; nor is a head with no share,
+        # nor the head where the rest of the model is below its floor
         regression, perceptrons = self.head_proba(texts, langs, perceptrons=self.mlp_weight > 0)
-        return mix_probabilities(regression, perceptrons, self.mlp_weight)
+        proba = mix_probabilities(regression, perceptrons, self.mlp_weight)
+        if self.encoder_head_weight <= 0:
+            return proba
+        rows = [int(i) for i in np.flatnonzero(1.0 - proba[:, 0] >= self.encoder_head_floor)]
+        return mix_encoder_head(proba, self.encoder_head_proba(texts, langs, rows), self.encoder_head_weight,
+                                self.encoder_head_floor)
 
     def score(self, text: str, lang: str | None = None) -> tuple[float, str]:
         """Probability that ``text`` is a crisis message (1 - P(none)) and the likeliest category."""
         proba = self.predict_proba([text], [lang])[0]
         best = 1 + int(np.argmax(proba[1:]))
         return float(1.0 - proba[0]), self.labels[best]
+
+
+@lru_cache(maxsize=4)
+def _load_encoder_classifier(path: str):
+    from .encoder_classifier import EncoderClassifier
+
+    return EncoderClassifier.load(path)  # read-only at inference: one copy per folder, shared by every checker
+
+
+def _encoder_head(directory: Path) -> tuple[object | None, dict]:
+    """(EncoderClassifier, mixing) of ``directory/encoder_head`` or (None, {}) when the model has none."""
+    folder = directory / ENCODER_HEAD_DIR
+    if not (folder / ENCODER_HEAD_MIXING).is_file():
+        return None, {}
+    try:
+        mixing = json.loads((folder / ENCODER_HEAD_MIXING).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{folder / ENCODER_HEAD_MIXING}: unreadable ({exc})") from exc
+    return _load_encoder_classifier(str(folder.resolve())), mixing
+
+
+def save_encoder_head(directory: str | os.PathLike, head, langs: tuple[str, ...], weight: float,
+                      threshold: float | None = None, floor: float = 0.0, info: dict | None = None) -> Path:
+    """Write ``head`` (an EncoderClassifier) into the model folder ``directory`` with its languages, its share, the
+    crisis threshold for those languages (None: the model's) and the floor under which it is not run."""
+    folder = Path(directory) / ENCODER_HEAD_DIR
+    head.save(folder)
+    mixing = {"langs": list(langs), "weight": float(weight), "threshold": threshold, "floor": float(floor),
+              **(info or {})}
+    (folder / ENCODER_HEAD_MIXING).write_text(json.dumps(mixing, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    _load_encoder_classifier.cache_clear()
+    return folder
 
 
 def save_model(directory: str | os.PathLike, config: FeatureConfig, labels: tuple[str, ...],

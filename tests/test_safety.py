@@ -802,11 +802,21 @@ def test_head_mix_sweep_mixes_the_cached_head_probabilities_anew(checker):
             calls.append(args[0])
             return model.head_proba(*args)
 
+        encoder_head = model.encoder_head
+
+        def encoder_head_proba(self, *args):
+            calls.append(("encoder", *args[0]))
+            return model.encoder_head_proba(*args)
+
     sweep.model = Counting()
     sweep.mlp_weight = 0.0
+    sweep.encoder_head_weight = 0.0
     np.testing.assert_allclose(sweep.predict_proba(texts, langs), regression, atol=1e-12)
     sweep.predict_proba(texts + ["a new line"], langs + ["en"])
-    assert calls == [["a new line"]]
+    assert calls == [["a new line"], ("encoder", "a new line")]
+    sweep.encoder_head_weight = 1.0  # the head alone where it reads the language; the regression elsewhere
+    head = model.encoder_head.predict_proba(texts[:1])
+    np.testing.assert_allclose(sweep.predict_proba(texts, langs), np.vstack([head, regression[1:]]), atol=1e-9)
 
 
 def test_operating_points_measure_the_whole_detector_and_restore_it(checker):
@@ -934,7 +944,12 @@ def test_shipped_model_reproduces_sklearn(checker):
     heads = np.mean([head.predict_proba(dense) for head in model.mlp], axis=0)
     expected = (1.0 - model.mlp_weight) * linear + model.mlp_weight * heads
     np.testing.assert_allclose(model.head_proba(texts, langs)[1], heads, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(model.predict_proba(texts, langs), expected, rtol=1e-9, atol=1e-12)
+    # the shipped encoder head reads English: its share of those rows, the Chinese row as the regression gives it
+    assert model.encoder_head_langs == ("en",) and 0.0 < model.encoder_head_weight < 1.0
+    english = [i for i, lang in enumerate(langs) if lang == "en"]
+    expected[english] = (1.0 - model.encoder_head_weight) * expected[english] + \
+        model.encoder_head_weight * model.encoder_head.predict_proba([texts[i] for i in english])
+    np.testing.assert_allclose(model.predict_proba(texts, langs), expected, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(model.decision_function(texts, langs),
                                classifier.decision_function(sparse.hstack(blocks).tocsr()), rtol=1e-9, atol=1e-9)
 
@@ -1226,9 +1241,12 @@ HELDOUT16_SET = SAFETY_DATA / "safety_heldout16.jsonl"
 HELDOUT16_MIN_RECALL = {"overall": 0.88, "en": 0.83, "zh": 0.94}
 HELDOUT16_MAX_FPR = 0.035
 HELDOUT17_SET = SAFETY_DATA / "safety_heldout17.jsonl"
-# the seventeenth set, written like the sixteenth at the end of round 15 and not yet measured; of 520 items, 89 close
-# to an earlier labelled line or history turn and 2 repeating another new item removed (its English half is 39 %
-# crisis).
+# the seventeenth set, written like the sixteenth at the end of round 15; of 520 items, 89 close to an earlier labelled
+# line or history turn and 2 repeating another new item removed (its English half is 39 % crisis). Measured once with
+# round 16's detector (the English encoder head, frozen before): recall 0.865 (en 0.849, zh 0.886), FPR 0.032 (en 0.032,
+# zh 0.031); round 14's model without the head, at the same time: 0.837 (en 0.798) / 0.032. Bounds: the level reached.
+HELDOUT17_MIN_RECALL = {"overall": 0.86, "en": 0.84, "zh": 0.88}
+HELDOUT17_MAX_FPR = 0.035
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1315,6 +1333,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT14_SET, HELDOUT14_MIN_RECALL, HELDOUT14_MAX_FPR),
     (HELDOUT15_SET, HELDOUT15_MIN_RECALL, HELDOUT15_MAX_FPR),
     (HELDOUT16_SET, HELDOUT16_MIN_RECALL, HELDOUT16_MAX_FPR),
+    (HELDOUT17_SET, HELDOUT17_MIN_RECALL, HELDOUT17_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)
@@ -1461,3 +1480,82 @@ def test_a_risk_sentence_inside_a_long_message_is_found_sentence_by_sentence(che
 ])
 def test_the_sentence_read_leaves_ordinary_long_messages_and_short_ones_alone(checker, text, lang):
     assert "model/sentence" not in checker.check(text, lang=lang).matched
+
+
+# -- round 16: the English encoder head ---------------------------------------------------------------------------------
+
+def test_shipped_model_reads_english_with_an_encoder_head_at_its_own_threshold(checker):
+    """The head (LoRA-tuned all-MiniLM-L6-v2) mixes into English probabilities only, with an English threshold;
+    Chinese keeps the model's; an explicit threshold holds for every language."""
+    model = checker.model
+    assert model.encoder_head is not None and model.encoder_head_langs == ("en",)
+    assert checker.language_thresholds == {"en": model.encoder_head_threshold} and checker.threshold == model.threshold
+    assert checker.threshold_for("zh") == model.threshold != checker.threshold_for("en")
+    assert SafetyChecker(threshold=0.5).threshold_for("en") == 0.5
+
+
+def test_encoder_head_adds_english_recall_where_the_regression_alone_misses(checker):
+    """On the sixteenth set (measured before the head existed, never trained on) the head catches English crises the
+    regression misses, at no more false alarms; Chinese decisions are untouched."""
+    from empath.safety_model import CrisisModel
+
+    items = load_labelled_set(HELDOUT16_SET)
+    with_head = evaluate_detector(items, checker)["by_lang"]
+    without = SafetyChecker()
+    without.model, without.language_thresholds = CrisisModel.load(encoder_head=False), {}
+    alone = evaluate_detector(items, without)["by_lang"]
+    assert with_head["en"]["recall"] > alone["en"]["recall"] and with_head["en"]["fpr"] <= alone["en"]["fpr"]
+    assert with_head["zh"] == alone["zh"]
+
+
+def test_train_safety_encoder_adds_a_head_that_the_model_loads(tiny_model, tmp_path):
+    """The CLI trains on items written by --save-items' format and writes encoder_head/ into the model folder; the
+    loaded model mixes it into English rows only, with the given share and threshold."""
+    import shutil
+
+    from training.train_safety_encoder import main, read_items, write_items
+
+    from empath.safety_model import CrisisModel
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model[0], folder)
+    items = [{"text": t, "lang": "en", "crisis": c, "category": "suicide" if c else None, "source": "extra",
+              "model_input": t} for t, c in [("i want to end my life tonight", True), ("lovely walk today", False),
+                                             ("i have the pills ready", True), ("baked a cake", False)]]
+    items.append({**items[0], "lang": "zh", "text": "我想死", "model_input": "我想死"})
+    path = tmp_path / "items.jsonl.gz"
+    write_items(items, path)
+    assert read_items(path) == items
+    assert main(["--items", str(path), "--model", str(folder), "--epochs", "1", "--rank", "2", "--batch-size", "2",
+                 "--weight", "0.5", "--threshold", "0.85", "--no-progress"]) == 0
+    model, plain = CrisisModel.load(folder), CrisisModel.load(folder, encoder_head=False)
+    assert model.encoder_head_weight == 0.5 and model.language_thresholds == {"en": 0.85}
+    texts, langs = ["i want to end my life tonight", "我想死"], ["en", "zh"]
+    mixed, regression = model.predict_proba(texts, langs), plain.predict_proba(texts, langs)
+    np.testing.assert_allclose(mixed[1], regression[1])
+    np.testing.assert_allclose(mixed[0], 0.5 * regression[0] + 0.5 * model.encoder_head.predict_proba(texts[:1])[0],
+                               atol=1e-9)
+    assert SafetyChecker(model_dir=folder).threshold_for("en") == 0.85
+
+
+def test_encoder_head_floor_skips_the_head_where_the_regression_is_below_it(checker):
+    """With a floor, rows whose regression crisis probability is under it keep the regression's probabilities and
+    the head is not run for them (a CPU speed option; the shipped floor is 0)."""
+    model = checker.model
+    assert model.encoder_head_floor == 0.0
+    texts, langs = ["had a lovely walk with my dog today", "I have the rope and tonight is the night"], ["en", "en"]
+    regression, _ = model.head_proba(texts, langs, perceptrons=False)
+    crisis = 1.0 - regression[:, 0]
+    assert crisis[0] < 0.05 <= crisis[1]
+    calls = []
+    original = model.encoder_head.predict_proba
+    try:
+        model.encoder_head_floor = 0.05
+        model.encoder_head.predict_proba = lambda batch: calls.append(list(batch)) or original(batch)
+        mixed = model.predict_proba(texts, langs)
+    finally:
+        model.encoder_head_floor = 0.0
+        del model.encoder_head.predict_proba
+    assert calls == [texts[1:]]
+    np.testing.assert_allclose(mixed[0], regression[0])
+    np.testing.assert_allclose(mixed[1], model.predict_proba(texts[1:], langs[1:])[0])

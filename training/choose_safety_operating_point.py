@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", nargs="+", default=[str(p) for p in DEVELOPMENT_SETS])
     parser.add_argument("--model", help="a trained model folder (default: the shipped one)")
     parser.add_argument("--weights", type=floats, default=floats("0,0.25,0.35,0.5,0.75"))
+    parser.add_argument("--encoder-weights", type=floats,
+                        help="encoder-head shares to try, e.g. 0,0.5,0.7 (default: the model's own)")
     parser.add_argument("--thresholds", type=floats,
                         default=floats("0.6,0.62,0.64,0.66,0.68,0.7,0.72,0.74,0.76,0.78,0.8"))
     parser.add_argument("--min-recall", type=float, default=0.90)
@@ -45,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     items = [item for path in args.files for item in load_labelled_set(path)]
     checker = SafetyChecker(model_dir=args.model)
-    points = operating_points(items, checker, args.weights, args.thresholds)
+    points = operating_points(items, checker, args.weights, args.thresholds, args.encoder_weights)
     chosen = choose_operating_point(points, args.min_recall)
     if args.json:
         print(json.dumps({"files": args.files, "items": len(items), "min_recall": args.min_recall,
@@ -54,10 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(items)} items from {len(args.files)} files; pooled recall / FPR (en, zh)")
         for p in points:
             by_lang = "  ".join(f"{lang} {v['recall']:.3f}/{v['fpr']:.3f}" for lang, v in p["by_lang"].items())
-            print(f"share {p['mlp_weight']:.2f}  threshold {p['threshold']:.2f}:  {p['recall']:.3f} / {p['fpr']:.3f}"
-                  f"   ({by_lang})")
+            print(f"share {p['mlp_weight']:.2f}  head {p['encoder_weight']:.2f}  threshold {p['threshold']:.2f}:  "
+                  f"{p['recall']:.3f} / {p['fpr']:.3f}   ({by_lang})")
         print("chosen:", "none reaches the recall" if chosen is None else
-              f"share {chosen['mlp_weight']}, threshold {chosen['threshold']} "
+              f"share {chosen['mlp_weight']}, head {chosen['encoder_weight']}, threshold {chosen['threshold']} "
               f"(recall {chosen['recall']:.3f}, FPR {chosen['fpr']:.3f})")
     return 0 if chosen is not None else 1
 

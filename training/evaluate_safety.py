@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         report["ms_per_message_single"] = single_message_ms(items, checker)
         if checker.threshold is not None:
             report["threshold"] = checker.threshold
+            report["language_thresholds"] = dict(checker.language_thresholds)
             report["sentence_threshold"] = checker.sentence_threshold if checker.sentence_threshold != math.inf \
                 else None
         if args.esconv:
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"{args.file} (split: {args.split})")
     for name, report in reports.items():
-        print_report(report, name + (f" (threshold {report['threshold']})" if "threshold" in report else ""))
+        thresholds = "".join(f", {lang} {value}" for lang, value in report.get("language_thresholds", {}).items())
+        print_report(report, name + (f" (threshold {report['threshold']}{thresholds})" if "threshold" in report else ""))
         if args.esconv:
             esconv = report["esconv"]
             print(f"ESConv seeker turns ({', '.join(esconv['files'])}): {esconv['flagged']} of "

@@ -265,11 +265,24 @@ def choose_threshold(items: list[dict], scores: np.ndarray, rules: np.ndarray, m
     return chosen["threshold"], chosen
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command's arguments; their defaults rebuild the shipped model."""
-    parser = argparse.ArgumentParser(prog="python -m training.train_safety", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(DEFAULT_MODEL_DIR))
+def training_items(args, checker: SafetyChecker) -> tuple[list[Path], list[dict], list[dict]]:
+    """(labelled files, training items, held-out items) as ``args`` select them, each item with its ``model_input``:
+    the curated files and ``--extra`` sets (less tagged negatives), the ``--holdout-split`` kept apart, and the mined
+    negatives. Shared with ``training.train_safety_encoder``, so both stages learn from the same items."""
+    files = [*CURATED, *map(Path, args.extra)]
+    base = curated_items(list(CURATED))
+    curated = base + without_tagged_negatives(curated_items(files)[len(base):], args.extra_skip_notes)
+    held_out = [it for it in curated if args.holdout_split and it.get("split") == args.holdout_split
+                and it["source"] == "set"]
+    items = [it for it in curated if it not in held_out] + mined_negatives(checker, args.max_mined, args.seed)
+    for it in items + held_out:  # an item with earlier seeker turns is read as the conversation check reads it
+        it["model_input"] = checker.conversation_input(it["text"], it["history"], it["lang"]) if it.get("history") \
+            else checker.model_input(it["text"], it["lang"])
+    return files, items, held_out
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that select the training items (:func:`training_items`)."""
     parser.add_argument("--holdout-split", choices=("dev", "tune", "test"),
                         help="leave this split of safety_set.jsonl out and report on it (development only)")
     parser.add_argument("--extra-skip-notes", default="third|threat|victim|someone|other|friend", metavar="REGEX",
@@ -280,6 +293,15 @@ def build_parser() -> argparse.ArgumentParser:
                              "--extra with no file: the curated files alone)")
     parser.add_argument("--max-mined", type=int, default=8000, help="mined negatives per language")
     parser.add_argument("--curated-weight", type=float, default=3.0, help="sample weight of curated items")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments; their defaults rebuild the shipped model."""
+    parser = argparse.ArgumentParser(prog="python -m training.train_safety", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(DEFAULT_MODEL_DIR))
+    add_data_arguments(parser)
     parser.add_argument("--c", type=float, default=3.0, help="inverse L2 strength of the logistic regression")
     parser.add_argument("--max-features", type=int, default=60000)
     parser.add_argument("--max-fpr", type=float, default=0.04,
@@ -301,7 +323,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mlp-epochs", type=int, default=60)
     parser.add_argument("--mlp-weight", type=float, default=0.0,
                         help="share of the perceptrons in the crisis probability (the rest: the regression)")
-    parser.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -309,15 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     checker = SafetyChecker(use_model=False)  # the rules alone
-    files = [*CURATED, *map(Path, args.extra)]
-    base = curated_items(list(CURATED))
-    curated = base + without_tagged_negatives(curated_items(files)[len(base):], args.extra_skip_notes)
-    held_out = [it for it in curated if args.holdout_split and it.get("split") == args.holdout_split
-                and it["source"] == "set"]
-    items = [it for it in curated if it not in held_out] + mined_negatives(checker, args.max_mined, args.seed)
-    for it in items + held_out:  # an item with earlier seeker turns is read as the conversation check reads it
-        it["model_input"] = checker.conversation_input(it["text"], it["history"], it["lang"]) if it.get("history") \
-            else checker.model_input(it["text"], it["lang"])
+    files, items, held_out = training_items(args, checker)
     config = feature_config()
     encoders = () if args.no_encoders else tuple(e for e in ENCODERS if e.name in args.encoders)
     print(f"training items: {len(items)} ({sum(it['crisis'] for it in items)} crisis); embedding them",

@@ -4,7 +4,8 @@ Measures, in one run on this machine:
 1. cold start: ``python app.py`` launched as a fresh process until the server answers;
 2. one reply through the pipeline: time to first token and tokens/s;
 3. the pipeline's non-generation overhead per turn (safety, role, strategy, emotion, retrieval, prompt),
-   p50/p95 over a set of seeker messages (target <= 30 ms on 2 CPU cores);
+   p50/p95 over a set of seeker messages (target <= 30 ms on 2 CPU cores), and the same with the crisis detector's
+   English encoder head given no share (side by side: the ratio is the head's cost);
 4. N concurrent gradio_client users against that server: every request answered, none failed.
 Prints a Markdown table.
 """
@@ -76,13 +77,13 @@ def one_reply(pipeline, max_new_tokens: int) -> dict:
     return {"ttft_s": first, "tokens": n_tokens, "tokens_per_s": (n_tokens - 1) / decode_time, "total_s": total}
 
 
-def overhead(pipeline, rounds: int) -> dict:
+def overhead(pipeline, rounds: int, tag: str = "") -> dict:
     from empath.pipeline import Conversation
 
     times = []
     for r in range(rounds):
         for message in MESSAGES:
-            message = f"{message} ({r})"  # a new text each time: no encoder cache hits
+            message = f"{message} ({tag}{r})"  # a new text each time: no encoder cache hits
             t0 = time.perf_counter()
             pipeline.plan(Conversation(), message)
             times.append((time.perf_counter() - t0) * 1000)
@@ -129,6 +130,12 @@ def main() -> None:
         pipeline.plan(Conversation(), "warm-up message")  # first-call costs (tokenizers, caches) are not per turn
         reply = one_reply(pipeline, args.max_new_tokens)
         over = overhead(pipeline, args.rounds)
+        model = pipeline.safety.model
+        share, model.encoder_head_weight = model.encoder_head_weight, 0.0  # a head with no share is not run
+        try:
+            headless = overhead(pipeline, args.rounds, tag="b")
+        finally:
+            model.encoder_head_weight = share
         load = concurrent_users(f"http://127.0.0.1:{port}/", args.users, args.max_new_tokens)
     finally:
         proc.terminate()
@@ -142,6 +149,8 @@ def main() -> None:
     print(f"| decode speed | {reply['tokens_per_s']:.1f} tokens/s ({reply['tokens']} tokens) |")
     print(f"| non-generation overhead per turn, p50 / p95 (n={over['n']}) | "
           f"{over['p50_ms']:.1f} / {over['p95_ms']:.1f} ms (target <= 30 ms) |")
+    print(f"| ... without the crisis detector's English encoder head, p50 / p95; ratio of p50s | "
+          f"{headless['p50_ms']:.1f} / {headless['p95_ms']:.1f} ms; {over['p50_ms'] / headless['p50_ms']:.2f}x |")
     print(f"| {load['users']} concurrent gradio_client users: answered / failed | {load['answered']} / {load['failed']} |")
     print(f"| ... wall time, p50 / max latency per user | {load['wall_s']:.1f} s, {load['p50_s']:.1f} / {load['max_s']:.1f} s |")
     if load["errors"]:

@@ -19,7 +19,9 @@ Trained by ``training/train_safety.py`` and shipped without pickle:
     empath/data/safety_model/encoder_head/      optional (since round 16): a sentence encoder fine-tuned on the same
                                                 data (``empath.encoder_classifier``, LoRA + linear head), trained by
                                                 ``training/train_safety_encoder.py``; ``mixing.json`` names its
-                                                languages and its share of the crisis probability for them
+                                                languages, its share of their crisis probability, their threshold
+                                                and the floor of the regression's probability under which it is
+                                                not run (a forward pass saved on most ordinary messages)
 
 Inference needs numpy and the encoders only (torch and PEFT too when the folder has an encoder head), and the
 regression computes exactly what the fitted scikit-learn pipeline computes (``tests/test_safety.py`` checks this).
@@ -332,7 +334,9 @@ class CrisisModel:
 def _load_encoder_classifier(path: str):
     from .encoder_classifier import EncoderClassifier
 
-    return EncoderClassifier.load(path)  # read-only at inference: one copy per folder, shared by every checker
+    # read-only at inference: one copy per folder, shared by every checker. On the CPU everywhere: one short forward
+    # pass per message, the numbers measured here, and no GPU needed outside the generation call (ZeroGPU Spaces)
+    return EncoderClassifier.load(path, device="cpu")
 
 
 def _encoder_head(directory: Path) -> tuple[object | None, dict]:

@@ -1,7 +1,7 @@
 """Fine-tune a sentence encoder as the crisis detector's encoder head and add it to a safety model folder.
 
     python -m training.train_safety_encoder [--model empath/data/safety_model] [--langs en] [--weight 0.7]
-                                            [--threshold 0.80] [--floor 0] [--rank 32] [--epochs 8] [--lr 2e-4]
+                                            [--threshold 0.80] [--floor 0.01] [--rank 32] [--epochs 8] [--lr 2e-4]
                                             [--batch-size 32] [--max-length 128] [--save-items FILE | --items FILE]
                                             [train_safety's data arguments]
 
@@ -58,9 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weight", type=float, default=0.7, help="the head's share of the crisis probability")
     parser.add_argument("--threshold", type=float, default=0.80,
                         help="the crisis threshold for the head's languages (the others keep the model's)")
-    parser.add_argument("--floor", type=float, default=0.0,
-                        help="run the head only where the regression's crisis probability reaches this (CPU speed; "
-                             "0: on every message of its languages, as shipped)")
+    parser.add_argument("--floor", type=float, default=0.01,
+                        help="run the head only where the regression's crisis probability reaches this (it costs a "
+                             "forward pass; at 0.01 it runs on 17 %% of real ESConv seeker turns and no decision on "
+                             "the labelled sets changes; 0: on every message of its languages)")
     defaults = EncoderClassifierConfig()
     parser.add_argument("--encoder", default=defaults.encoder)
     parser.add_argument("--rank", type=int, default=defaults.rank)

@@ -1247,6 +1247,10 @@ HELDOUT17_SET = SAFETY_DATA / "safety_heldout17.jsonl"
 # zh 0.031); round 14's model without the head, at the same time: 0.837 (en 0.798) / 0.032. Bounds: the level reached.
 HELDOUT17_MIN_RECALL = {"overall": 0.86, "en": 0.84, "zh": 0.88}
 HELDOUT17_MAX_FPR = 0.035
+HELDOUT18_SET = SAFETY_DATA / "safety_heldout18.jsonl"
+# the eighteenth set, written at the end of round 16 by three helpers without the repository (English, Chinese, and
+# people often missing from such data); of 530 items, 60 close to an earlier labelled line or history turn removed.
+# Not yet measured: it is fresh for the next change.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1273,6 +1277,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT15_SET, (0.35, 0.6), 40),
     (HELDOUT16_SET, (0.35, 0.6), 40),
     (HELDOUT17_SET, (0.35, 0.6), 40),
+    (HELDOUT18_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1296,7 +1301,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
     assert not near_duplicates(load_labelled_set(path), training)
 
 
-@pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET])
+@pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
+                                  HELDOUT18_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1540,9 +1546,10 @@ def test_train_safety_encoder_adds_a_head_that_the_model_loads(tiny_model, tmp_p
 
 def test_encoder_head_floor_skips_the_head_where_the_regression_is_below_it(checker):
     """With a floor, rows whose regression crisis probability is under it keep the regression's probabilities and
-    the head is not run for them (a CPU speed option; the shipped floor is 0)."""
+    the head is not run for them (it costs a forward pass; the shipped floor is small: 0.01)."""
     model = checker.model
-    assert model.encoder_head_floor == 0.0
+    shipped = model.encoder_head_floor
+    assert 0.0 < shipped < 0.05
     texts, langs = ["had a lovely walk with my dog today", "I have the rope and tonight is the night"], ["en", "en"]
     regression, _ = model.head_proba(texts, langs, perceptrons=False)
     crisis = 1.0 - regression[:, 0]
@@ -1554,7 +1561,7 @@ def test_encoder_head_floor_skips_the_head_where_the_regression_is_below_it(chec
         model.encoder_head.predict_proba = lambda batch: calls.append(list(batch)) or original(batch)
         mixed = model.predict_proba(texts, langs)
     finally:
-        model.encoder_head_floor = 0.0
+        model.encoder_head_floor = shipped
         del model.encoder_head.predict_proba
     assert calls == [texts[1:]]
     np.testing.assert_allclose(mixed[0], regression[0])

@@ -112,9 +112,11 @@ class EncoderClassifier:
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.encoder.peft_config["default"].base_model_name_or_path = self.config.encoder  # a name, not a local path
         self.encoder.save_pretrained(directory, safe_serialization=True)
         (directory / "README.md").unlink(missing_ok=True)  # PEFT's blank model card; the model folder has its own
+        adapter_config = json.loads((directory / "adapter_config.json").read_text(encoding="utf-8"))
+        adapter_config["base_model_name_or_path"] = self.config.encoder  # a name, not this machine's path
+        (directory / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2) + "\n", encoding="utf-8")
         save_file({k: v.detach().float().cpu().contiguous() for k, v in self.head.state_dict().items()},
                   str(directory / HEAD_NAME))
         data = {**asdict(self.config), "target_modules": list(self.config.target_modules), "labels": list(self.labels)}

@@ -62,14 +62,13 @@ def _mean_pool(hidden, mask):
 
 def _base_encoder(name: str):
     """(tokenizer, transformers encoder in float32) for an encoder name; never remote code."""
+    import torch
     from transformers import AutoModel, AutoTokenizer
 
     from .hub import resolve_encoder
 
     path = str(resolve_encoder(name))
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-    import torch
-
     model = AutoModel.from_pretrained(path, dtype=torch.float32, use_safetensors=True, trust_remote_code=False)
     return tokenizer, model
 
@@ -172,8 +171,8 @@ def train_encoder_classifier(texts: Sequence[str], labels: Sequence[int], label_
     model = EncoderClassifier(tokenizer, encoder, head, label_names, config)
     encoder.to(device).train()
     head.to(device).train()
-    y = torch.tensor(list(labels), dtype=torch.long)
-    w = torch.tensor(list(weights) if weights is not None else [1.0] * len(y), dtype=torch.float32)
+    y = torch.tensor(list(labels), dtype=torch.long, device=device)
+    w = torch.tensor(list(weights) if weights is not None else [1.0] * len(y), dtype=torch.float32, device=device)
     encoded = tokenizer(list(texts), truncation=True, max_length=config.max_length)
     steps = int(math.ceil(len(y) / config.batch_size) * config.epochs)
     params = [p for p in [*encoder.parameters(), *head.parameters()] if p.requires_grad]
@@ -193,8 +192,8 @@ def train_encoder_classifier(texts: Sequence[str], labels: Sequence[int], label_
             batch = {k: v.to(device) for k, v in batch.items()}
             with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=device.startswith("cuda")):
                 logits = model.logits(batch).float()
-            loss_rows = torch.nn.functional.cross_entropy(logits, y[rows].to(device), reduction="none")
-            loss = (loss_rows * w[rows].to(device)).sum() / w[rows].sum().to(device)
+            loss_rows = torch.nn.functional.cross_entropy(logits, y[rows], reduction="none")
+            loss = (loss_rows * w[rows]).sum() / w[rows].sum()
             loss.backward()
             optimizer.step()
             schedule.step()

@@ -45,7 +45,7 @@ from .lang import detect_language
 DEFAULT_MODEL_DIR = PACKAGE_DATA / "safety_model"
 DEFAULT_FOLLOWUP_MODEL_DIR = PACKAGE_DATA / "safety_followup_model"  # the next message after a flagged turn
 ENCODER_HEAD_DIR = "encoder_head"  # inside a model folder
-ENCODER_HEAD_MIXING = "mixing.json"  # {"langs": [...], "weight": w}
+ENCODER_HEAD_MIXING = "mixing.json"  # {"langs": [...], "weight": w, "threshold": t, "floor": f, ...}
 LABELS = ("none", "suicide", "self_harm", "harm_to_others")  # column 0 is "no crisis"
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
@@ -88,6 +88,11 @@ def ngram_features(text: str, config: FeatureConfig, char_map: dict | None = Non
     low, high = config.word_ngrams
     features += [f"w:{' '.join(words[i:i + n])}" for n in range(low, high + 1) for i in range(len(words) - n + 1)]
     return features
+
+
+def message_languages(texts: list[str], langs: list[str | None] | None) -> list[str]:
+    """Each text's language: the given one, else detected."""
+    return [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,7 @@ class CrisisModel:
         return columns, values / norm if norm else values
 
     def _embeddings(self, texts: list[str], langs: list[str | None] | None) -> list[np.ndarray]:
-        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
+        langs = message_languages(texts, langs)
         return [embedding_block(encoder, texts, langs) for encoder in self.encoders]
 
     def _linear_scores(self, texts: list[str], blocks: list[np.ndarray]) -> np.ndarray:
@@ -304,7 +309,7 @@ class CrisisModel:
         ``rows``, when given); None without a head."""
         if self.encoder_head is None:
             return None
-        langs = [lang or detect_language(text) for text, lang in zip(texts, langs or [None] * len(texts))]
+        langs = message_languages(texts, langs)
         out = np.full((len(texts), len(self.labels)), np.nan)
         wanted = set(range(len(texts)) if rows is None else rows)
         rows = [i for i, lang in enumerate(langs) if lang in self.encoder_head_langs and i in wanted]
@@ -315,6 +320,7 @@ class CrisisModel:
     def predict_proba(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
         # perceptrons with no share (kept for choosing an operating point) are not run; nor is a head with no share,
         # nor the head where the rest of the model is below its floor
+        langs = message_languages(texts, langs)  # detected once for both heads
         regression, perceptrons = self.head_proba(texts, langs, perceptrons=self.mlp_weight > 0)
         proba = mix_probabilities(regression, perceptrons, self.mlp_weight)
         if self.encoder_head_weight <= 0:

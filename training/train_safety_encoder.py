@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the crisis threshold for the head's languages (the others keep the model's)")
     parser.add_argument("--floor", type=float, default=0.01,
                         help="run the head only where the regression's crisis probability reaches this (it costs a "
-                             "forward pass; at 0.01 it runs on 17 %% of real ESConv seeker turns and no decision on "
-                             "the labelled sets changes; 0: on every message of its languages)")
+                             "forward pass; at 0.01 no decision on the labelled sets changes; 0: on every message of "
+                             "its languages)")
     defaults = EncoderClassifierConfig()
     parser.add_argument("--encoder", default=defaults.encoder)
     parser.add_argument("--rank", type=int, default=defaults.rank)

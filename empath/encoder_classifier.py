@@ -21,7 +21,7 @@ import math
 import os
 import random
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -125,36 +125,44 @@ class EncoderClassifier:
     @classmethod
     def load(cls, directory: str | os.PathLike, device: str | None = None) -> EncoderClassifier:
         """The classifier saved in ``directory``, its LoRA merged into the base encoder for inference."""
-        import torch
-        from peft import PeftModel
-        from safetensors.torch import load_file
-
         from .hub import auto_device
 
-        directory = Path(directory)
-        try:
-            data = json.loads((directory / CONFIG_NAME).read_text(encoding="utf-8"))
-            labels = data.pop("labels")
-            config = EncoderClassifierConfig(**{**data, "target_modules": tuple(data["target_modules"])})
-            head_weights = load_file(str(directory / HEAD_NAME))
-        except FileNotFoundError as exc:
-            raise DataFileError(f"{exc.filename}: encoder classifier file not found") from exc
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise DataFileError(f"{directory / CONFIG_NAME}: unreadable encoder classifier ({exc})") from exc
-        tokenizer, base = _base_encoder(config.encoder)
-        encoder = PeftModel.from_pretrained(base, str(directory), is_trainable=False).merge_and_unload()
-        head = torch.nn.Linear(head_weights["weight"].shape[1], len(labels))
-        head.load_state_dict(head_weights)
+        tokenizer, encoder, head, labels, config = _read_folder(directory, trainable=False)
         device = device or auto_device()[0]
-        return cls(tokenizer, encoder.to(device), head.to(device), labels, config)
+        return cls(tokenizer, encoder.merge_and_unload().to(device), head.to(device), labels, config)
+
+
+def _read_folder(directory: str | os.PathLike, trainable: bool):
+    """(tokenizer, PEFT encoder, head, labels, config) of a saved classifier; the LoRA unmerged."""
+    import torch
+    from peft import PeftModel
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    try:
+        data = json.loads((directory / CONFIG_NAME).read_text(encoding="utf-8"))
+        labels = data.pop("labels")
+        config = EncoderClassifierConfig(**{**data, "target_modules": tuple(data["target_modules"])})
+        head_weights = load_file(str(directory / HEAD_NAME))
+    except FileNotFoundError as exc:
+        raise DataFileError(f"{exc.filename}: encoder classifier file not found") from exc
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataFileError(f"{directory / CONFIG_NAME}: unreadable encoder classifier ({exc})") from exc
+    tokenizer, base = _base_encoder(config.encoder)
+    encoder = PeftModel.from_pretrained(base, str(directory), is_trainable=trainable)
+    head = torch.nn.Linear(head_weights["weight"].shape[1], len(labels))
+    head.load_state_dict(head_weights)
+    return tokenizer, encoder, head, labels, config
 
 
 def train_encoder_classifier(texts: Sequence[str], labels: Sequence[int], label_names: Sequence[str],
                              weights: Sequence[float] | None = None,
                              config: EncoderClassifierConfig = EncoderClassifierConfig(),
-                             progress: bool = True) -> EncoderClassifier:
+                             progress: bool = True, init: str | os.PathLike | None = None) -> EncoderClassifier:
     """Fit a LoRA adapter and a linear head on (text, label index) pairs with per-example ``weights`` (weighted
-    cross-entropy; AdamW, linear warm-up then decay). Seeded; bf16 autocast on a CUDA GPU, float32 elsewhere."""
+    cross-entropy; AdamW, linear warm-up then decay). Seeded; bf16 autocast on a CUDA GPU, float32 elsewhere.
+    ``init``: a saved classifier to go on training (its encoder, rank and modules are kept; ``config`` gives the
+    optimisation: epochs, learning rate, batch size, ...)."""
     import torch
     from peft import LoraConfig, get_peft_model
     from tqdm.auto import tqdm
@@ -164,10 +172,18 @@ def train_encoder_classifier(texts: Sequence[str], labels: Sequence[int], label_
     torch.manual_seed(config.seed)
     order_rng = random.Random(config.seed)
     device = auto_device()[0]
-    tokenizer, base = _base_encoder(config.encoder)
-    encoder = get_peft_model(base, LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                                              target_modules=list(config.target_modules)))
-    head = torch.nn.Linear(base.config.hidden_size, len(label_names))
+    if init is not None:
+        tokenizer, encoder, head, init_labels, init_config = _read_folder(init, trainable=True)
+        if tuple(init_labels) != tuple(label_names):
+            raise ValueError(f"{init}: labels {init_labels} differ from {tuple(label_names)}")
+        config = replace(config, encoder=init_config.encoder, rank=init_config.rank, alpha=init_config.alpha,
+                         dropout=init_config.dropout, target_modules=init_config.target_modules,
+                         scale=init_config.scale)
+    else:
+        tokenizer, base = _base_encoder(config.encoder)
+        encoder = get_peft_model(base, LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
+                                                  target_modules=list(config.target_modules)))
+        head = torch.nn.Linear(base.config.hidden_size, len(label_names))
     model = EncoderClassifier(tokenizer, encoder, head, label_names, config)
     encoder.to(device).train()
     head.to(device).train()
@@ -178,7 +194,7 @@ def train_encoder_classifier(texts: Sequence[str], labels: Sequence[int], label_
     params = [p for p in [*encoder.parameters(), *head.parameters()] if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     warmup = max(1.0, config.warmup * steps)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, s / warmup) * max(0.0, 1 - s / steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, s / warmup) * max(0.0, 1 - s / max(steps, 1)))
     bar = tqdm(total=steps, desc="encoder classifier", disable=not progress)
     order, step = list(range(len(y))), 0
     while step < steps:

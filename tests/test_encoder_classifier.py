@@ -58,3 +58,23 @@ def test_a_broken_folder_is_a_clear_error(tmp_path):
 
 def test_no_texts_give_an_empty_array(trained):
     assert trained.predict_proba([]).shape == (0, 2)
+
+
+def test_training_goes_on_from_a_saved_classifier(trained, tmp_path):
+    """``init`` starts from a saved folder: its rank and encoder are kept whatever the config says, zero epochs give
+    back its probabilities, and more epochs on new examples move it toward them."""
+    folder = trained.save(tmp_path / "head")
+    probe = ["the basement is flooding fast", "water is pouring through the ceiling", "a quiet evening with tea"]
+    same = train_encoder_classifier(CALM, [0] * len(CALM), LABELS, None, EncoderClassifierConfig(rank=16, epochs=0),
+                                    progress=False, init=folder)
+    assert same.config.rank == 4
+    np.testing.assert_allclose(same.predict_proba(probe), trained.predict_proba(probe), atol=1e-5)
+    flood = ["the basement is flooding", "water coming up through the floor", "the river burst into the house",
+             "pipes burst and the kitchen is under water"]
+    config = EncoderClassifierConfig(epochs=10, batch_size=4, learning_rate=2e-3, seed=0)
+    more = train_encoder_classifier(CALM + ALARM + flood, [0] * len(CALM) + [1] * (len(ALARM) + len(flood)), LABELS,
+                                    None, config, progress=False, init=folder)
+    assert more.predict_proba(probe[:2])[:, 1].min() > trained.predict_proba(probe[:2])[:, 1].max()
+    assert more.predict_proba(probe[2:])[0, 0] > 0.5
+    with pytest.raises(ValueError, match="labels"):
+        train_encoder_classifier(CALM, [0] * len(CALM), ("a", "b"), None, config, progress=False, init=folder)

@@ -3,7 +3,7 @@
     python -m training.train_safety_encoder [--model empath/data/safety_model] [--langs en] [--weight 0.7]
                                             [--threshold 0.80] [--floor 0.01] [--rank 32] [--epochs 8] [--lr 2e-4]
                                             [--batch-size 32] [--max-length 128] [--save-items FILE | --items FILE]
-                                            [train_safety's data arguments]
+                                            [--init DIR] [train_safety's data arguments]
 
 The learned stage of ``training.train_safety`` reads n-grams and frozen sentence embeddings; this head
 (``empath.encoder_classifier``: a LoRA adapter on all-MiniLM-L6-v2 and a linear head over its pooled embedding) is
@@ -14,7 +14,8 @@ The share and threshold come from ``training.choose_safety_operating_point --enc
 
 Time: about 2 minutes on one H200, about 80 minutes on 2 CPU cores (the defaults; device picked automatically).
 Data can be built where the shared datasets are and trained elsewhere: ``--save-items FILE`` writes the items (JSONL,
-gzip when the name ends in .gz) and stops; ``--items FILE`` trains on such a file.
+gzip when the name ends in .gz) and stops; ``--items FILE`` trains on such a file. ``--init DIR`` goes on training a saved head (its rank and modules kept;
+``--epochs``/``--lr`` for the new run), e.g. on items added since it was trained, without a GPU.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-length", type=int, default=defaults.max_length)
     parser.add_argument("--save-items", type=Path, help="write the training items to this file and stop")
     parser.add_argument("--items", type=Path, help="train on items written by --save-items")
+    parser.add_argument("--init", type=Path, help="a saved head (e.g. the model's encoder_head/) to go on training")
     parser.add_argument("--no-progress", action="store_true")
     add_data_arguments(parser)
     return parser
@@ -94,9 +96,12 @@ def main(argv: list[str] | None = None) -> int:
                                      seed=args.seed)
     print(f"training items: {len(items)} ({sum(it['crisis'] for it in items)} crisis) in {args.langs}", file=sys.stderr)
     head = train_encoder_classifier([it["model_input"] for it in items], class_labels(items).tolist(), LABELS,
-                                    sample_weights(items, args).tolist(), config, progress=not args.no_progress)
+                                    sample_weights(items, args).tolist(), config, progress=not args.no_progress,
+                                    init=args.init)
     info = {"training": {"items": len(items), "crisis": sum(it["crisis"] for it in items),
-                         "curated_weight": args.curated_weight, "max_mined": args.max_mined, "seed": args.seed}}
+                         "curated_weight": args.curated_weight, "max_mined": args.max_mined, "seed": args.seed,
+                         "epochs": args.epochs, "learning_rate": args.lr,
+                         **({"continued_from": str(args.init)} if args.init else {})}}
     folder = save_encoder_head(args.model, head, tuple(args.langs), args.weight, args.threshold, args.floor, info)
     print(f"wrote {folder} (share {args.weight}, threshold {args.threshold} for {args.langs})", file=sys.stderr)
     return 0

@@ -74,7 +74,8 @@ SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 # the rules' own set first, then every file written for training (safety_train_extra*.jsonl, in name order)
 CURATED = (SAFETY_DATA / "safety_set.jsonl", *sorted(SAFETY_DATA.glob("safety_train_extra*.jsonl")))
 # the shipped model's --extra files (round 14): the seen held-out sets, then the labelled follow-up disclosures
-SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in range(3, 16)), SAFETY_DATA / "followup_disclosures.jsonl")
+SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in (*range(3, 16), 17)),
+                 SAFETY_DATA / "followup_disclosures.jsonl")
 RISKY_EN = re.compile(r"suicid|kill|die\b|died|dying|dead|death|murder|hurt|harm|cut|blade|razor|overdos|pills|"
                       r"end (?:it|my life|things|everything)|not (?:be )?(?:here|around)|jump|hang|gun|shoot|"
                       r"stab|bleed|blood|burn|poison|weapon|knife|live anymore|alive|wake up|disappear|goodbye|"

@@ -1255,7 +1255,14 @@ HELDOUT17_MAX_FPR = 0.035
 HELDOUT18_SET = SAFETY_DATA / "safety_heldout18.jsonl"
 # the eighteenth set, written at the end of round 16 by three helpers without the repository (English, Chinese, and
 # people often missing from such data); of 530 items, 60 close to an earlier labelled line or history turn removed.
-# Not yet measured: it is fresh for the next change.
+# Measured once with round 17's detector (frozen before, commit b63ef96): recall 0.896 (en 0.839, zh 0.939), FPR 0.082
+# (en 0.072, zh 0.091); round 16's at the same time: 0.876 (en 0.805, zh 0.930) / 0.086. Bounds: the level reached.
+HELDOUT18_MIN_RECALL = {"overall": 0.89, "en": 0.83, "zh": 0.93}
+HELDOUT18_MAX_FPR = 0.085
+HELDOUT19_SET = SAFETY_DATA / "safety_heldout19.jsonl"
+# the nineteenth set, written at the end of round 17 by three helpers without the repository (English, Chinese, and
+# people often missing from such data); of 530 items, 51 close to an earlier labelled line or history turn and 1 close
+# to another new item removed. Not yet measured: it is fresh for the next change.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1283,6 +1290,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT16_SET, (0.35, 0.6), 40),
     (HELDOUT17_SET, (0.35, 0.6), 40),
     (HELDOUT18_SET, (0.35, 0.6), 40),
+    (HELDOUT19_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1307,7 +1315,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
 
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
-                                  HELDOUT18_SET])
+                                  HELDOUT18_SET, HELDOUT19_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1345,6 +1353,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT15_SET, HELDOUT15_MIN_RECALL, HELDOUT15_MAX_FPR),
     (HELDOUT16_SET, HELDOUT16_MIN_RECALL, HELDOUT16_MAX_FPR),
     (HELDOUT17_SET, HELDOUT17_MIN_RECALL, HELDOUT17_MAX_FPR),
+    (HELDOUT18_SET, HELDOUT18_MIN_RECALL, HELDOUT18_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

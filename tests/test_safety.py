@@ -1560,10 +1560,12 @@ def test_train_safety_encoder_adds_a_head_that_the_model_loads(tiny_model, tmp_p
 
 def test_encoder_head_floor_skips_the_head_where_the_regression_is_below_it(checker):
     """With a floor, rows whose regression crisis probability is under it keep the regression's probabilities and
-    the head is not run for them (it costs a forward pass; the shipped floor is small: 0.01)."""
+    the head is not run for them (it costs a forward pass). The shipped floor is under the regression probability
+    below which no message can reach the English threshold whatever the head says, so it hides no flag."""
     model = checker.model
     shipped = model.encoder_head_floor
-    assert 0.0 < shipped < 0.05
+    weight = model.encoder_head_weight
+    assert 0.0 < shipped < (checker.threshold_for("en") - weight) / (1.0 - weight)
     texts, langs = ["had a lovely walk with my dog today", "I have the rope and tonight is the night"], ["en", "en"]
     regression, _ = model.head_proba(texts, langs, perceptrons=False)
     crisis = 1.0 - regression[:, 0]

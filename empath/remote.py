@@ -197,10 +197,9 @@ class OpenAIGenerator:
     @property
     def client(self):
         if self._client is None:
-            import httpx
-            from openai import OpenAI
+            from openai import OpenAI, Timeout  # the client's own Timeout class (httpx's before openai 3.6x, httpx2's since)
 
-            timeout = httpx.Timeout(self.settings.timeout, connect=min(self.settings.timeout, 10.0))
+            timeout = Timeout(self.settings.timeout, connect=min(self.settings.timeout, 10.0))
             # Retries are done here (before the first token only), so the client itself does not retry.
             self._client = OpenAI(base_url=self.settings.base_url, api_key=self.settings.api_key or "not-needed",
                                   timeout=timeout, max_retries=0)

@@ -1262,7 +1262,15 @@ HELDOUT18_MAX_FPR = 0.085
 HELDOUT19_SET = SAFETY_DATA / "safety_heldout19.jsonl"
 # the nineteenth set, written at the end of round 17 by three helpers without the repository (English, Chinese, and
 # people often missing from such data); of 530 items, 51 close to an earlier labelled line or history turn and 1 close
-# to another new item removed. Not yet measured: it is fresh for the next change.
+# to another new item removed. Measured once with round 18's rules and round 17's model (frozen before, commit c6e5cd7):
+# recall 0.882 (en 0.935, zh 0.842), FPR 0.064 (en 0.067, zh 0.061); round 17's rules at the same time: 0.882 / 0.068.
+# Bounds: the level reached.
+HELDOUT19_MIN_RECALL = {"overall": 0.88, "en": 0.93, "zh": 0.84}
+HELDOUT19_MAX_FPR = 0.065
+HELDOUT20_SET = SAFETY_DATA / "safety_heldout20.jsonl"
+# the twentieth set, written at the end of round 18 by three helpers without the repository (English, Chinese, and
+# conversations and people often missing from such data); of 530 items, 72 close to an earlier labelled line or
+# history turn removed. Not yet measured: it is fresh for the next change.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1291,6 +1299,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT17_SET, (0.35, 0.6), 40),
     (HELDOUT18_SET, (0.35, 0.6), 40),
     (HELDOUT19_SET, (0.35, 0.6), 40),
+    (HELDOUT20_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1315,7 +1324,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
 
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
-                                  HELDOUT18_SET, HELDOUT19_SET])
+                                  HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1354,6 +1363,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT16_SET, HELDOUT16_MIN_RECALL, HELDOUT16_MAX_FPR),
     (HELDOUT17_SET, HELDOUT17_MIN_RECALL, HELDOUT17_MAX_FPR),
     (HELDOUT18_SET, HELDOUT18_MIN_RECALL, HELDOUT18_MAX_FPR),
+    (HELDOUT19_SET, HELDOUT19_MIN_RECALL, HELDOUT19_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -194,7 +194,8 @@ def train_encoder_classifier(texts: Sequence[str], labels: Sequence[int], label_
     params = [p for p in [*encoder.parameters(), *head.parameters()] if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     warmup = max(1.0, config.warmup * steps)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, s / warmup) * max(0.0, 1 - s / max(steps, 1)))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, s / warmup) * max(0.0, 1 - s / max(steps, 1)))  # steps 0: init as it was
     bar = tqdm(total=steps, desc="encoder classifier", disable=not progress)
     order, step = list(range(len(y))), 0
     while step < steps:

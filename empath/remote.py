@@ -197,7 +197,8 @@ class OpenAIGenerator:
     @property
     def client(self):
         if self._client is None:
-            from openai import OpenAI, Timeout  # the client's own Timeout class (httpx's before openai 3.6x, httpx2's since)
+            # openai's own Timeout class: httpx's in older releases, httpx2's since 3.6x (which refuses httpx's)
+            from openai import OpenAI, Timeout
 
             timeout = Timeout(self.settings.timeout, connect=min(self.settings.timeout, 10.0))
             # Retries are done here (before the first token only), so the client itself does not retry.

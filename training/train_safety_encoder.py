@@ -14,9 +14,10 @@ The share and threshold come from ``training.choose_safety_operating_point --enc
 
 Time: about 2 minutes on one H200, about 80 minutes on 2 CPU cores (the defaults; device picked automatically).
 Data can be built where the shared datasets are and trained elsewhere: ``--save-items FILE`` writes the items (JSONL,
-gzip when the name ends in .gz) and stops; ``--items FILE`` trains on such a file. ``--init DIR`` goes on training a saved head (its rank and modules kept;
-``--epochs``/``--lr`` for the new run), e.g. on items added since it was trained, without a GPU: the shipped
-head (round 17) is round 16's, trained two more epochs at 1e-4 on round 17's items (21 minutes on 2 cores).
+gzip when the name ends in .gz) and stops; ``--items FILE`` trains on such a file. ``--init DIR`` goes on training a
+saved head (its rank and modules kept; ``--epochs``/``--lr`` for the new run), e.g. on items added since it was
+trained, without a GPU: the shipped head (round 17) is round 16's, trained two more epochs at 1e-4 on round 17's items
+(21 minutes on 2 cores).
 """
 
 from __future__ import annotations

@@ -448,6 +448,28 @@ def test_an_eye_roll_an_urge_not_acted_on_and_a_hypothetical_explain_the_rule_hi
     assert not result.crisis and any(hit.endswith(f"~{context}") for hit in result.suppressed), result
 
 
+@pytest.mark.parametrize("text, lang, context, counterpart", [
+    # round 19: the nineteenth set's rule-made false alarms, each beside a message the context must not explain away
+    ("I keep hurting myself lifting Mum out of bed, my back's wrecked. Any tips?", "en", "physical_strain",
+     "I keep hurting myself on purpose after lifting her, I deserve it"),
+    ("If the plumber cancels a third time I'll strangle him with his own hose 😤 anyway how do I find a decent one",
+     "en", "service_grievance", "If the landlord comes round again I will strangle him, I know where he lives"),
+    ("刷到个视频 外卖小哥在桥上拉住了一个要跳河的人 太燃了", "zh", "seen_in_a_video", "我在桥上 想跳河"),
+    ("班上有个学生作文里写了'想死'。我已经跟家长和心理老师沟通过了,还能做点什么?", "zh", "student_writing",
+     "女儿日记里写了想死,刚才她发了遗书就不回消息了"),
+])
+def test_round_19_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, lang, context, counterpart):
+    result = rules_checker.check(text, lang=lang)
+    assert not result.crisis and any(hit.endswith(f"~{context}") for hit in result.suppressed), result
+    other = rules_checker.check(counterpart, lang=lang)
+    assert other.crisis and not any(hit.endswith(f"~{context}") for hit in other.suppressed), other
+
+
+@pytest.mark.parametrize("text", ["倒时差倒得要死 医生给我开了两片安眠药 今晚先吃一片试试", "今日返工返到想死 收工去打边炉先"])
+def test_an_ordeal_until_one_wants_to_die_is_masked_in_cantonese_too(rules_checker, text):
+    assert not rules_checker.check(text, lang="zh").matched
+
+
 @pytest.mark.parametrize("text", [
     "I wanted to punch him. I walked away, but next time I will.",
     "I just walked away from him, but I'm going to kill him when he sleeps",

@@ -1,7 +1,7 @@
 """Train the learned second stage of the crisis detector and write ``empath/data/safety_model/``.
 
     python -m training.train_safety [--out empath/data/safety_model] [--holdout-split test] [--extra FILE ...]
-                                    [--max-mined 8000] [--threshold 0.74|none] [--mlp-weight 0.0] [--sentence-threshold 0.98]
+                                    [--max-mined 8000] [--threshold 0.72|none] [--mlp-weight 0.0] [--sentence-threshold 0.98]
                                     [--mlp-members 3] [--seed 0]
 
 Training data:
@@ -24,7 +24,9 @@ the sentence embeddings of ``use-multilingual`` (both languages) and ``all-minil
 multinomial ``LogisticRegression`` over none / suicide / self_harm / harm_to_others, mixed (``--mlp-weight``) with
 an ensemble of ``--mlp-members`` one-hidden-layer perceptrons (scikit-learn ``MLPClassifier``, seeds 0..n-1) over
 the embeddings alone.
-Threshold and mix: ``--threshold`` 0.74 with ``--mlp-weight`` 0.0 (the regression alone) since round 14, chosen by
+Threshold and mix: ``--threshold`` 0.72 with ``--mlp-weight`` 0.0 (the regression alone) since round 19 (the
+threshold of the languages without an encoder head, Chinese: its highest recall on the development pool, sets 2 and 16
+and ``safety_followups_dev.jsonl``, at an FPR no higher than round 17's there); 0.74 in rounds 14-18, chosen by
 ``training.choose_safety_operating_point`` on the development sets (``safety_heldout2.jsonl`` and
 ``safety_followups_dev.jsonl``, the lowest FPR at a recall no lower than the round-10 detector's there); 0.70 with 0.35
 in rounds 10-13, chosen by
@@ -73,8 +75,9 @@ ENCODERS = (EncoderFeature("use-multilingual", ("en", "zh")), EncoderFeature("al
 SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 # the rules' own set first, then every file written for training (safety_train_extra*.jsonl, in name order)
 CURATED = (SAFETY_DATA / "safety_set.jsonl", *sorted(SAFETY_DATA.glob("safety_train_extra*.jsonl")))
-# the shipped model's --extra files (round 14): the seen held-out sets, then the labelled follow-up disclosures
-SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in (*range(3, 16), 17)),
+# the shipped model's --extra files (round 19): the seen held-out sets but the development ones (2, 16), then the
+# labelled follow-up disclosures
+SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in (*range(3, 16), 17, 18, 19)),
                  SAFETY_DATA / "followup_disclosures.jsonl")
 RISKY_EN = re.compile(r"suicid|kill|die\b|died|dying|dead|death|murder|hurt|harm|cut|blade|razor|overdos|pills|"
                       r"end (?:it|my life|things|everything)|not (?:be )?(?:here|around)|jump|hang|gun|shoot|"
@@ -307,9 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-features", type=int, default=60000)
     parser.add_argument("--max-fpr", type=float, default=0.04,
                         help="cross-validated FPR allowed on the curated (hard) negatives")
-    parser.add_argument("--threshold", type=lambda v: None if v.lower() == "none" else float(v), default=0.74,
+    parser.add_argument("--threshold", type=lambda v: None if v.lower() == "none" else float(v), default=0.72,
                         help="crisis threshold of the combined detector; 'none' picks it by --max-fpr on the "
-                             "cross-validated curated negatives (the default, 0.74 with --mlp-weight 0.0, was chosen "
+                             "cross-validated curated negatives (the default, 0.72 with --mlp-weight 0.0, was chosen "
                              "by training.choose_safety_operating_point on the development sets)")
     parser.add_argument("--sentence-threshold", type=float, default=0.98,
                         help="threshold for one sentence of a message of 3+ sentences (SafetyChecker reads long "

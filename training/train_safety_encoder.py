@@ -1,7 +1,7 @@
 """Fine-tune a sentence encoder as the crisis detector's encoder head and add it to a safety model folder.
 
-    python -m training.train_safety_encoder [--model empath/data/safety_model] [--langs en] [--weight 0.7]
-                                            [--threshold 0.72] [--floor 0.05] [--rank 32] [--epochs 8] [--lr 2e-4]
+    python -m training.train_safety_encoder [--model empath/data/safety_model] [--langs en] [--weight 0.5]
+                                            [--threshold 0.68] [--floor 0.05] [--rank 32] [--epochs 8] [--lr 2e-4]
                                             [--batch-size 32] [--max-length 128] [--save-items FILE | --items FILE]
                                             [--init DIR] [train_safety's data arguments]
 
@@ -16,8 +16,8 @@ Time: about 2 minutes on one H200, about 80 minutes on 2 CPU cores (the defaults
 Data can be built where the shared datasets are and trained elsewhere: ``--save-items FILE`` writes the items (JSONL,
 gzip when the name ends in .gz) and stops; ``--items FILE`` trains on such a file. ``--init DIR`` goes on training a
 saved head (its rank and modules kept; ``--epochs``/``--lr`` for the new run), e.g. on items added since it was
-trained, without a GPU: the shipped head (round 17) is round 16's, trained two more epochs at 1e-4 on round 17's items
-(21 minutes on 2 cores).
+trained, without a GPU: the shipped head (round 19) is round 17's, trained two more epochs at 1e-4 on round 19's items
+(20 minutes on 2 cores); round 17's was round 16's, trained likewise on round 17's items.
 """
 
 from __future__ import annotations
@@ -59,13 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="the safety model folder to add the head to")
     parser.add_argument("--langs", nargs="+", default=["en"], help="languages the head reads (its encoder's)")
-    parser.add_argument("--weight", type=float, default=0.7, help="the head's share of the crisis probability")
-    parser.add_argument("--threshold", type=float, default=0.72,
+    parser.add_argument("--weight", type=float, default=0.5, help="the head's share of the crisis probability")
+    parser.add_argument("--threshold", type=float, default=0.68,
                         help="the crisis threshold for the head's languages (the others keep the model's)")
     parser.add_argument("--floor", type=float, default=0.05,
                         help="run the head only where the regression's crisis probability reaches this (it costs a "
-                             "forward pass; under 0.067 no message can be flagged at share 0.7 and threshold 0.72, and "
-                             "at 0.05 no decision on the labelled sets changes; 0: on every message of its languages)")
+                             "forward pass; under 0.36 no message can be flagged at share 0.5 and threshold 0.68, so the "
+                             "floor changes no decision; 0: on every message of its languages)")
     defaults = EncoderClassifierConfig()
     parser.add_argument("--encoder", default=defaults.encoder)
     parser.add_argument("--rank", type=int, default=defaults.rank)

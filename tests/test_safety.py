@@ -1295,7 +1295,12 @@ HELDOUT19_MAX_FPR = 0.065
 HELDOUT20_SET = SAFETY_DATA / "safety_heldout20.jsonl"
 # the twentieth set, written at the end of round 18 by three helpers without the repository (English, Chinese, and
 # conversations and people often missing from such data); of 530 items, 72 close to an earlier labelled line or
-# history turn removed. Not yet measured: it is fresh for the next change.
+# history turn removed. Measured once with round 19's detector (rules and model frozen before, commit 9b8c29c; the
+# English operating point amended before the set was opened, see the README): recall 0.910 (en 0.925, zh 0.900), FPR
+# 0.050 (en 0.062, zh 0.041); round 17's model with round 19's rules at the same time: 0.890 (en 0.900, zh 0.883) /
+# 0.058. Bounds: the level reached.
+HELDOUT20_MIN_RECALL = {"overall": 0.91, "en": 0.92, "zh": 0.90}
+HELDOUT20_MAX_FPR = 0.051
 HELDOUT21_SET = SAFETY_DATA / "safety_heldout21.jsonl"
 # the twenty-first set, written during round 19 by two helpers without the repository (English, Chinese; people often
 # missing from such data, conversations); of 486 items, 42 close to an earlier labelled line or history turn removed
@@ -1394,6 +1399,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT17_SET, HELDOUT17_MIN_RECALL, HELDOUT17_MAX_FPR),
     (HELDOUT18_SET, HELDOUT18_MIN_RECALL, HELDOUT18_MAX_FPR),
     (HELDOUT19_SET, HELDOUT19_MIN_RECALL, HELDOUT19_MAX_FPR),
+    (HELDOUT20_SET, HELDOUT20_MIN_RECALL, HELDOUT20_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

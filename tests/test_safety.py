@@ -457,16 +457,26 @@ def test_an_eye_roll_an_urge_not_acted_on_and_a_hypothetical_explain_the_rule_hi
     ("刷到个视频 外卖小哥在桥上拉住了一个要跳河的人 太燃了", "zh", "seen_in_a_video", "我在桥上 想跳河"),
     ("班上有个学生作文里写了'想死'。我已经跟家长和心理老师沟通过了,还能做点什么?", "zh", "student_writing",
      "女儿日记里写了想死,刚才她发了遗书就不回消息了"),
+    # round 20: the twentieth set's
+    ("if Arsenal lose again I'm ending it all... ending my season ticket that is 😂", "en", "joking",
+     "I'm ending it all tonight, I'm serious"),
+    ("health visitor asked if I'd had thoughts of harming myself or the baby and I said no, which was true, but I've "
+     "cried every day for a fortnight", "en", "screening_answered_no",
+     "the nurse asked if I'd had thoughts of harming myself and I said no, but I lied, I'm harming myself every night"),
+    ("My 16 year old told me she self-harmed last year. She's stopped and sees a counsellor now", "en", "last_year",
+     "I self-harmed last year and I'm self-harming again"),
+    ("我弟把我手办摔断了一条腿，我要打死他！！！", "zh", "petty_grievance", "他把我的猫摔死了，我今晚就要打死他"),
 ])
-def test_round_19_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, lang, context, counterpart):
+def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, lang, context, counterpart):
     result = rules_checker.check(text, lang=lang)
     assert not result.crisis and any(hit.endswith(f"~{context}") for hit in result.suppressed), result
     other = rules_checker.check(counterpart, lang=lang)
     assert other.crisis and not any(hit.endswith(f"~{context}") for hit in other.suppressed), other
 
 
-@pytest.mark.parametrize("text", ["倒时差倒得要死 医生给我开了两片安眠药 今晚先吃一片试试", "今日返工返到想死 收工去打边炉先"])
-def test_an_ordeal_until_one_wants_to_die_is_masked_in_cantonese_too(rules_checker, text):
+@pytest.mark.parametrize("text", ["倒时差倒得要死 医生给我开了两片安眠药 今晚先吃一片试试", "今日返工返到想死 收工去打边炉先",
+                                  "老师说我的作文'要死不活'，是什么意思"])
+def test_an_ordeal_until_one_wants_to_die_and_half_dead_prose_are_masked(rules_checker, text):
     assert not rules_checker.check(text, lang="zh").matched
 
 

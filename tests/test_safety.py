@@ -1314,7 +1314,11 @@ HELDOUT20_MAX_FPR = 0.051
 HELDOUT21_SET = SAFETY_DATA / "safety_heldout21.jsonl"
 # the twenty-first set, written during round 19 by two helpers without the repository (English, Chinese; people often
 # missing from such data, conversations); of 486 items, 42 close to an earlier labelled line or history turn removed
-# (its English half is 37 % crisis). Not yet measured: it is fresh for the change after round 19.
+# (its English half is 37 % crisis). Measured once with round 20's rules and round 19's model (frozen before, commit
+# 50be249): recall 0.858 (en 0.824, zh 0.878), FPR 0.077 (en 0.094, zh 0.062); round 19's rules at the same time: the
+# same. Bounds: the level reached.
+HELDOUT21_MIN_RECALL = {"overall": 0.85, "en": 0.82, "zh": 0.87}
+HELDOUT21_MAX_FPR = 0.08
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1410,6 +1414,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT18_SET, HELDOUT18_MIN_RECALL, HELDOUT18_MAX_FPR),
     (HELDOUT19_SET, HELDOUT19_MIN_RECALL, HELDOUT19_MAX_FPR),
     (HELDOUT20_SET, HELDOUT20_MIN_RECALL, HELDOUT20_MAX_FPR),
+    (HELDOUT21_SET, HELDOUT21_MIN_RECALL, HELDOUT21_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

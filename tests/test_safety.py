@@ -474,6 +474,19 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     assert other.crisis and not any(hit.endswith(f"~{context}") for hit in other.suppressed), other
 
 
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 21: the twenty-first set's misses the rules can read
+    ("im 14 and i took like 20 of my moms sleeping pills about an hour ago, is that normal", "en",
+     "en/suicide/overdose_taken"),
+    ("took the whole strip of my brothers adhd meds like 10 mins ago", "en", "en/suicide/overdose_taken"),
+    ("刚拿compass在手臂上刻字 现在还在刻", "zh", "zh/self_harm/blade"),
+])
+def test_a_hedged_overdose_count_and_a_mixed_language_blade_are_caught(rules_checker, text, lang, rule):
+    assert rule in rules_checker.check(text, lang=lang).matched
+    assert not rules_checker.check("it took like 20 minutes to get there", lang="en").crisis
+    assert not rules_checker.check("纹身师拿针在我手臂上刻了个字", lang="zh").crisis
+
+
 @pytest.mark.parametrize("text", ["倒时差倒得要死 医生给我开了两片安眠药 今晚先吃一片试试", "今日返工返到想死 收工去打边炉先",
                                   "老师说我的作文'要死不活'，是什么意思"])
 def test_an_ordeal_until_one_wants_to_die_and_half_dead_prose_are_masked(rules_checker, text):

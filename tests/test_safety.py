@@ -1332,6 +1332,10 @@ HELDOUT21_SET = SAFETY_DATA / "safety_heldout21.jsonl"
 # same. Bounds: the level reached.
 HELDOUT21_MIN_RECALL = {"overall": 0.85, "en": 0.82, "zh": 0.87}
 HELDOUT21_MAX_FPR = 0.08
+HELDOUT22_SET = SAFETY_DATA / "safety_heldout22.jsonl"
+# the twenty-second set, written at the end of round 20 by two helpers without the repository (English; Chinese with
+# Cantonese and mixed lines; people with access to means, people such sets tend to miss); of 506 items, 50 close to an
+# earlier labelled line or history turn removed.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1362,6 +1366,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT19_SET, (0.35, 0.6), 40),
     (HELDOUT20_SET, (0.35, 0.6), 40),
     (HELDOUT21_SET, (0.35, 0.6), 40),
+    (HELDOUT22_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1386,7 +1391,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
 
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
-                                  HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET])
+                                  HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

@@ -1335,7 +1335,11 @@ HELDOUT21_MAX_FPR = 0.08
 HELDOUT22_SET = SAFETY_DATA / "safety_heldout22.jsonl"
 # the twenty-second set, written at the end of round 20 by two helpers without the repository (English; Chinese with
 # Cantonese and mixed lines; people with access to means, people such sets tend to miss); of 506 items, 50 close to an
-# earlier labelled line or history turn removed.
+# earlier labelled line or history turn removed. Measured once with round 21's rules and round 19's model (frozen
+# before, commit be43c88): recall 0.835 (en 0.905, zh 0.792), FPR 0.103 (en 0.045, zh 0.145); round 20's rules at the
+# same time: the same. Bounds: the level reached.
+HELDOUT22_MIN_RECALL = {"overall": 0.83, "en": 0.90, "zh": 0.79}
+HELDOUT22_MAX_FPR = 0.105
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1433,6 +1437,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT19_SET, HELDOUT19_MIN_RECALL, HELDOUT19_MAX_FPR),
     (HELDOUT20_SET, HELDOUT20_MIN_RECALL, HELDOUT20_MAX_FPR),
     (HELDOUT21_SET, HELDOUT21_MIN_RECALL, HELDOUT21_MAX_FPR),
+    (HELDOUT22_SET, HELDOUT22_MIN_RECALL, HELDOUT22_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

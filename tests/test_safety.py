@@ -1340,6 +1340,10 @@ HELDOUT22_SET = SAFETY_DATA / "safety_heldout22.jsonl"
 # same time: the same. Bounds: the level reached.
 HELDOUT22_MIN_RECALL = {"overall": 0.83, "en": 0.90, "zh": 0.79}
 HELDOUT22_MAX_FPR = 0.105
+HELDOUT23_SET = SAFETY_DATA / "safety_heldout23.jsonl"
+# the twenty-third set, written at the end of round 21 by two helpers without the repository (English; Chinese with
+# Cantonese, mixed lines and dialect flavour; people such sets tend to miss); of 491 items, 49 close to an earlier
+# labelled line or history turn removed. Not yet measured: it is fresh for the next change.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1371,6 +1375,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT20_SET, (0.35, 0.6), 40),
     (HELDOUT21_SET, (0.35, 0.6), 40),
     (HELDOUT22_SET, (0.35, 0.6), 40),
+    (HELDOUT23_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1395,7 +1400,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
 
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
-                                  HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET])
+                                  HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

@@ -483,6 +483,9 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
 ])
 def test_a_hedged_overdose_count_and_a_mixed_language_blade_are_caught(rules_checker, text, lang, rule):
     assert rule in rules_checker.check(text, lang=lang).matched
+
+
+def test_a_hedged_count_and_a_carving_tool_stay_quiet_in_everyday_lines(rules_checker):
     assert not rules_checker.check("it took like 20 minutes to get there", lang="en").crisis
     assert not rules_checker.check("纹身师拿针在我手臂上刻了个字", lang="zh").crisis
 

@@ -54,7 +54,7 @@ def read_items(path: Path) -> list[dict]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command's arguments: the shipped head's share, threshold and floor, and round 16's training from scratch
-    (round 17 went on from it: ``--init DIR --epochs 2 --lr 1e-4``)."""
+    (rounds 17 and 19 each went on from the one before: ``--init DIR --epochs 2 --lr 1e-4``)."""
     parser = argparse.ArgumentParser(prog="python -m training.train_safety_encoder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="the safety model folder to add the head to")

@@ -18,9 +18,12 @@ Backends:
 ``--backend finetune``  full fine-tuning of ``--model`` (any AutoModelForSequenceClassification encoder;
     the paper uses hfl/chinese-roberta-wwm-ext-large, 4 epochs, lr 1e-5, batch 16) with transformers.Trainer.
 
-Reproduce the shipped default (``empath/data/classifiers``)::
+Reproduce the shipped default (``empath/data/classifiers``), then its English role head (ESConv + the English
+PsyQA-format questions of ``training/data/psyqa_en/train.json``, one hidden layer)::
 
-    python -m training.train_classifiers --output empath/data/classifiers
+    python -m training.train_classifiers --output empath/data/classifiers --encoder use-multilingual
+    python -m training.train_classifiers --output empath/data/classifiers --tasks role --langs en \
+        --encoder use-multilingual --role-hidden 512
 
 Only the Chinese role head (ESConv + ``training/data/psyqa_zh/train.json``), keeping every other head::
 
@@ -49,7 +52,7 @@ from empath.strategies import STRATEGY_NAMES
 from training.classifier_training import finetune_sequence_classifier, train_head
 
 OPENING_SEEKER_TURNS = 3  # what a live seeker has typed when the role is matched
-PSYQA_ZH = Path(__file__).resolve().parent / "data" / "psyqa_zh" / "train.json"  # Chinese role questions
+PSYQA = {lang: Path(__file__).resolve().parent / "data" / f"psyqa_{lang}" / "train.json" for lang in ("en", "zh")}  # role questions
 TEMPERATURES = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2)
 
 
@@ -80,7 +83,7 @@ def role_examples(dialogues, augment: bool = False) -> tuple[list[Background], l
 
 
 def psyqa_role_examples(path, every: int = 0) -> tuple[list[Background], list[str], list[Background], list[str]]:
-    """Chinese PsyQA-format questions (``training/data/psyqa_zh/train.json``) as role examples: each question
+    """PsyQA-format questions (``training/data/psyqa_<lang>/train.json``) as role examples: each question
     as title + description, title alone, description alone, and title + description with its keywords after
     the first (the first names the topic and is read by the keyword table at inference, not by the head).
     With ``every`` > 0, every ``every``-th question is kept apart (title + description) for epoch selection."""
@@ -183,7 +186,7 @@ def train_frozen(train, valid, encoder_name: str, args, lang: str, role_backend:
         # role
         bgs, ys = role_examples(train, augment=True)
         temperature = calibrate_temperature(encoder, bgs, ys, lang)
-        psyqa = getattr(args, "psyqa_zh", None) if lang == "zh" and role_backend == "head" else None
+        psyqa = getattr(args, f"psyqa_{lang}", None) if role_backend == "head" else None
         if ROLE_TASK not in getattr(args, "tasks", (ROLE_TASK,)):
             pass
         elif role_backend == "similarity":
@@ -191,7 +194,7 @@ def train_frozen(train, valid, encoder_name: str, args, lang: str, role_backend:
             log["role"] = {"backend": "similarity", "temperature": temperature}
         else:
             vbgs, vys = validation_role_examples(valid, role_names)
-            if psyqa:  # Chinese questions, oversampled next to ESConv's English ones; a tenth picks the epoch
+            if psyqa:  # our PsyQA-format questions, oversampled next to ESConv's; a tenth picks the epoch
                 zbgs, zys, zvbgs, zvys = psyqa_role_examples(psyqa, every=10)
                 bgs, ys = bgs + zbgs * args.psyqa_repeat, ys + zys * args.psyqa_repeat
                 vbgs, vys = vbgs + zvbgs, vys + zvys
@@ -203,7 +206,7 @@ def train_frozen(train, valid, encoder_name: str, args, lang: str, role_backend:
             role = FrozenEncoderScorer(ROLE_TASK, encoder_name, head, temperature=temperature)
             log["role"] = {"train_examples": len(ys), "valid_examples": len(vys), "temperature": temperature, **_summary(hist)}
             if psyqa:
-                log["role"].update(psyqa_zh=str(psyqa), psyqa_train_examples=len(zys), psyqa_valid_questions=len(zvys),
+                log["role"].update(**{f"psyqa_{lang}": str(psyqa)}, psyqa_train_examples=len(zys), psyqa_valid_questions=len(zvys),
                                    psyqa_repeat=args.psyqa_repeat)
         if STRATEGY_TASK not in getattr(args, "tasks", (STRATEGY_TASK,)):
             return role, strategy, log
@@ -283,9 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--zh-role", choices=("similarity", "head"), default="head",
                    help="Chinese role matching: a head trained on the training dialogues and the Chinese PsyQA-format "
                         "questions of --psyqa-zh (default), or topic-description similarity (no training)")
-    p.add_argument("--psyqa-zh", default=str(PSYQA_ZH) if PSYQA_ZH.exists() else "",
+    p.add_argument("--psyqa-zh", default=str(PSYQA["zh"]) if PSYQA["zh"].exists() else "",
                    help="Chinese PsyQA-format questions for the Chinese role head (--zh-role head; '' to skip)")
-    p.add_argument("--psyqa-repeat", type=int, default=3, help="times each Chinese question variant is repeated")
+    p.add_argument("--psyqa-en", default=str(PSYQA["en"]) if PSYQA["en"].exists() else "",
+                   help="English PsyQA-format questions for the English role head ('' to skip)")
+    p.add_argument("--psyqa-repeat", type=int, default=3, help="times each PsyQA-format question variant is repeated")
     p.add_argument("--langs", nargs="+", choices=("en", "zh"), default=["en", "zh"],
                    help="--backend frozen: heads to train; the others already in --output are kept")
     p.add_argument("--role-hidden", type=int, nargs="*", default=[], help="hidden sizes of the role MLP (none = linear)")
@@ -349,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         old = (config.get("training") or {}).get("log") or {}
         log = {lang: {**old.get(lang, {}), **log.get(lang, {})} for lang in dict.fromkeys([*old, *log])}
     config["training"] = {"seed": args.seed, "esconv": bool(args.esconv), "jsonl": args.jsonl or [],
-                          "psyqa_zh": args.psyqa_zh or None,
+                          "psyqa_zh": args.psyqa_zh or None, "psyqa_en": args.psyqa_en or None,
                           "role_input": format_role_input("Q", "D", ["K"]), "log": log}
     config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(log, indent=2, ensure_ascii=False))

@@ -17,12 +17,11 @@ seven rambles on for 5-7 extra sentences.
 
 from __future__ import annotations
 
-import json
-import random
 from pathlib import Path
 
+from training.data.psyqa_questions import REPO_ROOT, Wrapping, write_sets
+
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[2]
 HELDOUT_OUT = REPO_ROOT / "tests" / "fixtures" / "psyqa_zh_roles.json"
 TRAIN_OUT = HERE / "train.json"
 
@@ -45,62 +44,10 @@ HELDOUT_FILLER = ["真的很苦恼。", "这件事困扰我很久了。", "想�
 ANSWER = "看得出这件事让你很辛苦，谢谢你愿意把它写下来。我们可以先从你最在意的那一点开始，慢慢理一理。"
 
 
-def read_questions(path: Path) -> list[tuple[str, str, str, list[str]]]:
-    """(topic, title, description, further keywords) per line, in file order."""
-    out, topic = [], None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            name = line[1:].strip()
-            if name and "|" not in name and " " not in name:
-                topic = name
-            continue
-        parts = line.split("|")
-        if len(parts) != 3 or topic is None:
-            raise ValueError(f"{path}:{number}: expected title|description|keywords under a '# <topic>' line")
-        title, description, keys = (p.strip() for p in parts)
-        out.append((topic, title, description, [k.strip() for k in keys.split(",") if k.strip()]))
-    return out
-
-
-def wrap(description: str, rng: random.Random, prefixes: list[str], fillers: list[str], n_fillers: int,
-         prefix: bool, min_length: int = 0) -> str:
-    extra = rng.sample(fillers, len(fillers))
-    while n_fillers < len(extra) and len(description) + sum(map(len, extra[:n_fillers])) < min_length:
-        n_fillers += 1
-    extra = extra[:n_fillers]
-    head = rng.choice(prefixes) if prefix else ""
-    if extra and rng.random() < 0.3:  # sometimes the feelings come before the problem
-        return head + extra[0] + description + "".join(extra[1:])
-    return head + description + "".join(extra)
-
-
-def build(part: str, seed: int = 0) -> list[dict]:
-    rng = random.Random(f"{part}-{seed}")
-    records = []
-    for i, (topic, title, description, keys) in enumerate(read_questions(HERE / f"{part}.txt"), 1):
-        if part == "train":
-            n = rng.choice([5, 6, 7]) if rng.random() < 0.15 else rng.choice([0, 1, 1, 2, 2, 3])  # some ramble on
-            text = wrap(description, rng, TRAIN_PREFIX, TRAIN_FILLER, n, rng.random() < 0.35, min_length=50)
-        else:
-            short = len(description) < 80
-            text = wrap(description, rng, HELDOUT_PREFIX, HELDOUT_FILLER, rng.choice([1, 2]) if short else 0,
-                        short and rng.random() < 0.4, min_length=60)
-        records.append({"questionID": i, "question": title, "description": text, "keywords": ",".join([topic, *keys]),
-                        "answers": [{"answer_text": ANSWER, "labels_sequence": []}], "has_label": False})
-    return records
-
-
 def main() -> int:
-    for part, path in (("train", TRAIN_OUT), ("heldout", HELDOUT_OUT)):
-        records = build(part)
-        path.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        lengths = sorted(len(r["description"]) for r in records)
-        print(f"{path}: {len(records)} questions, description length min {lengths[0]}, "
-              f"median {lengths[len(lengths) // 2]}, max {lengths[-1]}")
-    return 0
+    return write_sets([(HERE / "train.txt", TRAIN_OUT, Wrapping(tuple(TRAIN_PREFIX), tuple(TRAIN_FILLER), min_length=50)),
+                       (HERE / "heldout.txt", HELDOUT_OUT,
+                        Wrapping(tuple(HELDOUT_PREFIX), tuple(HELDOUT_FILLER), min_length=60, heldout=True))], ANSWER)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ def test_dry_run_writes_exactly_the_folders_with_cards(tiny_release, tmp_path, c
     assert "CC BY-NC 4.0" in card and "988" in card and "not therapy" in card  # licence, crisis disclaimer, policy
     assert 'GroupMoELoraModel.from_pretrained(base, "me/empath-adapter", revision="v1")' in card
     classifiers_card = (out / "classifiers" / "README.md").read_text()
-    assert "validation accuracy" in classifiers_card and "0.810" in classifiers_card
+    role_en = json.loads((PACKAGE_DATA / "classifiers" / "config.json").read_text())["training"]["log"]["en"]["role"]
+    assert "validation accuracy" in classifiers_card and f"{role_en['valid_accuracy']:.3f}" in classifiers_card
     assert "EMPATH_CLASSIFIERS=me/empath-classifiers@v1" in classifiers_card
     data_card = (out / "experiences" / "README.md").read_text()
     assert "license: apache-2.0" in data_card and "datasets/me/empath-experiences@v1" in data_card

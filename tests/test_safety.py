@@ -1346,7 +1346,12 @@ HELDOUT22_MAX_FPR = 0.105
 HELDOUT23_SET = SAFETY_DATA / "safety_heldout23.jsonl"
 # the twenty-third set, written at the end of round 21 by two helpers without the repository (English; Chinese with
 # Cantonese, mixed lines and dialect flavour; people such sets tend to miss); of 491 items, 49 close to an earlier
-# labelled line or history turn removed. Not yet measured: it is fresh for the next change.
+# labelled line or history turn removed. Measured once with the shipped detector (round 21's rules, round 19's model;
+# unchanged since be17968): recall 0.897 (en 1.000, zh 0.838), FPR 0.074 (en 0.065, zh 0.080); round 22's candidate,
+# which failed its pre-registered rule and did not ship, at the same time: 0.903 (en 1.000, zh 0.846) / 0.054.
+# Bounds: the level reached.
+HELDOUT23_MIN_RECALL = {"overall": 0.89, "en": 0.99, "zh": 0.83}
+HELDOUT23_MAX_FPR = 0.075
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1417,6 +1422,17 @@ def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_fil
     assert not near_duplicates(load_labelled_set(path), others)
 
 
+def test_candidate_training_files_stay_out_of_the_default_training_and_apart_from_the_newest_set():
+    """Training data of a candidate that did not ship (``candidates/``) is kept to rebuild it, not trained on by
+    default, and was filtered against every labelled file, the set it was measured on included."""
+    from training.train_safety import CURATED
+
+    candidates = sorted((SAFETY_DATA / "candidates").glob("*.jsonl"))
+    assert candidates and not {path.resolve() for path in CURATED} & {path.resolve() for path in candidates}
+    for path in candidates:
+        assert not near_duplicates(load_labelled_set(path), load_labelled_set(HELDOUT23_SET))
+
+
 def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     others = [{"text": "I counted the pills. It's enough now."}, {"text": "我把猫送到我妈那了"}]
     items = [{"text": "i counted the pills.  It's enough now"}, {"text": "I counted the pills, it is enough now."},
@@ -1446,6 +1462,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT20_SET, HELDOUT20_MIN_RECALL, HELDOUT20_MAX_FPR),
     (HELDOUT21_SET, HELDOUT21_MIN_RECALL, HELDOUT21_MAX_FPR),
     (HELDOUT22_SET, HELDOUT22_MIN_RECALL, HELDOUT22_MAX_FPR),
+    (HELDOUT23_SET, HELDOUT23_MIN_RECALL, HELDOUT23_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

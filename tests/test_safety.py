@@ -1352,6 +1352,10 @@ HELDOUT23_SET = SAFETY_DATA / "safety_heldout23.jsonl"
 # Bounds: the level reached.
 HELDOUT23_MIN_RECALL = {"overall": 0.89, "en": 0.99, "zh": 0.83}
 HELDOUT23_MAX_FPR = 0.075
+HELDOUT24_SET = SAFETY_DATA / "safety_heldout24.jsonl"
+# the twenty-fourth set, written at the end of round 22 by two helpers without the repository (English from many
+# countries; Chinese with Cantonese, Taiwanese Mandarin, dialect words and mixed lines); of 535 items, 51 close to an
+# earlier labelled line, a history turn or round 22's candidate data removed. Not yet measured: fresh for the next change.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1384,6 +1388,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT21_SET, (0.35, 0.6), 40),
     (HELDOUT22_SET, (0.35, 0.6), 40),
     (HELDOUT23_SET, (0.35, 0.6), 40),
+    (HELDOUT24_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1408,7 +1413,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
 
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
-                                  HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET])
+                                  HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET,
+                                  HELDOUT24_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1429,8 +1435,8 @@ def test_candidate_training_files_stay_out_of_the_default_training_and_apart_fro
 
     candidates = sorted((SAFETY_DATA / "candidates").glob("*.jsonl"))
     assert candidates and not {path.resolve() for path in CURATED} & {path.resolve() for path in candidates}
-    for path in candidates:
-        assert not near_duplicates(load_labelled_set(path), load_labelled_set(HELDOUT23_SET))
+    for path in candidates:  # the twenty-fourth set was written later and filtered against them too
+        assert not near_duplicates(load_labelled_set(path), load_labelled_set(HELDOUT23_SET) + load_labelled_set(HELDOUT24_SET))
 
 
 def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():

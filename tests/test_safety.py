@@ -490,6 +490,24 @@ def test_a_hedged_count_and_a_carving_tool_stay_quiet_in_everyday_lines(rules_ch
     assert not rules_checker.check("纹身师拿针在我手臂上刻了个字", lang="zh").crisis
 
 
+@pytest.mark.parametrize("text, rule", [
+    # round 22: the twenty-third set's misses the rules can read
+    ("我爸剛把一整瓶安眠藥吞下去了 怎麼辦", "zh/suicide/third_party_act"),
+    ("外婆喝了农药 现在怎么喊都喊不醒", "zh/suicide/third_party_unconscious"),
+    ("伊閣飲酒 講欲刣人 阮覕佇房間", "zh/harm_to_others/hokkien_kill"),
+    ("他提着菜刀在楼道里 说要把我们都砍了", "zh/harm_to_others/threat_to_me"),
+    ("两个人把我堵在车库里 说要打断我的腿", "zh/harm_to_others/threat_to_me"),
+])
+def test_a_jar_of_pills_taken_by_someone_else_and_threats_told_now_are_caught(rules_checker, text, rule):
+    assert rule in rules_checker.check(text, lang="zh").matched
+
+
+@pytest.mark.parametrize("text", ["今天学刣魚 手被鱼鳍刺到了", "吃了安眠药睡得太沉 闹钟都叫不醒我", "教练说要打断我的腿 开玩笑的",
+                                  "我妈说要把我的游戏机砸了"])
+def test_fish_cleaving_deep_sleep_and_idle_threats_stay_quiet(rules_checker, text):
+    assert not rules_checker.check(text, lang="zh").crisis
+
+
 @pytest.mark.parametrize("text", ["倒时差倒得要死 医生给我开了两片安眠药 今晚先吃一片试试", "今日返工返到想死 收工去打边炉先",
                                   "老师说我的作文'要死不活'，是什么意思"])
 def test_an_ordeal_until_one_wants_to_die_and_half_dead_prose_are_masked(rules_checker, text):

@@ -1373,7 +1373,17 @@ HELDOUT23_MAX_FPR = 0.075
 HELDOUT24_SET = SAFETY_DATA / "safety_heldout24.jsonl"
 # the twenty-fourth set, written at the end of round 22 by two helpers without the repository (English from many
 # countries; Chinese with Cantonese, Taiwanese Mandarin, dialect words and mixed lines); of 535 items, 51 close to an
-# earlier labelled line, a history turn or round 22's candidate data removed. Not yet measured: fresh for the next change.
+# earlier labelled line, a history turn or round 22's candidate data removed. Measured once with round 22's rules and
+# round 19's model (frozen before, commit b5b6d51): recall 0.887 (en 0.921, zh 0.864), FPR 0.079 (en 0.069, zh 0.087);
+# round 21's rules at the same time: the same; round 22's candidate (not shipped): 0.933 (en 0.974, zh 0.907) / 0.069.
+# Bounds: the level reached.
+HELDOUT24_MIN_RECALL = {"overall": 0.88, "en": 0.92, "zh": 0.86}
+HELDOUT24_MAX_FPR = 0.08
+HELDOUT25_SET = SAFETY_DATA / "safety_heldout25.jsonl"
+# the twenty-fifth set, written at the end of round 22 by two helpers told to read nothing but their instructions
+# (English from many countries; Chinese with Cantonese, Traditional characters, dialect words and mixed lines); of 536
+# items, 55 close to an earlier labelled line, a history turn or round 22's candidate data removed. Not yet measured:
+# fresh for the next change.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1407,6 +1417,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT22_SET, (0.35, 0.6), 40),
     (HELDOUT23_SET, (0.35, 0.6), 40),
     (HELDOUT24_SET, (0.35, 0.6), 40),
+    (HELDOUT25_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1432,7 +1443,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
                                   HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET,
-                                  HELDOUT24_SET])
+                                  HELDOUT24_SET, HELDOUT25_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1453,8 +1464,9 @@ def test_candidate_training_files_stay_out_of_the_default_training_and_apart_fro
 
     candidates = sorted((SAFETY_DATA / "candidates").glob("*.jsonl"))
     assert candidates and not {path.resolve() for path in CURATED} & {path.resolve() for path in candidates}
-    for path in candidates:  # the twenty-fourth set was written later and filtered against them too
-        assert not near_duplicates(load_labelled_set(path), load_labelled_set(HELDOUT23_SET) + load_labelled_set(HELDOUT24_SET))
+    for path in candidates:  # the twenty-fourth and twenty-fifth sets were written later and filtered against them too
+        assert not near_duplicates(load_labelled_set(path), load_labelled_set(HELDOUT23_SET) + load_labelled_set(HELDOUT24_SET)
+                                + load_labelled_set(HELDOUT25_SET))
 
 
 def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
@@ -1487,6 +1499,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT21_SET, HELDOUT21_MIN_RECALL, HELDOUT21_MAX_FPR),
     (HELDOUT22_SET, HELDOUT22_MIN_RECALL, HELDOUT22_MAX_FPR),
     (HELDOUT23_SET, HELDOUT23_MIN_RECALL, HELDOUT23_MAX_FPR),
+    (HELDOUT24_SET, HELDOUT24_MIN_RECALL, HELDOUT24_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -667,6 +667,9 @@ def test_crisis_reply_urges_help_in_both_languages(checker, lang, must_contain):
     ("Wife's in the car in the lock-up garage with the engine going and she's locked it from the inside", "en", True),
     ("I'm in the car in the lock-up garage with the engine going and I've locked it from the inside", "en", False),
     ("我室友刚发消息说今晚就吞药，让我别找她，我该怎么办", "zh", True),
+    # an act someone else has just done (round 22): the helper's reply, not one about the seeker's own thoughts
+    ("奶奶喝了农药 现在怎么喊都喊不醒", "zh", True),
+    ("我媽剛把一整罐安眠藥吃掉了 怎麼辦", "zh", True),
     # a Chinese risk rule fires on the quoted words ("不想活了"): the usual reply, the safe side of the gate
     ("我朋友刚跟我说她不想活了，药都准备好了，我该怎么办？", "zh", False),
     ("My sister always says she wants to die. Honestly I've been thinking the same and I have a plan.", "en", False),

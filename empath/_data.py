@@ -29,6 +29,13 @@ def load_yaml(path: str | os.PathLike) -> Any:
         raise DataFileError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from exc
 
 
+def repo_relative(path: str | os.PathLike) -> Path | None:
+    """``path`` relative to the repository, or None when it lies outside (a log or config that reads the same on
+    every machine)."""
+    resolved = Path(path).resolve()
+    return resolved.relative_to(REPO_ROOT) if resolved.is_relative_to(REPO_ROOT) else None
+
+
 def shared_data_dir() -> Path:
     """Real datasets for development and CI (never copied into the project)."""
     return Path(os.environ.get("EMPATH_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

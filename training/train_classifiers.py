@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empath._data import REPO_ROOT, shared_data_dir
+from empath._data import repo_relative, shared_data_dir
 from empath.classifiers import (ROLE_TASK, STRATEGY_TASK, CachedEncoder, FrozenEncoderScorer, RoleMatcher,
                                 SimilarityScorer, StrategyPredictor, format_role_input, role_text, strategy_features)
 from empath.dialogue import SEEKER, Background, Dialogue, read_esconv, read_jsonl
@@ -82,14 +82,9 @@ def role_examples(dialogues, augment: bool = False) -> tuple[list[Background], l
     return backgrounds, labels
 
 
-def _shown_path(path) -> str:
-    """``path`` relative to the repository when it lies inside it (a log that reads the same on every machine)."""
-    if not path:
-        return ""
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
+def _logged_path(path) -> str | None:
+    """A data file as the training log names it: relative to the repository when inside it; None when not given."""
+    return str(repo_relative(path) or path) if path else None
 
 
 def psyqa_role_examples(path, every: int = 0) -> tuple[list[Background], list[str], list[Background], list[str]]:
@@ -216,7 +211,7 @@ def train_frozen(train, valid, encoder_name: str, args, lang: str, role_backend:
             role = FrozenEncoderScorer(ROLE_TASK, encoder_name, head, temperature=temperature)
             log["role"] = {"train_examples": len(ys), "valid_examples": len(vys), "temperature": temperature, **_summary(hist)}
             if psyqa:
-                log["role"].update(**{f"psyqa_{lang}": _shown_path(psyqa)}, psyqa_train_examples=len(zys),
+                log["role"].update(**{f"psyqa_{lang}": _logged_path(psyqa)}, psyqa_train_examples=len(zys),
                                    psyqa_valid_questions=len(zvys), psyqa_repeat=args.psyqa_repeat)
         if STRATEGY_TASK not in getattr(args, "tasks", (STRATEGY_TASK,)):
             return role, strategy, log
@@ -364,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         old = (config.get("training") or {}).get("log") or {}
         log = {lang: {**old.get(lang, {}), **log.get(lang, {})} for lang in dict.fromkeys([*old, *log])}
     config["training"] = {"seed": args.seed, "esconv": bool(args.esconv), "jsonl": args.jsonl or [],
-                          **{f"psyqa_{lang}": _shown_path(getattr(args, f"psyqa_{lang}")) or None for lang in PSYQA},
+                          **{f"psyqa_{lang}": _logged_path(getattr(args, f"psyqa_{lang}")) for lang in PSYQA},
                           "role_input": format_role_input("Q", "D", ["K"]), "log": log}
     config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(log, indent=2, ensure_ascii=False))

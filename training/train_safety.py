@@ -56,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empath._data import REPO_ROOT, load_yaml, shared_data_dir
+from empath._data import REPO_ROOT, load_yaml, repo_relative, shared_data_dir
 from empath.safety import DEFAULT_RULES, SafetyChecker
 from empath.safety_evaluation import load_labelled_set
 from empath.safety_model import (
@@ -373,8 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     assert order == list(range(len(LABELS))), f"every label needs training items, got classes {order}"
     info = {"training": {"items": len(items), "crisis": int(sum(it["crisis"] for it in items)),
                          "mined_negatives": sum(it.get("source") == "mined" for it in items),
-                         "files": [str(p.resolve().relative_to(REPO_ROOT) if p.resolve().is_relative_to(REPO_ROOT) else p)
-                                   for p in files], "seed": args.seed,
+                         "files": [str(repo_relative(p) or p) for p in files], "seed": args.seed,
                          "c": args.c, "curated_weight": args.curated_weight, "max_mined": args.max_mined,
                          "max_fpr": args.max_fpr, "mlp_alpha": args.mlp_alpha, "mlp_epochs": args.mlp_epochs},
             "sentence_threshold": args.sentence_threshold, **report}

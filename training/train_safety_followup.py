@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empath._data import REPO_ROOT
+from empath._data import repo_relative
 from empath.safety import SafetyChecker
 from empath.safety_evaluation import load_labelled_set
 from empath.safety_model import DEFAULT_FOLLOWUP_MODEL_DIR
@@ -53,9 +53,9 @@ def followup_items(paths, checker: SafetyChecker) -> list[dict]:
 
 
 def _relative(path) -> str:
-    """``path`` relative to the repository when inside it (no machine's absolute path in a shipped config)."""
-    path = Path(path).resolve()
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else path.name
+    """``path`` relative to the repository when inside it, else its name (no machine's absolute path in a shipped
+    config)."""
+    return str(repo_relative(path) or Path(path).resolve().name)
 
 
 def balanced_threshold(gold: np.ndarray, scores: np.ndarray) -> tuple[float, dict]:

@@ -62,14 +62,16 @@ def wrap(description: str, rng: random.Random, wrapping: Wrapping, n_fillers: in
     return sep.join(head + pieces)
 
 
-def build(source: Path, wrapping: Wrapping, answer: str, seed: int = 0, sep: str = "") -> list[dict]:
+def build(source: Path, wrapping: Wrapping | None, answer: str, seed: int = 0, sep: str = "") -> list[dict]:
     """PsyQA-shaped records (``questionID``, ``question``, ``description``, ``keywords`` with the topic first,
     ``answers``) for the questions in ``source``; about one training question in seven rambles on for 5-7
-    extra sentences."""
+    extra sentences. ``wrapping`` None keeps every description as written."""
     rng = random.Random(f"{source.stem}-{seed}")
     records = []
     for i, (topic, title, description, keys) in enumerate(read_questions(source), 1):
-        if wrapping.heldout:
+        if wrapping is None:
+            text = description
+        elif wrapping.heldout:
             short = len(description) < wrapping.short
             text = wrap(description, rng, wrapping, rng.choice([1, 2]) if short else 0, short and rng.random() < 0.4, sep)
         else:
@@ -80,7 +82,7 @@ def build(source: Path, wrapping: Wrapping, answer: str, seed: int = 0, sep: str
     return records
 
 
-def write_sets(parts: list[tuple[Path, Path, Wrapping]], answer: str, sep: str = "") -> int:
+def write_sets(parts: list[tuple[Path, Path, Wrapping | None]], answer: str, sep: str = "") -> int:
     """Build every (source, output, wrapping) part, write it as JSON and print its size and lengths."""
     for source, out, wrapping in parts:
         records = build(source, wrapping, answer, sep=sep)

@@ -34,7 +34,7 @@ ANSWER = "Thank you for writing this down; it sounds heavy. Let's start with the
 
 def main() -> int:
     return write_sets([(HERE / "train.txt", TRAIN_OUT, Wrapping(TRAIN_PREFIX, TRAIN_FILLER, min_length=0)),
-                       (HERE / "heldout.txt", HELDOUT_OUT, Wrapping((), (), min_length=0, heldout=True, short=0))],
+                       (HERE / "heldout.txt", HELDOUT_OUT, None)],
                       ANSWER, sep=" ")
 
 

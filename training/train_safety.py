@@ -1,7 +1,7 @@
 """Train the learned second stage of the crisis detector and write ``empath/data/safety_model/``.
 
-    python -m training.train_safety [--out empath/data/safety_model] [--holdout-split test] [--extra FILE ...]
-                                    [--max-mined 8000] [--threshold 0.72|none] [--mlp-weight 0.0] [--sentence-threshold 0.98]
+    python -m training.train_safety [--out empath/data/safety_model] [--rules YAML] [--holdout-split test] [--extra FILE ...]
+                                    [--max-mined 8000] [--threshold 0.62|none] [--mlp-weight 0.0] [--sentence-threshold 0.98]
                                     [--mlp-members 3] [--seed 0]
 
 Training data:
@@ -24,9 +24,10 @@ the sentence embeddings of ``use-multilingual`` (both languages) and ``all-minil
 multinomial ``LogisticRegression`` over none / suicide / self_harm / harm_to_others, mixed (``--mlp-weight``) with
 an ensemble of ``--mlp-members`` one-hidden-layer perceptrons (scikit-learn ``MLPClassifier``, seeds 0..n-1) over
 the embeddings alone.
-Threshold and mix: ``--threshold`` 0.72 with ``--mlp-weight`` 0.0 (the regression alone) since round 19 (the
-threshold of the languages without an encoder head, Chinese: its highest recall on the development pool, sets 2 and 16
-and ``safety_followups_dev.jsonl``, at an FPR no higher than round 17's there); 0.74 in rounds 14-18, chosen by
+Threshold and mix: ``--threshold`` 0.62 with ``--mlp-weight`` 0.0 (the regression alone) since round 22 (the
+threshold of the languages without an encoder head, Chinese: its highest recall on the development pool, sets 2, 16,
+23 and 24 and ``safety_followups_dev.jsonl``, at an FPR no higher than round 19's there); 0.72 in rounds 19-21 (the
+same rule on sets 2 and 16 and the follow-ups' development part); 0.74 in rounds 14-18, chosen by
 ``training.choose_safety_operating_point`` on the development sets (``safety_heldout2.jsonl`` and
 ``safety_followups_dev.jsonl``, the lowest FPR at a recall no lower than the round-10 detector's there); 0.70 with 0.35
 in rounds 10-13, chosen by
@@ -75,9 +76,9 @@ ENCODERS = (EncoderFeature("use-multilingual", ("en", "zh")), EncoderFeature("al
 SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 # the rules' own set first, then every file written for training (safety_train_extra*.jsonl, in name order)
 CURATED = (SAFETY_DATA / "safety_set.jsonl", *sorted(SAFETY_DATA.glob("safety_train_extra*.jsonl")))
-# the shipped model's --extra files (round 19): the seen held-out sets but the development ones (2, 16), then the
+# the shipped model's --extra files (round 22): the seen held-out sets but the development ones (2, 16), then the
 # labelled follow-up disclosures
-SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in (*range(3, 16), 17, 18, 19)),
+SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in (*range(3, 16), *range(17, 23))),
                  SAFETY_DATA / "followup_disclosures.jsonl")
 RISKY_EN = re.compile(r"suicid|kill|die\b|died|dying|dead|death|murder|hurt|harm|cut|blade|razor|overdos|pills|"
                       r"end (?:it|my life|things|everything)|not (?:be )?(?:here|around)|jump|hang|gun|shoot|"
@@ -141,8 +142,9 @@ def mined_negatives(checker: SafetyChecker, max_per_lang: int, seed: int) -> lis
     return items
 
 
-def feature_config() -> FeatureConfig:
-    zh = (load_yaml(DEFAULT_RULES).get("languages") or {}).get("zh") or {}
+def feature_config(rules: str | Path = DEFAULT_RULES) -> FeatureConfig:
+    """The n-gram features, with the Chinese character map of ``rules`` (traditional → simplified)."""
+    zh = (load_yaml(rules).get("languages") or {}).get("zh") or {}
     return FeatureConfig(char_ngrams=(1, 4), word_ngrams=(1, 2), char_map=str(zh.get("char_map") or ""))
 
 
@@ -287,6 +289,9 @@ def training_items(args, checker: SafetyChecker) -> tuple[list[Path], list[dict]
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments that select the training items (:func:`training_items`)."""
+    parser.add_argument("--rules", default=str(DEFAULT_RULES), metavar="YAML",
+                        help="the rules that read the items (normalisation, masks, the character map); default the "
+                             "packaged ones, an older file rebuilds a model trained before they changed")
     parser.add_argument("--holdout-split", choices=("dev", "tune", "test"),
                         help="leave this split of safety_set.jsonl out and report on it (development only)")
     parser.add_argument("--extra-skip-notes", default="third|threat|victim|someone|other|friend", metavar="REGEX",
@@ -310,9 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-features", type=int, default=60000)
     parser.add_argument("--max-fpr", type=float, default=0.04,
                         help="cross-validated FPR allowed on the curated (hard) negatives")
-    parser.add_argument("--threshold", type=lambda v: None if v.lower() == "none" else float(v), default=0.72,
+    parser.add_argument("--threshold", type=lambda v: None if v.lower() == "none" else float(v), default=0.62,
                         help="crisis threshold of the combined detector; 'none' picks it by --max-fpr on the "
-                             "cross-validated curated negatives (the default, 0.72 with --mlp-weight 0.0, was chosen "
+                             "cross-validated curated negatives (the default, 0.62 with --mlp-weight 0.0, was chosen "
                              "by training.choose_safety_operating_point on the development sets)")
     parser.add_argument("--sentence-threshold", type=float, default=0.98,
                         help="threshold for one sentence of a message of 3+ sentences (SafetyChecker reads long "
@@ -333,9 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
-    checker = SafetyChecker(use_model=False)  # the rules alone
+    checker = SafetyChecker(args.rules, use_model=False)  # the rules alone
     files, items, held_out = training_items(args, checker)
-    config = feature_config()
+    config = feature_config(args.rules)
     encoders = () if args.no_encoders else tuple(e for e in ENCODERS if e.name in args.encoders)
     print(f"training items: {len(items)} ({sum(it['crisis'] for it in items)} crisis); embedding them",
           file=sys.stderr)

@@ -1407,6 +1407,11 @@ HELDOUT25_SET = SAFETY_DATA / "safety_heldout25.jsonl"
 # the rule shipped, 0.918 (en 0.908, zh 0.924), FPR 0.084 (en 0.090, zh 0.079). Bounds: the level reached.
 HELDOUT25_MIN_RECALL = {"overall": 0.91, "en": 0.90, "zh": 0.92}
 HELDOUT25_MAX_FPR = 0.085
+HELDOUT26_SET = SAFETY_DATA / "safety_heldout26.jsonl"
+# the twenty-sixth set, written during round 22b by two helpers told to read nothing but their instructions (English
+# varieties and people often missing from such data; Chinese with Taiwanese Mandarin, Cantonese, dialect words and
+# mixed lines); of 580 items, 99 close to an earlier labelled line or history turn or to another new item removed. Not
+# yet measured: fresh for the next change.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1441,6 +1446,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT23_SET, (0.35, 0.6), 40),
     (HELDOUT24_SET, (0.35, 0.6), 40),
     (HELDOUT25_SET, (0.35, 0.6), 40),
+    (HELDOUT26_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1466,7 +1472,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
                                   HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET,
-                                  HELDOUT24_SET, HELDOUT25_SET])
+                                  HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

@@ -17,7 +17,8 @@ from .safety_rules import CATEGORIES
 
 def load_labelled_set(path: str | os.PathLike) -> list[dict]:
     """Read ``{"text", "lang", "crisis", "category", "note"?, "split"?, "history"?}`` lines (``history``: the
-    seeker's earlier turns, read by the conversation-level check); errors name ``file:line``."""
+    seeker's earlier turns, read by the conversation-level check; a non-crisis line may leave ``category`` out);
+    errors name ``file:line``."""
     path = Path(path)
     items = []
     try:
@@ -36,7 +37,7 @@ def load_labelled_set(path: str | os.PathLike) -> list[dict]:
             problem = _labelled_item_problem(item)
             if problem:
                 raise DataFileError(f"{where}: {problem}")
-            items.append({**item, "line": number})
+            items.append({"category": None, **item, "line": number})
     return items
 
 

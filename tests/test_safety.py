@@ -118,6 +118,17 @@ def test_labelled_set_errors_name_file_and_line(tmp_path, line, message):
         load_labelled_set(path)
 
 
+def test_a_non_crisis_line_may_leave_its_category_out(tmp_path, rules_checker):
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"text": "my phone died", "lang": "en", "crisis": false}\n'
+                    '{"text": "I want to kill myself", "lang": "en", "crisis": true, "category": "suicide"}\n',
+                    encoding="utf-8")
+    items = load_labelled_set(path)
+    assert [it["category"] for it in items] == [None, "suicide"]
+    report = evaluate_detector(items, rules_checker)
+    assert report["by_category"]["suicide"]["recall"] == 1.0 and report["overall"]["fpr"] == 0.0
+
+
 # -- detector behaviour ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, category", [

@@ -1430,7 +1430,11 @@ HELDOUT27_SET = SAFETY_DATA / "safety_heldout27.jsonl"
 # the twenty-seventh set, written at the start of round 23 (after its rule, before its candidate was measured) by two
 # helpers told to read nothing but their instructions (English varieties; Chinese with Traditional characters,
 # Cantonese, Hokkien, dialect flavour and mixed lines; short messages whose earlier turns decide them); of 600 items,
-# 67 close to an earlier labelled line or history turn removed. Not yet measured: fresh for round 23.
+# 67 close to an earlier labelled line or history turn removed. Measured once on round 22b as shipped (frozen before
+# the set was written) and on round 23's candidate, which did not ship: 0.916 (en 0.910, zh 0.920), FPR 0.107 (en
+# 0.078, zh 0.126); the candidate the same recall at FPR 0.120. Bounds: the level reached.
+HELDOUT27_MIN_RECALL = {"overall": 0.91, "en": 0.91, "zh": 0.91}
+HELDOUT27_MAX_FPR = 0.11
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1539,6 +1543,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT24_SET, HELDOUT24_MIN_RECALL, HELDOUT24_MAX_FPR),
     (HELDOUT25_SET, HELDOUT25_MIN_RECALL, HELDOUT25_MAX_FPR),
     (HELDOUT26_SET, HELDOUT26_MIN_RECALL, HELDOUT26_MAX_FPR),
+    (HELDOUT27_SET, HELDOUT27_MIN_RECALL, HELDOUT27_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

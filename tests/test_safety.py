@@ -1435,6 +1435,11 @@ HELDOUT27_SET = SAFETY_DATA / "safety_heldout27.jsonl"
 # 0.078, zh 0.126); the candidate the same recall at FPR 0.120. Bounds: the level reached.
 HELDOUT27_MIN_RECALL = {"overall": 0.91, "en": 0.91, "zh": 0.91}
 HELDOUT27_MAX_FPR = 0.11
+HELDOUT28_SET = SAFETY_DATA / "safety_heldout28.jsonl"
+# the twenty-eighth set, written during round 23 by two helpers told to read nothing but their instructions (writers of
+# many ages and trades; English varieties; Chinese in both scripts, Cantonese, Hokkien, dialect flavour, slang and
+# voice-input errors); of 580 items, 89 close to an earlier labelled line, a history turn or another new item removed.
+# Not yet measured: fresh for the next change.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1471,6 +1476,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT25_SET, (0.35, 0.6), 40),
     (HELDOUT26_SET, (0.35, 0.6), 40),
     (HELDOUT27_SET, (0.35, 0.6), 40),
+    (HELDOUT28_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1496,7 +1502,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
                                   HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET,
-                                  HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET, HELDOUT27_SET])
+                                  HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET, HELDOUT27_SET,
+                                  HELDOUT28_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

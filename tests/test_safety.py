@@ -477,12 +477,32 @@ def test_an_eye_roll_an_urge_not_acted_on_and_a_hypothetical_explain_the_rule_hi
     ("My 16 year old told me she self-harmed last year. She's stopped and sees a counsellor now", "en", "last_year",
      "I self-harmed last year and I'm self-harming again"),
     ("我弟把我手办摔断了一条腿，我要打死他！！！", "zh", "petty_grievance", "他把我的猫摔死了，我今晚就要打死他"),
+    # round 24: the twenty-sixth and twenty-seventh sets'
+    ("I wanted to strangle him when he said that, but I just left the room and went for a run", "en", "held_back",
+     "I wanted to strangle him when he said that and I'm going round there now"),
+    ("遺書？不是的，是寫給二十年後自己的一封信，寫得好開心", "zh", "assignment", "遗书写好了，放在枕头下面"),
 ])
 def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, lang, context, counterpart):
     result = rules_checker.check(text, lang=lang)
     assert not result.crisis and any(hit.endswith(f"~{context}") for hit in result.suppressed), result
     other = rules_checker.check(counterpart, lang=lang)
     assert other.crisis and not any(hit.endswith(f"~{context}") for hit in other.suppressed), other
+
+
+@pytest.mark.parametrize("text, lang, masked, counterpart", [
+    # round 24: hyperbole and a denial the twenty-fifth to twenty-seventh sets' false alarms were made of
+    ("这几天热到想死，空调还坏了", "zh", "想死", "热到想死，真的不想活了"),
+    ("返咗成日工，真係攰到想死", "zh", "想死", "攰到想死，我真的不想活了"),
+    ("开车时偶尔冒出怪念头，但我没有任何想死的意思", "zh", "想死", "我没有任何办法了，想死"),
+    ("Honestly I'd sooner hang myself than go to another team-building day", "en", "hang myself",
+     "Honestly I'd sooner hang myself tonight, there's a rope in the shed"),
+])
+def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
+                                                                          counterpart):
+    """The mask blanks the words for the learned stage too; the same words meant are still read."""
+    assert not rules_checker.check(text, lang=lang).crisis
+    assert masked not in rules_checker.model_input(text, lang)
+    assert rules_checker.check(counterpart, lang=lang).crisis
 
 
 @pytest.mark.parametrize("text, lang, rule", [

@@ -1459,7 +1459,11 @@ HELDOUT28_SET = SAFETY_DATA / "safety_heldout28.jsonl"
 # the twenty-eighth set, written during round 23 by two helpers told to read nothing but their instructions (writers of
 # many ages and trades; English varieties; Chinese in both scripts, Cantonese, Hokkien, dialect flavour, slang and
 # voice-input errors); of 580 items, 89 close to an earlier labelled line, a history turn or another new item removed.
-# Not yet measured: fresh for the next change.
+# Measured once with round 24's rules and round 22b's model (the rules committed before, e712d7b): recall 0.888 (en
+# 0.886, zh 0.889), FPR 0.098 (en 0.121, zh 0.084); round 22's rules at the same time: the same recall, FPR 0.102.
+# Bounds: the level reached.
+HELDOUT28_MIN_RECALL = {"overall": 0.88, "en": 0.88, "zh": 0.88}
+HELDOUT28_MAX_FPR = 0.1
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1571,6 +1575,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT25_SET, HELDOUT25_MIN_RECALL, HELDOUT25_MAX_FPR),
     (HELDOUT26_SET, HELDOUT26_MIN_RECALL, HELDOUT26_MAX_FPR),
     (HELDOUT27_SET, HELDOUT27_MIN_RECALL, HELDOUT27_MAX_FPR),
+    (HELDOUT28_SET, HELDOUT28_MIN_RECALL, HELDOUT28_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -506,6 +506,33 @@ def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules
 
 
 @pytest.mark.parametrize("text, lang, rule", [
+    # round 25: someone else in danger as the seeker writes, the weakest category of the twenty-seventh and
+    # twenty-eighth sets
+    ("our 2 year old just swallowed a dishwasher tablet, he's coughing", "en", "third_party_child_swallowed"),
+    ("my stepdad is choking my mum in the kitchen right now", "en", "third_party_beaten_now"),
+    ("外婆房间里点着炭盆，怎么喊都喊不醒", "zh", "third_party_gas_unconscious"),
+    ("女儿刚才喝了两口洁厕灵，一直在吐", "zh", "third_party_child_swallowed"),
+    ("我继父正在打我妹，她一直在哭", "zh", "third_party_beaten_now"),
+])
+def test_someone_else_in_danger_as_the_seeker_writes_is_caught_by_the_rules(rules_checker, text, lang, rule):
+    result = rules_checker.check(text, lang=lang)
+    assert f"{lang}/harm_to_others/{rule}" in result.matched, result
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("my brother is beating me at chess right now", "en"),
+    ("my son finally swallowed his tablets without a fuss today", "en"),
+    ("the baby ate a crayon, is that ok?", "en"),
+    ("家里煤气灶打不着火了怎么办", "zh"),
+    ("闻到一点煤气味，头有点晕，开窗了", "zh"),
+    ("我弟在打游戏，叫都叫不应", "zh"),
+    ("孩子吃了干燥剂，要紧吗", "zh"),
+])
+def test_the_same_words_in_everyday_lines_stay_quiet(rules_checker, text, lang):
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
+@pytest.mark.parametrize("text, lang, rule", [
     # round 21: the twenty-first set's misses the rules can read
     ("im 14 and i took like 20 of my moms sleeping pills about an hour ago, is that normal", "en",
      "en/suicide/overdose_taken"),
@@ -1464,6 +1491,10 @@ HELDOUT28_SET = SAFETY_DATA / "safety_heldout28.jsonl"
 # Bounds: the level reached.
 HELDOUT28_MIN_RECALL = {"overall": 0.88, "en": 0.88, "zh": 0.88}
 HELDOUT28_MAX_FPR = 0.1
+HELDOUT29_SET = SAFETY_DATA / "safety_heldout29.jsonl"
+# the twenty-ninth set, written during round 25 by two helpers told to read nothing but their instructions, asked for
+# many items of someone else in danger now and their everyday look-alikes (the category round 25's rules are about);
+# of 560 items, 82 close to an earlier labelled line or history turn removed. Not yet measured: fresh for round 25.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1501,6 +1532,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT26_SET, (0.35, 0.6), 40),
     (HELDOUT27_SET, (0.35, 0.6), 40),
     (HELDOUT28_SET, (0.35, 0.6), 40),
+    (HELDOUT29_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1527,7 +1559,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
                                   HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET,
                                   HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET, HELDOUT27_SET,
-                                  HELDOUT28_SET])
+                                  HELDOUT28_SET, HELDOUT29_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

@@ -1494,7 +1494,11 @@ HELDOUT28_MAX_FPR = 0.1
 HELDOUT29_SET = SAFETY_DATA / "safety_heldout29.jsonl"
 # the twenty-ninth set, written during round 25 by two helpers told to read nothing but their instructions, asked for
 # many items of someone else in danger now and their everyday look-alikes (the category round 25's rules are about);
-# of 560 items, 82 close to an earlier labelled line or history turn removed. Not yet measured: fresh for round 25.
+# of 560 items, 82 close to an earlier labelled line or history turn removed. Measured once with round 25's rules
+# (committed before, 3031006) and round 22b's model: recall 0.816 (en 0.810, zh 0.819), FPR 0.104; round 24's rules
+# at the same time 0.811 / 0.104. Bounds: the level reached.
+HELDOUT29_MIN_RECALL = {"overall": 0.81, "en": 0.80, "zh": 0.81}
+HELDOUT29_MAX_FPR = 0.105
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1608,6 +1612,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT26_SET, HELDOUT26_MIN_RECALL, HELDOUT26_MAX_FPR),
     (HELDOUT27_SET, HELDOUT27_MIN_RECALL, HELDOUT27_MAX_FPR),
     (HELDOUT28_SET, HELDOUT28_MIN_RECALL, HELDOUT28_MAX_FPR),
+    (HELDOUT29_SET, HELDOUT29_MIN_RECALL, HELDOUT29_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -507,29 +507,26 @@ def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules
 
 @pytest.mark.parametrize("text, lang, rule", [
     # round 25: someone else in danger as the seeker writes, the weakest category of the twenty-seventh and
-    # twenty-eighth sets
+    # twenty-eighth sets; rule None: the same words in an everyday line stay quiet
     ("our 2 year old just swallowed a dishwasher tablet, he's coughing", "en", "third_party_child_swallowed"),
     ("my stepdad is choking my mum in the kitchen right now", "en", "third_party_beaten_now"),
     ("外婆房间里点着炭盆，怎么喊都喊不醒", "zh", "third_party_gas_unconscious"),
     ("女儿刚才喝了两口洁厕灵，一直在吐", "zh", "third_party_child_swallowed"),
     ("我继父正在打我妹，她一直在哭", "zh", "third_party_beaten_now"),
+    ("my brother is beating me at chess right now", "en", None),
+    ("my son finally swallowed his tablets without a fuss today", "en", None),
+    ("the baby ate a crayon, is that ok?", "en", None),
+    ("家里煤气灶打不着火了怎么办", "zh", None),
+    ("闻到一点煤气味，头有点晕，开窗了", "zh", None),
+    ("我弟在打游戏，叫都叫不应", "zh", None),
+    ("孩子吃了干燥剂，要紧吗", "zh", None),
 ])
 def test_someone_else_in_danger_as_the_seeker_writes_is_caught_by_the_rules(rules_checker, text, lang, rule):
     result = rules_checker.check(text, lang=lang)
-    assert f"{lang}/harm_to_others/{rule}" in result.matched, result
-
-
-@pytest.mark.parametrize("text, lang", [
-    ("my brother is beating me at chess right now", "en"),
-    ("my son finally swallowed his tablets without a fuss today", "en"),
-    ("the baby ate a crayon, is that ok?", "en"),
-    ("家里煤气灶打不着火了怎么办", "zh"),
-    ("闻到一点煤气味，头有点晕，开窗了", "zh"),
-    ("我弟在打游戏，叫都叫不应", "zh"),
-    ("孩子吃了干燥剂，要紧吗", "zh"),
-])
-def test_the_same_words_in_everyday_lines_stay_quiet(rules_checker, text, lang):
-    assert not rules_checker.check(text, lang=lang).crisis
+    if rule is None:
+        assert not result.crisis, result
+    else:
+        assert f"{lang}/harm_to_others/{rule}" in result.matched, result
 
 
 @pytest.mark.parametrize("text, lang, rule", [

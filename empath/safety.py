@@ -358,9 +358,10 @@ class SafetyChecker:
             return self._texts.situation(normalized, lang, continuing=continuing)
         if not _only_other_person_signals(result):
             return None
+        # the rule hits about someone else are the report even when the learned stage fired too ("my dad is hitting
+        # my mom right now"); the seeker's own risk in the message is still read by the situation's `self`
         rules = tuple(hit.rsplit("/", 1)[-1] for hit in result.matched if hit not in (MODEL_RULE_ID, SENTENCE_RULE_ID))
-        return self._texts.situation(normalized, lang, result.category, variant,
-                                     rules=rules if len(rules) == len(result.matched) else ())
+        return self._texts.situation(normalized, lang, result.category, variant, rules=rules)
 
     def keep_situation(self, result: SafetyResult, text: str, lang: str | None, situation: str,
                        category: str | None) -> None:

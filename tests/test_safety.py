@@ -725,6 +725,10 @@ def test_crisis_reply_urges_help_in_both_languages(checker, lang, must_contain):
     # an act someone else has just done (round 22): the helper's reply, not one about the seeker's own thoughts
     ("奶奶喝了农药 现在怎么喊都喊不醒", "zh", True),
     ("我媽剛把一整罐安眠藥吃掉了 怎麼辦", "zh", True),
+    # someone beaten as the seeker writes (round 25), which the learned stage flags too: its rule is the report
+    ("my dad is hitting my mom right now and she's screaming, I'm in my room", "en", True),
+    ("我继父正在打我妹，我好害怕", "zh", True),
+    ("my dad is hitting my mom right now and I want to kill myself", "en", False),
     # a Chinese risk rule fires on the quoted words ("不想活了"): the usual reply, the safe side of the gate
     ("我朋友刚跟我说她不想活了，药都准备好了，我该怎么办？", "zh", False),
     ("My sister always says she wants to die. Honestly I've been thinking the same and I have a plan.", "en", False),

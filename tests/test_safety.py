@@ -412,6 +412,9 @@ def test_a_goodbye_without_danger_or_a_threat_long_past_is_not_flagged_by_the_ru
     ("someone_else", "消息还是未读", "zh", True),
     ("someone_else", "she answered! she's ok, her mum is with her", "en", False),
     ("someone_else", "她还是不回我消息", "zh", True),
+    ("someone_hurt", "he's still not waking up", "en", True),
+    ("someone_hurt", "the ambulance is here, she's awake and talking", "en", False),
+    ("someone_hurt", "奶奶还是叫不醒", "zh", True),
     ("threatened", "he's outside banging on the door", "en", True),
     ("threatened", "I'm at my sister's now, the door is locked", "en", False),
     ("threatened", "他在砸门", "zh", True),
@@ -627,20 +630,45 @@ def test_module_level_check_uses_shared_rules():
     assert not check_message("I'm dying to see you").crisis
 
 
-@pytest.mark.parametrize("text, lang, helper", [
-    ("my best friend just snapped me 'love you, goodbye' and now she's not opening anything", "en", True),
-    ("闺蜜说她刚吞了一整瓶布洛芬，现在讲话开始含糊了", "zh", True),
-    ("she texted goodbye and isn't answering, and honestly I want to die too", "en", False),
+@pytest.mark.parametrize("text, lang, expected", [
+    ("my best friend just snapped me 'love you, goodbye' and now she's not opening anything", "en", "someone_else"),
+    ("闺蜜说她刚吞了一整瓶布洛芬，现在讲话开始含糊了", "zh", "someone_hurt"),  # already taken: first aid
+    ("she texted goodbye and isn't answering, and honestly I want to die too", "en", None),
 ])
-def test_a_flag_from_the_rules_about_someone_else_alone_gets_the_reply_for_a_helper(rules_checker, text, lang, helper):
-    """The rules about someone else are the report (`reported_by: [third_party]`), even in words the situation's own
-    report pattern does not know ("love you, goodbye", a whole bottle of a painkiller); the seeker's own risk in the
-    same message still gets the usual reply (the browser showed a worried friend told "you may be thinking about
-    ending your life")."""
+def test_a_flag_from_the_rules_about_someone_else_alone_gets_the_reply_for_a_helper(rules_checker, text, lang, expected):
+    """The rules about someone else are the report (`reported_by`), even in words the situation's own report pattern
+    does not know ("love you, goodbye", a whole bottle of a painkiller); the seeker's own risk in the same message
+    still gets the usual reply (the browser showed a worried friend told "you may be thinking about ending your
+    life")."""
     result = rules_checker.check(text, lang=lang)
     assert result.crisis and any("third_party" in hit for hit in result.matched)
     situation = rules_checker.reply_situation(result, lang, message=text)
-    assert (situation == "someone_else") is helper, (result.matched, situation)
+    assert situation == expected, (result.matched, situation)
+
+
+@pytest.mark.parametrize("text, lang, situation, first_aid", [
+    ("my 3yo just drank drain cleaner, what do i do", "en", "someone_hurt", "do not make them vomit"),
+    ("my dad is hitting my mom right now and she's screaming, I'm in my room", "en", "someone_hurt",
+     "do not put yourself in harm's way"),
+    ("奶奶屋里烧着炭盆，她叫不醒", "zh", "someone_hurt", "打开门窗"),
+    ("我妈刚才喝了农药", "zh", "someone_hurt", "不要让对方催吐"),
+    # someone's words about dying, not a body in danger: the helper's reply about suicide risk
+    ("she texted goodbye and isn't answering", "en", "someone_else", "anything they could use to hurt themselves"),
+    # the seeker's own risk beside it: the usual reply
+    ("my dad is hitting my mom right now and I want to kill myself", "en", None, "thoughts"),
+])
+def test_someone_hurt_or_in_physical_danger_now_gets_first_aid_not_the_suicide_risk_text(rules_checker, text, lang,
+                                                                                       situation, first_aid):
+    """A child who swallowed a poison, someone who cannot be woken beside a stove, someone beaten as the seeker
+    writes: the reply says what to do until help comes (the helper's text had told them to move the person away from
+    what they could hurt themselves with)."""
+    result = rules_checker.check(text, lang=lang)
+    assert result.crisis, result
+    assert rules_checker.reply_situation(result, lang, message=text) == situation
+    reply = rules_checker.crisis_reply(result, role="doraemon", lang=lang, message=text)
+    assert first_aid in reply and (("911" in reply) if lang == "en" else ("120" in reply)), reply
+    if situation == "someone_hurt":
+        assert "hurt themselves" not in reply and "伤害自己" not in reply
 
 
 def test_a_situations_reported_by_must_list_rule_prefixes(tmp_path):
@@ -655,11 +683,10 @@ def test_a_situations_reported_by_must_list_rule_prefixes(tmp_path):
 
 def test_a_situation_without_its_reply_is_reported(tmp_path):
     text = DEFAULT_RULES.read_text(encoding="utf-8")
-    target = "        reply: >-\n          {opening}It sounds like someone you care about"
-    assert target in text
+    target = "        reply: >-\n          {opening}It sounds like someone you care about may be in danger"
+    assert text.count(target) == 1
     broken = tmp_path / "safety.yaml"
-    broken.write_text(text.replace(target, "        answer: >-\n          {opening}It sounds like someone you care about"),
-                      encoding="utf-8")
+    broken.write_text(text.replace(target, target.replace("reply:", "answer:")), encoding="utf-8")
     with pytest.raises(DataFileError, match=r"replies.situations.someone_else.en needs `report`, `self` and `reply`"):
         SafetyChecker(broken, use_model=False)
 
@@ -823,7 +850,8 @@ def test_situation_gates_come_from_the_rules_file(tmp_path):
                                          ("zh", ["400-161-9995", "findahelpline.com", "120"])])
 def test_later_crisis_turns_get_reviewed_follow_up_texts_chosen_by_count(checker, lang, facts):
     situations = [(category, None) for category in CATEGORIES] + [("suicide", "someone_else"),
-                                                                  ("harm_to_others", "threatened")]
+                                                                  ("harm_to_others", "threatened"),
+                                                                  ("harm_to_others", "someone_hurt")]
     for category, situation in situations:
         result = SafetyResult(True, category, lang=lang)
 

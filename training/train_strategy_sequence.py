@@ -54,11 +54,32 @@ def dialogue_records(dialogues, encoder, progress: bool = False) -> list[dict]:
         flat = np.zeros((len(turns), flat_rows.shape[1] if flat_rows is not None else 0), np.float32)
         if flat_rows is not None:
             flat[targets] = flat_rows
-        records.append({"x": np.concatenate([emb, turn_extras(turns)], 1), "bg": bg, "y": y, "flat": flat})
+        records.append({"x": np.concatenate([emb, turn_extras(turns)], 1), "bg": bg, "y": y, "flat": flat,
+                        **look_ahead_targets(turns, emb, y)})
     return records
 
 
-def batch(records, idx):
+def look_ahead_targets(turns, emb: np.ndarray, y: np.ndarray) -> dict:
+    """Training-only targets of what follows each supporter turn (the look-ahead tasks): the seeker's next
+    message embedding (``next_emb``, ``has_next`` 0/1) and the next supporter turn's strategy (-1: none)."""
+    next_emb = np.zeros_like(emb)
+    has_next = np.zeros(len(turns), np.float32)
+    next_y = np.full(len(turns), -1, np.int64)
+    following_seeker, following_y = None, -1
+    for i in range(len(turns) - 1, -1, -1):
+        if y[i] >= 0:
+            if following_seeker is not None:
+                next_emb[i], has_next[i] = emb[following_seeker], 1.0
+            next_y[i] = following_y
+            following_y = int(y[i])
+        elif turns[i].speaker != SUPPORTER:
+            following_seeker = i
+    return {"next_emb": next_emb, "has_next": has_next, "next_y": next_y}
+
+
+def batch(records, idx, look_ahead: bool = False):
+    """Padded tensors (x, bg, flat, y) for the dialogues ``idx``; with ``look_ahead`` also (next_emb, has_next,
+    next_y)."""
     import torch
 
     T = max(len(records[i]["y"]) for i in idx)
@@ -67,10 +88,16 @@ def batch(records, idx):
     flat = np.zeros((len(idx), T, F), np.float32)
     y = np.full((len(idx), T), -1, np.int64)
     bg = np.zeros((len(idx), E), np.float32)
+    next_emb = np.zeros((len(idx), T, E), np.float32)
+    has_next = np.zeros((len(idx), T), np.float32)
+    next_y = np.full((len(idx), T), -1, np.int64)
     for b, i in enumerate(idx):
         r, n = records[i], len(records[i]["y"])
         x[b, :n], flat[b, :n], y[b, :n], bg[b] = r["x"], r["flat"], r["y"], r["bg"]
-    return [torch.from_numpy(a) for a in (x, bg, flat, y)]
+        if look_ahead:
+            next_emb[b, :n], has_next[b, :n], next_y[b, :n] = r["next_emb"], r["has_next"], r["next_y"]
+    arrays = (x, bg, flat, y, next_emb, has_next, next_y) if look_ahead else (x, bg, flat, y)
+    return [torch.from_numpy(a) for a in arrays]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,12 +115,18 @@ def build_model(d_turn: int, d_bg: int, d_flat: int, hidden: int, dropout: float
             self.gru = torch.nn.GRU(hidden, hidden, batch_first=True)
             self.drop = torch.nn.Dropout(dropout)
             self.out = torch.nn.Linear(hidden + d_flat, S)
+            # look-ahead heads (training only, not exported): the seeker's next message, the next strategy
+            self.next_emb = torch.nn.Linear(hidden + d_flat, d_bg)
+            self.next_y = torch.nn.Linear(hidden + d_flat, S)
 
-        def forward(self, x, bg, flat):
+        def forward(self, x, bg, flat, look_ahead: bool = False):
             h0 = torch.tanh(self.bg(bg)).unsqueeze(0)
             o, _ = self.gru(torch.nn.functional.gelu(self.inp(self.in_drop(x)), approximate="tanh"), h0)
             prev = torch.cat([h0.transpose(0, 1), o[:, :-1]], 1)  # the state before each turn
-            return self.out(self.drop(torch.cat([prev, flat], -1)))
+            state = self.drop(torch.cat([prev, flat], -1))
+            if look_ahead:
+                return self.out(state), self.next_emb(state), self.next_y(state)
+            return self.out(state)
 
     return SeqModel()
 
@@ -135,11 +168,25 @@ def train_member(train_recs, dev_recs, args, seed: int):
     for epoch in range(args.epochs):
         model.train()
         order = rng.permutation(len(train_recs))
+        look_ahead = bool(args.next_message_weight or args.next_strategy_weight)
         for s in range(0, len(order), args.batch_size):
-            x, bg, flat, y = batch(train_recs, list(order[s:s + args.batch_size]))
-            logits = model(x, bg, flat)
+            tensors = batch(train_recs, list(order[s:s + args.batch_size]), look_ahead)
+            x, bg, flat, y = tensors[:4]
             mask = y >= 0
+            if look_ahead:
+                logits, next_emb_hat, next_y_logits = model(x, bg, flat, look_ahead=True)
+                next_emb, has_next, next_y = tensors[4:]
+            else:
+                logits = model(x, bg, flat)
             loss = torch.nn.functional.cross_entropy(logits[mask], y[mask], label_smoothing=args.label_smoothing)
+            if args.next_message_weight:
+                keep = mask & (has_next > 0)
+                cos = torch.nn.functional.cosine_similarity(next_emb_hat[keep], next_emb[keep], dim=-1)
+                loss = loss + args.next_message_weight * (1 - cos).mean()
+            if args.next_strategy_weight and bool((next_y >= 0).any()):
+                keep = mask & (next_y >= 0)
+                loss = loss + args.next_strategy_weight * torch.nn.functional.cross_entropy(
+                    next_y_logits[keep], next_y[keep], label_smoothing=args.label_smoothing)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -195,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=16, help="dialogues per step")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=6)
+    p.add_argument("--next-message-weight", type=float, default=0.0,
+                   help="look-ahead: weight of predicting the seeker's next message (cosine to its embedding)")
+    p.add_argument("--next-strategy-weight", type=float, default=0.0,
+                   help="look-ahead: weight of predicting the next supporter turn's strategy")
     p.add_argument("--tau", type=float, default=None, help="fix the rare-class bias strength (default: chosen out of fold)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=0, help="use only the first N training dialogues (smoke runs)")
@@ -245,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
            "folds": args.folds, "best_epochs": epochs, "tau": tau, "out_of_fold": {k: round(v, 4) for k, v in oof.items()},
            "out_of_fold_tau0": {k: round(v, 4) for k, v in sweep[0.0].items()},
            "settings": {k: getattr(args, k) for k in ("hidden", "dropout", "input_dropout", "lr", "weight_decay",
-                                                       "label_smoothing", "batch_size", "epochs", "patience", "seed")},
+                                                       "label_smoothing", "batch_size", "epochs", "patience", "seed",
+                                                       "next_message_weight", "next_strategy_weight")},
            "esconv": bool(args.esconv), "jsonl": list(args.jsonl or ()), "seconds": round(time.time() - start, 1)}
     out = Path(args.output)
     StrategyPredictor({"en": scorer}, "en").save(out, training=log)

@@ -273,3 +273,12 @@ def test_generate_persona_replies_forces_every_persona(tmp_path):
     assert parts["role_matcher"].calls == []  # forced, never matched
     with pytest.raises(SystemExit):  # an out-of-range guidance is a usage error, before any model loads
         main(["--data", str(data), "--out", str(out), "--persona-guidance", "9"], pipeline=pipe)
+    replies = []
+    for seed in ("0", "1"):  # greedy decoding ignores the seed; the app's sampling does not
+        for decoding in ("greedy", "app"):
+            assert main(["--data", str(data), "--format", "esconv", "--turns", "2", "--out", str(out), "--seed", seed,
+                         "--decoding", decoding], pipeline=pipe) == 0
+            replies.append([json.loads(line)["reply"] for line in out.read_text().splitlines()])
+    assert replies[0] == replies[2] and replies[1] != replies[3]
+    with pytest.raises(SystemExit):  # an unknown decoding is a usage error too
+        main(["--data", str(data), "--out", str(out), "--decoding", "beam"], pipeline=pipe)

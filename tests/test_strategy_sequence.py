@@ -88,6 +88,43 @@ def test_logit_bias_shifts_the_probabilities():
     assert (scorer.proba(items).argmax(1) == STRATEGY_NAMES.index("Self-disclosure")).all()
 
 
+def test_look_ahead_targets_are_what_follows_each_supporter_turn():
+    """Each supporter turn's targets: the seeker's next message after it and the next supporter strategy (training
+    only; a supporter turn right after another still points past it to the seeker)."""
+    turns = [Turn("seeker", "a"), Turn("supporter", "b", "Question"), Turn("supporter", "c", "Information"),
+             Turn("seeker", "d"), Turn("supporter", "e", "Self-disclosure")]
+    emb = np.arange(len(turns) * 2, dtype=np.float32).reshape(len(turns), 2)
+    y = np.array([-1, STRATEGY_NAMES.index("Question"), STRATEGY_NAMES.index("Information"), -1,
+                  STRATEGY_NAMES.index("Self-disclosure")])
+    got = tss.look_ahead_targets(turns, emb, y)
+    assert got["has_next"].tolist() == [0, 1, 1, 0, 0]  # the last supporter turn has no seeker reply after it
+    np.testing.assert_array_equal(got["next_emb"][1], emb[3])
+    np.testing.assert_array_equal(got["next_emb"][2], emb[3])
+    assert got["next_y"].tolist() == [-1, STRATEGY_NAMES.index("Information"), STRATEGY_NAMES.index("Self-disclosure"),
+                                      -1, -1]
+
+
+def test_look_ahead_training_exports_the_same_predictor_shape(tmp_path):
+    """The look-ahead heads change training only: the exported members have the plain model's parameters."""
+    write_jsonl(_dialogues(6), tmp_path / "toy.jsonl")
+    original = tss.embedding_cache
+    tss.embedding_cache = lambda name, use_cache=True: CachedEncoder(HashEncoder(), max_items=None)
+    try:
+        for name, extra in (("plain", []), ("ahead", ["--next-message-weight", "1", "--next-strategy-weight", "1"])):
+            assert tss.main(["--esconv", "", "--jsonl", str(tmp_path / "toy.jsonl"), "--output", str(tmp_path / name),
+                             "--encoder", HashEncoder.name, "--folds", "2", "--hidden", "8", "--epochs", "3",
+                             "--no-progress", *extra]) == 0
+    finally:
+        tss.embedding_cache = original
+    plain, ahead = (StrategyPredictor.load(tmp_path / name) for name in ("plain", "ahead"))
+    settings = json.loads((tmp_path / "ahead" / "config.json").read_text())["strategy"]["training"]["settings"]
+    assert settings["next_message_weight"] == 1 and settings["next_strategy_weight"] == 1
+    shapes = [{k: v.shape for k, v in p.scorers["en"].model.params.items()} for p in (plain, ahead)]
+    assert shapes[0] == shapes[1]
+    items, _ = strategy_examples(_dialogues(2))
+    assert not np.allclose(plain.scorers["en"].proba(items), ahead.scorers["en"].proba(items))  # the extra loss trained
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """The training script on toy dialogues (2 folds), written to a classifier folder."""

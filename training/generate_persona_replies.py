@@ -7,7 +7,7 @@
 For each of ``--turns`` sampled supporter turns (``empath.evaluation.sample_turns``: the gold history up to the
 seeker's message) every persona of the role bank answers with the persona forced (``role=``), everything else as in
 the app (strategy prediction, experience retrieval, the adapter routed by the persona, the app's decoding with a
-seed per turn; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free prompt,
+seed per turn, or ``--decoding``; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free prompt,
 ``--persona-lexicon B`` a logit bonus for the persona's own words, B for the most distinctive tapering to B/2).
 One JSON line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
 """
@@ -28,6 +28,8 @@ def main(argv=None, pipeline=None) -> int:
     p.add_argument("--turns", type=int, default=10)
     p.add_argument("--every", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--decoding", default="app", help="as in training.evaluate: app (default), greedy, sample or a "
+                                                     "temperature")
     p.add_argument("--persona-guidance", type=float, default=1.0,
                    help="classifier-free guidance away from the persona-free prompt (1 = off, the app's default)")
     p.add_argument("--persona-lexicon", type=float, default=None,
@@ -41,7 +43,7 @@ def main(argv=None, pipeline=None) -> int:
     from empath.pipeline import EmpathPipeline
 
     try:
-        settings = decoding_settings("app", persona_guidance=args.persona_guidance,
+        settings = decoding_settings(args.decoding, persona_guidance=args.persona_guidance,
                                      persona_lexicon=args.persona_lexicon)
     except ValueError as exc:
         p.error(str(exc))

@@ -484,6 +484,11 @@ def test_an_eye_roll_an_urge_not_acted_on_and_a_hypothetical_explain_the_rule_hi
     ("I wanted to strangle him when he said that, but I just left the room and went for a run", "en", "held_back",
      "I wanted to strangle him when he said that and I'm going round there now"),
     ("遺書？不是的，是寫給二十年後自己的一封信，寫得好開心", "zh", "assignment", "遗书写好了，放在枕头下面"),
+    # round 26: an emergency of someone else years ago (the thirtieth set's)
+    ("my son swallowed a button battery when he was 2, he's 9 now and fine but i'm still paranoid about remotes", "en",
+     "emergency_long_past", "my son just swallowed a button battery, he's 2"),
+    ("my mum had a stroke years ago and one side of her face is drooping in every photo since", "en",
+     "emergency_long_past", "mum suddenly slurred at lunch and one side of her face is drooping"),
 ])
 def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, lang, context, counterpart):
     result = rules_checker.check(text, lang=lang)

@@ -1567,6 +1567,7 @@ HELDOUT30_SET = SAFETY_DATA / "safety_heldout30.jsonl"
 # at the same time 0.639 / 0.048. Bounds: the level reached.
 HELDOUT30_MIN_RECALL = {"overall": 0.66, "en": 0.66, "zh": 0.66}
 HELDOUT30_MAX_FPR = 0.05
+HELDOUT31_SET = SAFETY_DATA / "safety_heldout31.jsonl"
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1606,6 +1607,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT28_SET, (0.35, 0.6), 40),
     (HELDOUT29_SET, (0.35, 0.6), 40),
     (HELDOUT30_SET, (0.35, 0.6), 40),
+    (HELDOUT31_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1632,7 +1634,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
 @pytest.mark.parametrize("path", [HELDOUT13_SET, HELDOUT14_SET, HELDOUT15_SET, HELDOUT16_SET, HELDOUT17_SET,
                                   HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET,
                                   HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET, HELDOUT27_SET,
-                                  HELDOUT28_SET, HELDOUT29_SET, HELDOUT30_SET])
+                                  HELDOUT28_SET, HELDOUT29_SET, HELDOUT30_SET,
+                                  HELDOUT31_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

@@ -1568,6 +1568,7 @@ HELDOUT30_SET = SAFETY_DATA / "safety_heldout30.jsonl"
 HELDOUT30_MIN_RECALL = {"overall": 0.66, "en": 0.66, "zh": 0.66}
 HELDOUT30_MAX_FPR = 0.05
 HELDOUT31_SET = SAFETY_DATA / "safety_heldout31.jsonl"
+HELDOUT32_SET = SAFETY_DATA / "safety_heldout32.jsonl"
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1608,6 +1609,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT29_SET, (0.35, 0.6), 40),
     (HELDOUT30_SET, (0.35, 0.6), 40),
     (HELDOUT31_SET, (0.35, 0.6), 40),
+    (HELDOUT32_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1635,7 +1637,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET,
                                   HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET, HELDOUT27_SET,
                                   HELDOUT28_SET, HELDOUT29_SET, HELDOUT30_SET,
-                                  HELDOUT31_SET])
+                                  HELDOUT31_SET, HELDOUT32_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

@@ -1206,7 +1206,8 @@ def test_train_safety_takes_extra_labelled_sets_as_curated_items():
 
 def test_the_shipped_model_was_trained_on_the_files_train_safety_uses_by_default(checker):
     """``python -m training.train_safety`` rebuilds the shipped model with its default files and operating point
-    (round 22b: the held-out sets 3-15 and 17-22 and the labelled follow-up disclosures; the regression alone) and the
+    (round 27b: the held-out sets 3-15 and 17-22, the labelled follow-up disclosures, and sets 29 and 30; the regression
+    alone) and the
     rules it was trained under (``--rules``, README)."""
     from training.train_safety import CURATED, build_parser
 
@@ -1568,7 +1569,20 @@ HELDOUT30_SET = SAFETY_DATA / "safety_heldout30.jsonl"
 HELDOUT30_MIN_RECALL = {"overall": 0.66, "en": 0.66, "zh": 0.66}
 HELDOUT30_MAX_FPR = 0.05
 HELDOUT31_SET = SAFETY_DATA / "safety_heldout31.jsonl"
+# the thirty-first set, written during round 27 by two helpers told to read nothing but their instructions, half
+# general, half someone else in danger now; of 520 items, 77 close to an earlier labelled line or history turn removed.
+# Measured once on round 22b's model (then shipped; round 26's rules) and on round 27's candidate, which failed its rule
+# on the development pool by one Chinese item: 0.789 (en 0.768, zh 0.805) and 0.866 (en 0.842, zh 0.883), both FPR
+# 0.114. The candidate shipped in round 27b. Bounds: the level the shipped detector reached.
+HELDOUT31_MIN_RECALL = {"overall": 0.86, "en": 0.84, "zh": 0.88}
+HELDOUT31_MAX_FPR = 0.115
 HELDOUT32_SET = SAFETY_DATA / "safety_heldout32.jsonl"
+# the thirty-second set, written during round 27b by two helpers told to read nothing but their instructions, a general
+# set; of 480 items, 69 close to an earlier labelled line or history turn removed. Measured once, after round 27b's rule
+# was committed: round 22b's model 0.939 (en 0.946, zh 0.933), FPR 0.070; round 27's candidate 0.948 (en 0.935, zh
+# 0.958), FPR 0.065, which met the rule and shipped. Bounds: the level reached.
+HELDOUT32_MIN_RECALL = {"overall": 0.94, "en": 0.93, "zh": 0.95}
+HELDOUT32_MAX_FPR = 0.066
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1688,6 +1702,8 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT28_SET, HELDOUT28_MIN_RECALL, HELDOUT28_MAX_FPR),
     (HELDOUT29_SET, HELDOUT29_MIN_RECALL, HELDOUT29_MAX_FPR),
     (HELDOUT30_SET, HELDOUT30_MIN_RECALL, HELDOUT30_MAX_FPR),
+    (HELDOUT31_SET, HELDOUT31_MIN_RECALL, HELDOUT31_MAX_FPR),
+    (HELDOUT32_SET, HELDOUT32_MIN_RECALL, HELDOUT32_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

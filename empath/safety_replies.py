@@ -95,8 +95,9 @@ class ReplyTexts:
                   variant: int = 0, continuing: str | None = None, rules: tuple[str, ...] = ()) -> str | None:
         """The first situation whose gates admit ``category`` and ``variant`` (how many crisis replies came
         before), whose ``report`` matches and whose ``self`` does not ("someone_hurt": someone else hurt or in
-        physical danger now; "someone_else": a worried helper; "threatened": a seeker in danger from someone), or None for the usual reply. ``continuing``: the
-        situation an earlier crisis reply of the conversation started; it holds unless its ``self`` matches.
+        physical danger now; "someone_else": a worried helper; "threatened": a seeker in danger from someone), or
+        None for the usual reply. ``continuing``: the situation an earlier crisis reply of the conversation started;
+        it holds unless its ``self`` matches.
         ``rules``: the ids of the rules that flagged the message; when every one starts with a prefix of the
         situation's ``reported_by`` ("third_party": a rule about someone else), they are its report."""
         lang = lang_key(lang)

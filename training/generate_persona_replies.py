@@ -7,8 +7,8 @@
 For each of ``--turns`` sampled supporter turns (``empath.evaluation.sample_turns``: the gold history up to the
 seeker's message) every persona of the role bank answers with the persona forced (``role=``), everything else as in
 the app (strategy prediction, experience retrieval, the adapter routed by the persona, the app's decoding with a
-seed per turn, or ``--decoding``; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free prompt,
-``--persona-lexicon B`` a logit bonus for the persona's own words, B for the most distinctive tapering to B/2).
+seed per turn, or ``--decoding``; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free
+prompt, ``--persona-lexicon B`` a logit bonus for the persona's own words, B for the most distinctive tapering to B/2).
 One JSON line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
 """
 

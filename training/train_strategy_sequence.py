@@ -83,20 +83,18 @@ def batch(records, idx, look_ahead: bool = False):
     import torch
 
     T = max(len(records[i]["y"]) for i in idx)
-    D, F, E = records[idx[0]]["x"].shape[1], records[idx[0]]["flat"].shape[1], records[idx[0]]["bg"].shape[0]
-    x = np.zeros((len(idx), T, D), np.float32)
-    flat = np.zeros((len(idx), T, F), np.float32)
-    y = np.full((len(idx), T), -1, np.int64)
-    bg = np.zeros((len(idx), E), np.float32)
-    next_emb = np.zeros((len(idx), T, E), np.float32)
-    has_next = np.zeros((len(idx), T), np.float32)
-    next_y = np.full((len(idx), T), -1, np.int64)
-    for b, i in enumerate(idx):
-        r, n = records[i], len(records[i]["y"])
-        x[b, :n], flat[b, :n], y[b, :n], bg[b] = r["x"], r["flat"], r["y"], r["bg"]
-        if look_ahead:
-            next_emb[b, :n], has_next[b, :n], next_y[b, :n] = r["next_emb"], r["has_next"], r["next_y"]
-    arrays = (x, bg, flat, y, next_emb, has_next, next_y) if look_ahead else (x, bg, flat, y)
+
+    def padded(key: str, fill, dtype) -> np.ndarray:
+        """[len(idx), T, ...] of each record's ``key``, padded with ``fill`` after its last turn."""
+        out = np.full((len(idx), T, *records[idx[0]][key].shape[1:]), fill, dtype)
+        for b, i in enumerate(idx):
+            out[b, :len(records[i][key])] = records[i][key]
+        return out
+
+    arrays = [padded("x", 0, np.float32), np.stack([records[i]["bg"] for i in idx]).astype(np.float32),
+              padded("flat", 0, np.float32), padded("y", -1, np.int64)]
+    if look_ahead:
+        arrays += [padded("next_emb", 0, np.float32), padded("has_next", 0, np.float32), padded("next_y", -1, np.int64)]
     return [torch.from_numpy(a) for a in arrays]
 
 
@@ -165,10 +163,10 @@ def train_member(train_recs, dev_recs, args, seed: int):
                         args.input_dropout)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     best, best_state, best_epoch, stale = -1.0, None, 0, 0
+    look_ahead = bool(args.next_message_weight or args.next_strategy_weight)
     for epoch in range(args.epochs):
         model.train()
         order = rng.permutation(len(train_recs))
-        look_ahead = bool(args.next_message_weight or args.next_strategy_weight)
         for s in range(0, len(order), args.batch_size):
             tensors = batch(train_recs, list(order[s:s + args.batch_size]), look_ahead)
             x, bg, flat, y = tensors[:4]
@@ -179,12 +177,11 @@ def train_member(train_recs, dev_recs, args, seed: int):
             else:
                 logits = model(x, bg, flat)
             loss = torch.nn.functional.cross_entropy(logits[mask], y[mask], label_smoothing=args.label_smoothing)
-            if args.next_message_weight:
-                keep = mask & (has_next > 0)
+            # a batch may hold no target of a look-ahead task (no seeker reply after its supporter turns): no term
+            if args.next_message_weight and bool((keep := mask & (has_next > 0)).any()):
                 cos = torch.nn.functional.cosine_similarity(next_emb_hat[keep], next_emb[keep], dim=-1)
                 loss = loss + args.next_message_weight * (1 - cos).mean()
-            if args.next_strategy_weight and bool((next_y >= 0).any()):
-                keep = mask & (next_y >= 0)
+            if args.next_strategy_weight and bool((keep := mask & (next_y >= 0)).any()):
                 loss = loss + args.next_strategy_weight * torch.nn.functional.cross_entropy(
                     next_y_logits[keep], next_y[keep], label_smoothing=args.label_smoothing)
             opt.zero_grad()

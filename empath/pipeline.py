@@ -359,8 +359,9 @@ class EmpathPipeline:
         situation = self.safety.reply_situation(result.safety_result, lang, len(earlier), result.message, continuing)
         if situation:
             result.safety["situation"] = situation
-        result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=lang,
-                                                   variant=len(earlier), situation=situation)
+        # the message picks the situation's first-aid advice; with no situation it would pick a situation anew
+        result.response = self.safety.crisis_reply(result.safety_result, role=role_obj, lang=lang, variant=len(earlier),
+                                                   message=result.message if situation else None, situation=situation)
         result.lang = lang  # the turn's reply is in this language (the API, the export and the defect count read it)
         result.strategy, result.strategy_probs, result.strategy_source = None, {}, "safety"
         result.experience_used = False

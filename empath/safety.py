@@ -343,9 +343,12 @@ class SafetyChecker:
         identical text). ``message``: the flagged text; when it reports someone else in danger (a worried helper)
         or a threat against the seeker, and nothing of the seeker's own risk, the reply is the one for that
         situation (``replies.situations`` in the rules file). ``situation``: the one :meth:`reply_situation` already
-        chose (a conversation's later crisis turns keep the situation its first crisis reply started)."""
+        chose (a conversation's later crisis turns keep the situation its first crisis reply started); its first-aid
+        ``{advice}`` is the part that fits ``message``."""
         situation = situation or self.reply_situation(result, lang, variant, message)
-        return self._texts.reply(result, self._persona(role), lang, variant, situation=situation)
+        normalized = self._normalized(message, lang) if message is not None else None
+        return self._texts.reply(result, self._persona(role), lang, variant, situation=situation,
+                                 normalized_message=normalized)
 
     def reply_situation(self, result: SafetyResult, lang: str = "en", variant: int = 0, message: str | None = None,
                         continuing: str | None = None) -> str | None:

@@ -23,6 +23,17 @@ class Situation:
     followups: dict[str, list[str]] = field(default_factory=dict)  # lang -> texts for the later crisis turns
     ongoing: dict[str, re.Pattern] = field(default_factory=dict)  # lang -> "the danger still holds" (optional)
     reported_by: tuple[str, ...] = ()  # rule-id prefixes whose hits, alone, are the report (optional)
+    advice: dict[str, list[Advice]] = field(default_factory=dict)  # lang -> texts for the reply's {advice} (optional)
+
+
+@dataclass
+class Advice:
+    """One piece of a situation's ``{advice}``: given when ``when`` matches the message; when none matches (or the
+    message is unknown), every ``fallback`` piece is given."""
+
+    when: re.Pattern
+    text: str
+    fallback: bool = False
 
 
 class ReplyTexts:
@@ -41,7 +52,8 @@ class ReplyTexts:
         required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
                                 if self.replies.get("followups")]
         # replies.situations: [{id, categories?, first_reply_only?, reported_by?: [rule-id prefix],
-        # followups?: {<lang>: [text]}, <lang>: {report, self, reply, ongoing?}}] (optional), checked in order
+        # followups?: {<lang>: [text]}, <lang>: {report, self, reply, ongoing?, advice?: [{when, text, fallback?}]}}]
+        # (optional), checked in order
         self.situations: dict[str, Situation] = {}
         for item in self.replies.get("situations") or []:
             name = item.get("id") if isinstance(item, dict) else None
@@ -79,6 +91,7 @@ class ReplyTexts:
                 if spec.get("ongoing") is not None:
                     situation.ongoing[lang] = reader.compile(spec["ongoing"], {}, f"situations.{name}.{lang}.ongoing",
                                                              f"id: {name}")
+                situation.advice[lang] = self._advice(reader, spec.get("advice"), f"{name}.{lang}")
             self.situations[name] = situation
         for section, entries in required.items():
             for mapping, keys in entries:
@@ -90,6 +103,19 @@ class ReplyTexts:
                         raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a list of strings")
                 elif not isinstance(value, str):
                     raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
+
+    @staticmethod
+    def _advice(reader: RuleFileReader, entries, where: str) -> list[Advice]:
+        """A situation's ``advice`` list, checked: each entry a ``when`` pattern and a ``text``."""
+        if entries is None:
+            return []
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("when"), str) and isinstance(e.get("text"), str)
+                and isinstance(e.get("fallback", False), bool) for e in entries):
+            raise reader.fail(f"id: {where.split('.')[0]}", f"replies.situations.{where}.advice must be a list of "
+                                                            "{when, text, fallback?} entries")
+        return [Advice(reader.compile(e["when"], {}, f"situations.{where}.advice", f"id: {where.split('.')[0]}"),
+                       e["text"].strip(), e.get("fallback", False)) for e in entries]
 
     def situation(self, normalized_message: str, lang: str | None, category: str | None = None,
                   variant: int = 0, continuing: str | None = None, rules: tuple[str, ...] = ()) -> str | None:
@@ -124,7 +150,10 @@ class ReplyTexts:
         return pattern is not None and pattern.search(normalized_message) is not None
 
     def reply(self, result: SafetyResult, role, lang: str | None, variant: int = 0,
-              situation: str | None = None) -> str:
+              situation: str | None = None, normalized_message: str | None = None) -> str:
+        """The crisis reply: the situation's text when one is given, else the category's; a later crisis turn
+        (``variant`` > 0) gets a follow-up. A situation's ``{advice}`` is the pieces its ``when`` finds in
+        ``normalized_message`` (the fallback pieces when none, or no message)."""
         lang = lang_key(lang)
         texts = self.replies[lang]
         category = result.category if result.category in CATEGORIES else "suicide"
@@ -145,7 +174,12 @@ class ReplyTexts:
             template = special[2]
         else:
             template = followups[(variant - 1) % len(followups)] if later else texts[category]
-        return template.format(opening=opening, emergency=self.emergency[lang], lines=lines).strip()
+        advice = ""
+        if chosen is not None and "{advice}" in template:
+            pieces = chosen.advice.get(lang, [])
+            fitting = [a.text for a in pieces if normalized_message and a.when.search(normalized_message)]
+            advice = by_lang(lang, en=" ", zh="").join(fitting or [a.text for a in pieces if a.fallback])
+        return template.format(opening=opening, emergency=self.emergency[lang], lines=lines, advice=advice).strip()
 
     def banner(self, lang: str | None) -> str:
         lang = lang_key(lang)

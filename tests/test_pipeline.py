@@ -440,6 +440,21 @@ def test_a_helper_whose_friend_is_still_out_of_reach_keeps_the_helpers_reply(lan
     assert not pipe.respond(Conversation(), still, settings=QUICK).crisis  # alone it opens nothing
 
 
+@pytest.mark.parametrize("lang, message, fits, other", [
+    ("en", "my brother is having a seizure and it's been five minutes", "do not hold them down", "container"),
+    ("zh", "女儿烧到抽搐了，眼睛往上翻", "不要按住对方", "催吐"),
+])
+def test_someone_hurt_now_gets_the_first_aid_for_what_happened(lang, message, fits, other):
+    """The app's path with the shipped detector: the crisis turn's reply carries the advice for what the seeker wrote
+    (a seizure), not every first-aid case at once."""
+    from empath.safety import SafetyChecker
+
+    pipe, _ = make_pipeline(safety_checker=SafetyChecker())
+    result = pipe.respond(Conversation(), message, settings=QUICK)
+    assert result.crisis and result.safety.get("situation") == "someone_hurt", result.safety
+    assert fits in result.response and other not in result.response, result.response
+
+
 def test_crisis_turns_are_safety_replies_varied_by_count_not_strategies():
     from empath.safety import SafetyChecker
 

@@ -702,6 +702,45 @@ def test_someone_hurt_or_in_physical_danger_now_gets_first_aid_not_the_suicide_r
         assert "hurt themselves" not in reply and "伤害自己" not in reply
 
 
+@pytest.mark.parametrize("text, lang, given, not_given", [
+    ("my brother is having a seizure and it's been five minutes", "en", ["do not hold them down"],
+     ["container", "open the windows", "harm's way"]),
+    ("grandpa collapsed in the hallway and he isn't breathing", "en", ["chest compressions"], ["on their side with"]),
+    ("one side of her face has dropped and she's slurring her words", "en", ["signs of a stroke"], ["container"]),
+    ("his face is swelling up after the satay and he's wheezing", "en", ["auto-injector"], ["chest compressions"]),
+    ("my 3yo just drank drain cleaner, what do i do", "en", ["do not make them vomit"], ["open the windows"]),
+    ("奶奶屋里烧着炭盆，她叫不醒", "zh", ["打开门窗", "侧躺"], ["催吐", "胸外按压"]),
+    ("女儿烧到抽搐了，眼睛往上翻", "zh", ["不要按住对方"], ["催吐", "打开门窗"]),
+    ("我爸正在打我妈", "zh", ["先躲到安全的地方"], ["催吐", "打开门窗"]),
+])
+def test_someone_hurt_gets_the_first_aid_that_fits_what_happened(rules_checker, text, lang, given, not_given):
+    """A parent whose child is having a seizure reads what to do for a seizure, not about poison containers, gas and
+    attackers (the reply had listed every case at once)."""
+    result = rules_checker.check(text, lang=lang)
+    assert rules_checker.reply_situation(result, lang, message=text) == "someone_hurt", result
+    reply = rules_checker.crisis_reply(result, lang=lang, message=text)
+    assert all(piece in reply for piece in given), reply
+    assert not any(piece in reply for piece in not_given), reply
+    assert "{" not in reply and "  " not in reply
+
+
+def test_someone_hurt_without_the_message_gives_the_fallback_first_aid(rules_checker):
+    """Chosen without the message (a caller passing only the situation), the reply keeps the three reviewed cases."""
+    reply = rules_checker.crisis_reply(SafetyResult(True, "harm_to_others"), lang="en", situation="someone_hurt")
+    assert all(piece in reply for piece in ("container", "open the windows", "harm's way"))
+    assert "chest compressions" not in reply
+
+
+def test_a_situations_advice_must_be_when_and_text(tmp_path):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    target = "            fallback: true\n          - when: '\\b(?:hitting"
+    assert text.count(target) == 1
+    broken = tmp_path / "safety.yaml"
+    broken.write_text(text.replace(target, target.replace("fallback: true", "fallback: yes please")), encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"replies.situations.someone_hurt.en.advice must be a list"):
+        SafetyChecker(broken, use_model=False)
+
+
 def test_a_situations_reported_by_must_list_rule_prefixes(tmp_path):
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     target = "      reported_by: [third_party]"

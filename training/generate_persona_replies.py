@@ -8,7 +8,8 @@ For each of ``--turns`` sampled supporter turns (``empath.evaluation.sample_turn
 seeker's message) every persona of the role bank answers with the persona forced (``role=``), everything else as in
 the app (strategy prediction, experience retrieval, the adapter routed by the persona, the app's decoding with a
 seed per turn, or ``--decoding``; ``--persona-guidance G`` adds classifier-free guidance away from the persona-free
-prompt, ``--persona-lexicon B`` a logit bonus for the persona's own words, B for the most distinctive tapering to B/2).
+prompt, ``--persona-lexicon B`` a logit bonus for the persona's own words, B for the most distinctive tapering to B/2,
+``--candidates N`` the most agreed of N drafts).
 One JSON line per reply: ``dialogue_id``, ``turn``, ``role``, ``strategy``, ``reply``.
 """
 
@@ -35,6 +36,8 @@ def main(argv=None, pipeline=None) -> int:
     p.add_argument("--persona-lexicon", type=float, default=None,
                    help="logit bonus for the persona's words: B for the most distinctive, tapering to B/2"
                         " (0 = off; default: the app's)")
+    p.add_argument("--candidates", type=int, default=None,
+                   help="sample N replies per turn and keep the one closest to the others (1 = off; default: the app's)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
 
@@ -44,7 +47,7 @@ def main(argv=None, pipeline=None) -> int:
 
     try:
         settings = decoding_settings(args.decoding, persona_guidance=args.persona_guidance,
-                                     persona_lexicon=args.persona_lexicon)
+                                     persona_lexicon=args.persona_lexicon, candidates=args.candidates)
     except ValueError as exc:
         p.error(str(exc))
     turns, _ = sample_turns(read_dialogues(args.data, format=args.format), args.every, args.turns)

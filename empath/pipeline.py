@@ -1,8 +1,8 @@
 """EmpathPipeline: one object holding the loaded models, run once per seeker turn (the paper's Figure 4).
 
-Per turn: safety check -> role matching (first turn; kept unless overridden) -> strategy prediction
-(background + context) -> emotion scoring and experience retrieval for the persona -> prompt -> Group
-MoELoRA generation routed by (persona, strategy), streamed. Every component can be switched off for the
+Per turn: safety check -> role matching (first turn, or again once a seeker who opened with greetings names a topic;
+kept unless overridden) -> strategy prediction (background + context) -> emotion scoring and experience retrieval for
+the persona -> prompt -> Group MoELoRA generation routed by (persona, strategy), streamed. Every component can be switched off for the
 paper's ablations (Section 6.5) through ``Components``.
 
 Where models come from (local folder or Hub ``id@revision``; unset = offline default):
@@ -34,6 +34,7 @@ from .persona_lexicon import PersonaLexicon, default_lexicon
 from .postprocess import clean_reply, consensus_reply
 from .prompts import PromptParts, build_messages, persona_free_messages, wants_experience
 from .roles import RoleBank, load_roles
+from .small_talk import background_with, topic_known
 from .strategies import STRATEGY_NAMES, normalize_strategy
 from .turn import Conversation, ExperienceHit, RoleChoice, SafetyVerdict, StrategyChoice, TurnResult
 
@@ -229,7 +230,7 @@ class EmpathPipeline:
             if lang not in (None, "", AUTO, "en", "zh"):
                 raise InputError(f"unknown language {lang!r}; choose auto, en or zh")
             lang = lang if lang in ("en", "zh") else (conversation.lang or detect_language(text))
-            background = conversation.background if conversation.turns else Background(question=text)
+            background = background_with(conversation, text, lang)
             context = list(conversation.turns) + [Turn("seeker", text)]
             with timed(timings, "safety"):
                 safety = self._check_safety(conversation, text, lang)
@@ -257,7 +258,7 @@ class EmpathPipeline:
     def _check_safety(self, conversation: Conversation, text: str, lang: str) -> SafetyVerdict:
         earlier = [t.text for t in conversation.turns if t.speaker == "seeker"]
         checked = self.safety.check(text, lang=lang, history=earlier, after_crisis=conversation.crisis)
-        situation, category = _open_situation(conversation.results)
+        situation, category = conversation.open_situation()
         if situation:
             self.safety.keep_situation(checked, text, lang, situation, category)
         crisis = bool(checked.crisis)
@@ -270,12 +271,17 @@ class EmpathPipeline:
             return RoleChoice(None, "none")
         if override:
             return RoleChoice(override, "override")
-        if conversation.role:
-            return RoleChoice(conversation.role, "kept")
+        named = topic_known(background, conversation.lang)
+        if conversation.role:  # one matched on greetings alone ("tentative") is matched again once a topic is named
+            if topic_known(conversation.background, conversation.lang) or not components.role_matching \
+                    or any(r.get("role_source") == "override" for r in conversation.results):
+                return RoleChoice(conversation.role, "kept")
+            if not named:
+                return RoleChoice(conversation.role, "tentative")
         if components.role_matching:
             pred = self.role_matcher.predict(question=background.question, description=background.description,
                                              keywords=tuple(background.keywords))
-            return RoleChoice(pred.role, "matched", dict(pred.probs))
+            return RoleChoice(pred.role, "matched" if named else "tentative", dict(pred.probs))
         return RoleChoice(self.config.default_role or self.roles.ids[0], "default")
 
     def _choose_strategy(self, background: Background, context: list[Turn], override: str | None,
@@ -355,7 +361,7 @@ class EmpathPipeline:
         # A situation (a worried helper, a threatened seeker) started by an earlier crisis reply keeps its texts.
         role_obj = self.roles.get(result.role) if result.role else None
         earlier = [r for r in conversation.results if r.get("crisis")]
-        continuing, _ = _open_situation(earlier)
+        continuing, _ = conversation.open_situation()
         situation = self.safety.reply_situation(result.safety_result, lang, len(earlier), result.message, continuing)
         if situation:
             result.safety["situation"] = situation
@@ -419,21 +425,15 @@ class EmpathPipeline:
             conversation.results.append(result.to_dict())
             return
         if not conversation.turns:
-            conversation.background = Background(question=result.message)
             conversation.lang = result.lang
+        conversation.background = background_with(conversation, result.message, conversation.lang)
         conversation.crisis = conversation.crisis or result.crisis
-        if result.role_source in ("matched", "override", "default"):
+        if result.role_source in ("matched", "tentative", "override", "default"):
             conversation.role = result.role
         exp_id = result.experience["id"] if result.experience_used else None
         conversation.turns.append(Turn("seeker", result.message))
         conversation.turns.append(Turn("supporter", result.response, strategy=result.strategy, experience_id=exp_id))
         conversation.results.append(result.to_dict())
-
-
-def _open_situation(results: list[dict]) -> tuple[str | None, str | None]:
-    """The situation (a worried helper, a threatened seeker) an earlier crisis reply started, and its category."""
-    first = next((r["safety"] for r in results if r.get("crisis") and (r.get("safety") or {}).get("situation")), None)
-    return (first["situation"], first.get("category")) if first else (None, None)
 
 
 def _rounded(value: float | None) -> float | None:

@@ -27,9 +27,10 @@ import uuid
 from collections import OrderedDict
 from typing import Any, Iterator
 
-from .dialogue import Background, Turn, detect_language
+from .dialogue import Turn, detect_language
 from .generation import SamplingSettings
 from .pipeline import AUTO, Conversation, EmpathPipeline, InputError, TurnResult
+from .small_talk import seeker_background
 
 log = logging.getLogger("empath.server")
 
@@ -183,8 +184,8 @@ class EmpathAPI:
         if not earlier:
             return conv
         first = seeker_texts[0] if seeker_texts else turns[-1][1]
-        conv.background = Background(question=first)
         conv.lang = lang_override if lang_override in ("en", "zh") else detect_language(first)
+        conv.background = seeker_background(seeker_texts or [first], conv.lang)
         conv.turns = [Turn(speaker, text) for speaker, text in earlier]
         crises = [self._crises.crisis(self.pipeline, text, conv.lang) for text in seeker_texts]
         conv.crisis = any(crises)

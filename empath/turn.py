@@ -14,7 +14,8 @@ from .dialogue import Background, Turn
 
 @dataclass
 class Conversation:
-    """One help-seeker's session. ``role`` is fixed after the first turn unless the user overrides it."""
+    """One help-seeker's session. ``role`` is fixed after the first turn that names a topic unless the user
+    overrides it."""
 
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     lang: str | None = None
@@ -23,6 +24,12 @@ class Conversation:
     background: Background = field(default_factory=Background)
     turns: list[Turn] = field(default_factory=list)
     results: list[dict] = field(default_factory=list)
+
+    def open_situation(self) -> tuple[str | None, str | None]:
+        """The situation (a worried helper, a threatened seeker) an earlier crisis reply started, and its category."""
+        first = next((r["safety"] for r in self.results if r.get("crisis") and (r.get("safety") or {}).get("situation")),
+                     None)
+        return (first["situation"], first.get("category")) if first else (None, None)
 
     def to_json(self) -> str:
         return json.dumps({"id": self.id, "lang": self.lang, "role": self.role, "crisis": self.crisis,
@@ -42,7 +49,7 @@ class TurnResult:
     safety: dict = field(default_factory=dict)
     role: str | None = None
     role_probs: dict = field(default_factory=dict)
-    role_source: str = ""  # matched | kept | override | default | none
+    role_source: str = ""  # matched | tentative (on greetings alone) | kept | override | default | none
     strategy: str | None = None
     strategy_probs: dict = field(default_factory=dict)
     strategy_source: str = ""  # predicted | override | none | safety (a crisis turn's fixed reply)

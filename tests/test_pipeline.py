@@ -110,6 +110,47 @@ def test_role_is_matched_once_and_kept():
     assert parts["safety_checker"].histories == [[], ["I feel so alone since the breakup."]]
 
 
+def test_a_persona_matched_on_greetings_is_matched_again_once_the_seeker_names_a_topic():
+    """"hi" alone picked the persona for the whole conversation; now it is tentative, matched again on the seeker's
+    words so far when a message names a topic, then kept."""
+    pipe, parts = make_pipeline()
+    conv = Conversation()
+    first = pipe.respond(conv, "hi", settings=QUICK)
+    assert first.role_source == "tentative"
+    second = pipe.respond(conv, "how are you?", settings=QUICK)
+    assert second.role_source == "tentative" and len(parts["role_matcher"].calls) == 1  # nothing new: not re-matched
+    third = pipe.respond(conv, "I lost my job last week.", settings=QUICK)
+    assert third.role_source == "matched" and parts["role_matcher"].calls[-1] == "hi\nhow are you?\nI lost my job last week."
+    assert conv.background.question == "hi\nhow are you?\nI lost my job last week."
+    fourth = pipe.respond(conv, "ok", settings=QUICK)
+    assert fourth.role_source == "kept" and len(parts["role_matcher"].calls) == 2
+    assert conv.background.question.endswith("I lost my job last week.")  # settled: later turns do not join it
+
+
+def test_a_persona_the_user_chose_on_a_greeting_is_kept():
+    pipe, parts = make_pipeline()
+    conv = Conversation()
+    pipe.respond(conv, "hello", role="Harry Potter", settings=QUICK)
+    later = pipe.respond(conv, "My sister and I stopped talking.", settings=QUICK)
+    assert (later.role, later.role_source) == ("harry_potter", "kept") and parts["role_matcher"].calls == []
+
+
+def test_the_shipped_matcher_picks_the_persona_from_the_topic_not_the_greeting():
+    """The configuration users get: the shipped role matcher, a greeting, then a breakup."""
+    from empath.safety import SafetyChecker
+
+    pipe = EmpathPipeline(PipelineConfig(), generator=tiny_generator(), safety_checker=SafetyChecker(use_model=False))
+    conv = Conversation()
+    first = pipe.respond(conv, "hi there", settings=QUICK)
+    assert first.role_source == "tentative" and pipe.roles.get(first.role).topic != "love"  # what a greeting gets
+    later = pipe.respond(conv, "My girlfriend broke up with me after three years and I can't stop crying.",
+                         settings=QUICK)
+    alone = pipe.role_matcher.predict(question="My girlfriend broke up with me after three years and I can't stop "
+                                               "crying.")
+    assert later.role_source == "matched" and pipe.roles.get(later.role).topic == "love", later.role_probs
+    assert pipe.roles.get(alone.role).topic == "love"
+
+
 def test_user_override_of_persona_and_strategy():
     pipe, parts = make_pipeline()
     conv = Conversation()

@@ -105,6 +105,19 @@ def test_persona_pinned_by_model_name_and_conversation_from_messages(served):
     assert overridden.model_extra["empath"]["strategy"] == "Question"
 
 
+def test_a_conversation_that_opened_with_a_greeting_is_matched_on_the_seekers_topic(served):
+    """Rebuilt from its messages, the conversation holds what the app would: the persona is matched on the seeker's
+    words up to the first that named a topic, not on "hi"."""
+    matcher = served.parts["role_matcher"]
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello! How are you?"},
+                {"role": "user", "content": "My dog died yesterday."}]
+    info = served.client.chat.completions.create(model="empath", messages=messages, max_tokens=4).model_extra["empath"]
+    assert info["role_source"] == "matched" and matcher.calls[-1] == "hi\nMy dog died yesterday."
+    messages += [{"role": "assistant", "content": "I am so sorry."}, {"role": "user", "content": "thanks"}]
+    served.client.chat.completions.create(model="empath", messages=messages, max_tokens=4)
+    assert matcher.calls[-1] == "hi\nMy dog died yesterday."  # settled: later turns do not join the background
+
+
 def test_crisis_turn_gets_the_fixed_reply_streamed_or_not(served):
     crisis = [{"role": "user", "content": f"I want to {CRISIS_MARKER} tonight."}]
     reply = served.client.chat.completions.create(model="empath", messages=crisis)

@@ -92,7 +92,8 @@ def persona_panel(pipeline: EmpathPipeline, result) -> str:
     role = pipeline.roles.get(result.role)
     conf = result.role_probs.get(result.role)
     how = {"matched": f"matched, confidence {conf:.0%}" if conf is not None else "matched",
-           "kept": "kept from the first turn", "override": "chosen by you", "default": "default (matching off)"}
+           "kept": "kept from the first turn", "override": "chosen by you", "default": "default (matching off)",
+           "tentative": "for now: matched again once you say what is on your mind"}
     return (f"**Persona:** {role.name_en} · {role.name_zh} — *{role.source_en}*  \n"
             f"Topic: {pipeline.roles.topic(role.topic).name_en} ({how.get(result.role_source, result.role_source)})")
 

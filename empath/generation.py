@@ -58,6 +58,7 @@ class SamplingSettings:
     top_p: float = 1.0  # paper: 0.95
     top_k: int = 3  # 0 = no top-k cut (transformers' own default is 50)
     max_new_tokens: int = 64  # paper: 256; a supporter turn is 1-3 sentences, more only runs on
+    min_new_tokens: int = 1  # no end of the reply before this many tokens (1: never an empty reply)
     repetition_penalty: float = 1.1
     no_repeat_reply_ngram: int = 4  # 0 = off: never reuse an n-gram of the model's own earlier replies
     # > 1: classifier-free guidance away from the turn's persona-free prompt (opt-in; README "Persona voice")
@@ -80,6 +81,10 @@ class SamplingSettings:
         self.top_k = int(self.top_k)  # 3.0 from a JSON body is 3
         if not 1 <= int(self.max_new_tokens) <= 2048:
             raise ValueError(f"max_new_tokens must be in [1, 2048], got {self.max_new_tokens}")
+        m = self.min_new_tokens
+        if isinstance(m, bool) or not isinstance(m, (int, float)) or not 1 <= m <= 2048 or m != int(m):
+            raise ValueError(f"min_new_tokens must be an integer in [1, 2048], got {self.min_new_tokens}")
+        self.min_new_tokens = int(m)
         if not 1.0 <= self.repetition_penalty <= 2.0:
             raise ValueError(f"repetition_penalty must be in [1, 2], got {self.repetition_penalty}")
         if not 1.0 <= self.persona_guidance <= 3.0:
@@ -108,8 +113,9 @@ class SamplingSettings:
         persona's words (``empath.persona_lexicon.word_bias``), used when ``persona_lexicon`` > 0."""
         from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
-        # min_new_tokens=1: a sampled end-of-turn as the very first token would be an empty reply
-        common = {"max_new_tokens": int(self.max_new_tokens), "min_new_tokens": 1}
+        # a shorter max_new_tokens wins (a 4-token API request is not an error)
+        common = {"max_new_tokens": int(self.max_new_tokens),
+                  "min_new_tokens": min(int(self.min_new_tokens), int(self.max_new_tokens))}
         if self.persona_guidance != 1.0 and guidance_ids is not None:
             common.update(guidance_scale=float(self.persona_guidance), negative_prompt_ids=guidance_ids)
         if self.persona_lexicon and sequence_bias:

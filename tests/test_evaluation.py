@@ -105,6 +105,10 @@ def test_decoding_and_seeds():
         decoding_settings("beam")
     assert decoding_settings("app").persona_guidance == 1.0  # off unless asked for
     assert decoding_settings("greedy", persona_guidance=1.5).persona_guidance == 1.5
+    assert decoding_settings("app", min_new_tokens=20).min_new_tokens == 20
+    assert decoding_settings("app", min_new_tokens=None) == decoding_settings("app")  # None keeps the app's
+    with pytest.raises(ValueError, match="min_new_tokens"):
+        decoding_settings("app", min_new_tokens=0)
 
 
 def test_system_names_are_checked_before_any_model_loads():
@@ -264,6 +268,7 @@ def test_cli_json_line(tmp_path, capsys):
     ("--persona-guidance", "persona_guidance", "1.5", "with persona guidance 1.5", "9", "persona_guidance must be in [1, 3]"),
     ("--persona-lexicon", "persona_lexicon", "3", "with persona lexicon 3", "99", "persona_lexicon must be in [0, 10]"),
     ("--candidates", "candidates", "3", "with the most agreed of 3 drafts", "99", "candidates must be an integer in [1, 16]"),
+    ("--min-new-tokens", "min_new_tokens", "3", "with at least 3 new tokens", "0", "min_new_tokens must be an integer"),
 ])
 def test_cli_decoding_options_are_recorded_and_checked(tmp_path, capsys, flag, key, value, shown, bad, error):
     from training.evaluate import main

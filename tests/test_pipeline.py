@@ -307,6 +307,12 @@ def test_sampling_settings_validate():
     greedy = SamplingSettings(temperature=0).generate_kwargs()
     assert greedy["do_sample"] is False and "top_k" not in greedy
     assert "logits_processor" not in SamplingSettings(repetition_penalty=1.0).generate_kwargs()
+    # no end of the reply before min_new_tokens; a shorter max_new_tokens (a 4-token API request) wins
+    assert SamplingSettings(min_new_tokens=16).generate_kwargs()["min_new_tokens"] == 16
+    assert SamplingSettings(min_new_tokens=16, max_new_tokens=4).generate_kwargs()["min_new_tokens"] == 4
+    for bad in (0, 2049, 2.5, True, "8", None):
+        with pytest.raises(ValueError, match="min_new_tokens"):
+            SamplingSettings(min_new_tokens=bad)
     assert SamplingSettings(candidates=4.0).candidates == 4 and SamplingSettings().candidates == 1
     for bad in (0, 17, 2.5, True, "4", None):
         with pytest.raises(ValueError, match="candidates"):

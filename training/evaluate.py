@@ -41,6 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"{' | '.join(DECODINGS)} | a temperature: app = the app's default decoding; greedy = the same at "
                         "temperature 0; sample = 0.7 / top-p 0.95; a number = sampling at that temperature, top-p 0.95")
     p.add_argument("--max-new-tokens", type=int, default=None, help="default: the app's")
+    p.add_argument("--min-new-tokens", type=int, default=None,
+                   help="no end of the reply before this many tokens (default: the app's)")
     p.add_argument("--persona-guidance", type=float, default=1.0,
                    help="opt-in persona guidance scale, 1-3 (1 = off, the app's default): a second pass per token")
     p.add_argument("--persona-lexicon", type=float, default=None,
@@ -88,6 +90,7 @@ def main(argv=None, pipeline=None) -> int:
                   "base_model": pipeline.config.base_model, "adapter": pipeline.config.adapter}
         results = run_evaluation(pipeline, dialogues, systems, args.out, every=args.every, max_turns=args.max_turns,
                                  seed=args.seed, decoding=args.decoding, max_new_tokens=args.max_new_tokens,
+                                 min_new_tokens=args.min_new_tokens,
                                  persona_guidance=args.persona_guidance, persona_lexicon=args.persona_lexicon,
                                  candidates=args.candidates,
                                  judge=args.judge, judge_against=args.judge_against, judge_turns=args.judge_turns,

@@ -36,6 +36,8 @@ def main(argv=None, pipeline=None) -> int:
     p.add_argument("--persona-lexicon", type=float, default=None,
                    help="logit bonus for the persona's words: B for the most distinctive, tapering to B/2"
                         " (0 = off; default: the app's)")
+    p.add_argument("--min-new-tokens", type=int, default=None,
+                   help="no end of the reply before this many tokens (default: the app's)")
     p.add_argument("--candidates", type=int, default=None,
                    help="sample N replies per turn and keep the one closest to the others (1 = off; default: the app's)")
     p.add_argument("--out", required=True)
@@ -47,7 +49,8 @@ def main(argv=None, pipeline=None) -> int:
 
     try:
         settings = decoding_settings(args.decoding, persona_guidance=args.persona_guidance,
-                                     persona_lexicon=args.persona_lexicon, candidates=args.candidates)
+                                     persona_lexicon=args.persona_lexicon, candidates=args.candidates,
+                                     min_new_tokens=args.min_new_tokens)
     except ValueError as exc:
         p.error(str(exc))
     turns, _ = sample_turns(read_dialogues(args.data, format=args.format), args.every, args.turns)

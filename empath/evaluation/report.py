@@ -68,9 +68,10 @@ def format_table(results: dict) -> str:
     sample = "every usable supporter turn" if every == 1 else f"1 in {every} usable supporter turns"
     settings = cfg.get("settings") or {}
     guidance, lexicon = settings.get("persona_guidance", 1.0), settings.get("persona_lexicon", 0.0)
-    candidates = settings.get("candidates", 1)
+    candidates, min_new = settings.get("candidates", 1), settings.get("min_new_tokens", 1)
     decoding = (f"`{cfg.get('decoding', '?')}`" + (f" with persona guidance {guidance:g}" if guidance != 1.0 else "")
                 + (f" with persona lexicon {lexicon:g}" if lexicon else "")
+                + (f" with at least {min_new} new tokens" if min_new > 1 else "")
                 + (f" with the most agreed of {candidates} drafts" if candidates > 1 else ""))
     note = (f"{results.get('turns', human['n'])} turns of `{cfg.get('data', '?')}` ({sample}), decoding "
             f"{decoding}. Scores x100; D-1/D-2 corpus level; B-n corpus BLEU (sacrebleu on our "

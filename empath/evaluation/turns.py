@@ -101,15 +101,12 @@ def turn_seed(seed: int, dialogue_id: str, turn_index: int) -> int:
     return zlib.crc32(f"{seed}:{dialogue_id}:{turn_index}".encode("utf-8"))
 
 
-def decoding_settings(decoding: str = "app", max_new_tokens: int | None = None,
-                      persona_guidance: float = 1.0, persona_lexicon: float | None = None,
-                      candidates: int | None = None) -> SamplingSettings:
+def decoding_settings(decoding: str = "app", **overrides) -> SamplingSettings:
     """The app's default decoding (``app``), the same at temperature 0 (``greedy``), the paper's Table 6 sampling
     at 0.7 / top-p 0.95 (``sample``) or sampling at a given temperature with top-p 0.95 (a number, e.g. ``"0.5"``);
     the last two keep transformers' default top-k of 50, as they were measured before the app's top-k 3.
-    ``persona_guidance`` > 1 adds the opt-in persona guidance (``SamplingSettings.persona_guidance``);
-    ``persona_lexicon`` sets the bonus for the persona's words, ``candidates`` the drafts per reply (None: the
-    defaults)."""
+    ``overrides``: :class:`SamplingSettings` fields to set (``max_new_tokens``, ``min_new_tokens``,
+    ``persona_guidance``, ``persona_lexicon``, ``candidates``); None keeps the default."""
     settings = SamplingSettings()
     nucleus = {"top_p": 0.95, "top_k": 50}
     if decoding == "greedy":
@@ -122,12 +119,4 @@ def decoding_settings(decoding: str = "app", max_new_tokens: int | None = None,
         except ValueError:  # not a number, or a temperature outside [0, 2]
             raise EvaluationError(f"unknown decoding {decoding!r}; valid: {', '.join(DECODINGS)} or a temperature "
                                   "in [0, 2]") from None
-    if max_new_tokens is not None:
-        settings = replace(settings, max_new_tokens=max_new_tokens)  # replace() validates
-    if persona_guidance != 1.0:
-        settings = replace(settings, persona_guidance=persona_guidance)
-    if persona_lexicon is not None:
-        settings = replace(settings, persona_lexicon=persona_lexicon)
-    if candidates is not None:
-        settings = replace(settings, candidates=candidates)
-    return settings
+    return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # replace() validates

@@ -1622,6 +1622,13 @@ HELDOUT32_SET = SAFETY_DATA / "safety_heldout32.jsonl"
 # 0.958), FPR 0.065, which met the rule and shipped. Bounds: the level reached.
 HELDOUT32_MIN_RECALL = {"overall": 0.94, "en": 0.93, "zh": 0.95}
 HELDOUT32_MAX_FPR = 0.066
+HELDOUT33_SET = SAFETY_DATA / "safety_heldout33.jsonl"
+# the thirty-third set, written during round 28 by two helpers told to read nothing but their instructions, a general
+# set, not read before round 28's rules were committed; of 480 items, 90 close to an earlier labelled line, a history
+# turn or another new item removed. Measured once: round 28's rules 0.936 (en 0.903, zh 0.957), FPR 0.074 (en 0.078,
+# zh 0.071); round 26's rules at the same time the same recall, FPR 0.079. Bounds: the level reached.
+HELDOUT33_MIN_RECALL = {"overall": 0.93, "en": 0.90, "zh": 0.95}
+HELDOUT33_MAX_FPR = 0.075
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1663,6 +1670,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT30_SET, (0.35, 0.6), 40),
     (HELDOUT31_SET, (0.35, 0.6), 40),
     (HELDOUT32_SET, (0.35, 0.6), 40),
+    (HELDOUT33_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1690,7 +1698,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT18_SET, HELDOUT19_SET, HELDOUT20_SET, HELDOUT21_SET, HELDOUT22_SET, HELDOUT23_SET,
                                   HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET, HELDOUT27_SET,
                                   HELDOUT28_SET, HELDOUT29_SET, HELDOUT30_SET,
-                                  HELDOUT31_SET, HELDOUT32_SET])
+                                  HELDOUT31_SET, HELDOUT32_SET, HELDOUT33_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1743,6 +1751,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT30_SET, HELDOUT30_MIN_RECALL, HELDOUT30_MAX_FPR),
     (HELDOUT31_SET, HELDOUT31_MIN_RECALL, HELDOUT31_MAX_FPR),
     (HELDOUT32_SET, HELDOUT32_MIN_RECALL, HELDOUT32_MAX_FPR),
+    (HELDOUT33_SET, HELDOUT33_MIN_RECALL, HELDOUT33_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

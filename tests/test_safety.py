@@ -731,33 +731,22 @@ def test_someone_hurt_without_the_message_gives_the_fallback_first_aid(rules_che
     assert "chest compressions" not in reply
 
 
-def test_a_situations_advice_must_be_when_and_text(tmp_path):
+@pytest.mark.parametrize("target, broken_to, error", [
+    ("            fallback: true\n          - when: '\\b(?:hitting", "            fallback: yes please\n          - when: '\\b(?:hitting",
+     r"replies.situations.someone_hurt.en.advice must be a list"),
+    ("      reported_by: [third_party]", "      reported_by: third_party",
+     r"replies.situations.someone_else.reported_by must be a list"),
+    ("        reply: >-\n          {opening}It sounds like someone you care about may be in danger",
+     "        answer: >-\n          {opening}It sounds like someone you care about may be in danger",
+     r"replies.situations.someone_else.en needs `report`, `self` and `reply`"),
+])
+def test_a_malformed_situation_is_reported(tmp_path, target, broken_to, error):
+    """A situation's advice, reported_by or reply in the wrong shape names the entry at load time."""
     text = DEFAULT_RULES.read_text(encoding="utf-8")
-    target = "            fallback: true\n          - when: '\\b(?:hitting"
     assert text.count(target) == 1
     broken = tmp_path / "safety.yaml"
-    broken.write_text(text.replace(target, target.replace("fallback: true", "fallback: yes please")), encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"replies.situations.someone_hurt.en.advice must be a list"):
-        SafetyChecker(broken, use_model=False)
-
-
-def test_a_situations_reported_by_must_list_rule_prefixes(tmp_path):
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    target = "      reported_by: [third_party]"
-    assert target in text
-    broken = tmp_path / "safety.yaml"
-    broken.write_text(text.replace(target, "      reported_by: third_party"), encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"replies.situations.someone_else.reported_by must be a list"):
-        SafetyChecker(broken, use_model=False)
-
-
-def test_a_situation_without_its_reply_is_reported(tmp_path):
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    target = "        reply: >-\n          {opening}It sounds like someone you care about may be in danger"
-    assert text.count(target) == 1
-    broken = tmp_path / "safety.yaml"
-    broken.write_text(text.replace(target, target.replace("reply:", "answer:")), encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"replies.situations.someone_else.en needs `report`, `self` and `reply`"):
+    broken.write_text(text.replace(target, broken_to), encoding="utf-8")
+    with pytest.raises(DataFileError, match=error):
         SafetyChecker(broken, use_model=False)
 
 

@@ -75,16 +75,10 @@ class SamplingSettings:
             raise ValueError(f"temperature must be in [0, 2], got {self.temperature}")
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        k = self.top_k  # the range is checked before int(), which fails on inf, nan and non-numbers
-        if isinstance(k, bool) or not isinstance(k, (int, float)) or not 0 <= k <= 1000 or k != int(k):
-            raise ValueError(f"top_k must be an integer in [0, 1000] (0 = off), got {self.top_k}")
-        self.top_k = int(self.top_k)  # 3.0 from a JSON body is 3
+        self.top_k = _whole_number("top_k", self.top_k, 0, 1000, " (0 = off)")  # 3.0 from a JSON body is 3
         if not 1 <= int(self.max_new_tokens) <= 2048:
             raise ValueError(f"max_new_tokens must be in [1, 2048], got {self.max_new_tokens}")
-        m = self.min_new_tokens
-        if isinstance(m, bool) or not isinstance(m, (int, float)) or not 1 <= m <= 2048 or m != int(m):
-            raise ValueError(f"min_new_tokens must be an integer in [1, 2048], got {self.min_new_tokens}")
-        self.min_new_tokens = int(m)
+        self.min_new_tokens = _whole_number("min_new_tokens", self.min_new_tokens, 1, 2048)
         if not 1.0 <= self.repetition_penalty <= 2.0:
             raise ValueError(f"repetition_penalty must be in [1, 2], got {self.repetition_penalty}")
         if not 1.0 <= self.persona_guidance <= 3.0:
@@ -93,10 +87,7 @@ class SamplingSettings:
         if isinstance(lexicon, bool) or not isinstance(lexicon, (int, float)) or not 0.0 <= lexicon <= 10.0:
             raise ValueError(f"persona_lexicon must be in [0, 10] (0 = off), got {self.persona_lexicon}")
         self.persona_lexicon = float(lexicon)
-        n = self.candidates
-        if isinstance(n, bool) or not isinstance(n, (int, float)) or not 1 <= n <= 16 or n != int(n):
-            raise ValueError(f"candidates must be an integer in [1, 16] (1 = off), got {self.candidates}")
-        self.candidates = int(n)
+        self.candidates = _whole_number("candidates", self.candidates, 1, 16, " (1 = off)")
         if self.candidates > 1 and self.temperature == 0:
             raise ValueError("candidates > 1 needs sampling (temperature > 0): greedy decoding gives one reply")
         if self.candidates > 1 and self.persona_guidance != 1.0:
@@ -135,6 +126,15 @@ class SamplingSettings:
                 "top_k": int(self.top_k), **common}
 
     to_dict = asdict
+
+
+def _whole_number(name: str, value, low: int, high: int, note: str = "") -> int:
+    """``value`` as an int when it is a whole number in [low, high] (3.0 from a JSON body is 3), else ValueError; the
+    range is checked before int(), which fails on inf, nan and non-numbers, and a bool is not a number here."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high \
+            or value != int(value):
+        raise ValueError(f"{name} must be an integer in [{low}, {high}]{note}, got {value}")
+    return int(value)
 
 
 class NoRepeatFromEarlierReplies:

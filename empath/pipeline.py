@@ -2,8 +2,8 @@
 
 Per turn: safety check -> role matching (first turn, or again once a seeker who opened with greetings names a topic;
 kept unless overridden) -> strategy prediction (background + context) -> emotion scoring and experience retrieval for
-the persona -> prompt -> Group MoELoRA generation routed by (persona, strategy), streamed. Every component can be switched off for the
-paper's ablations (Section 6.5) through ``Components``.
+the persona -> prompt -> Group MoELoRA generation routed by (persona, strategy), streamed. Every component can be
+switched off for the paper's ablations (Section 6.5) through ``Components``.
 
 Where models come from (local folder or Hub ``id@revision``; unset = offline default):
 ``EMPATH_BASE_MODEL``, ``EMPATH_ADAPTER``, ``EMPATH_CLASSIFIERS``, ``EMPATH_EXPERIENCES``.

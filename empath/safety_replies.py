@@ -91,7 +91,7 @@ class ReplyTexts:
                 if spec.get("ongoing") is not None:
                     situation.ongoing[lang] = reader.compile(spec["ongoing"], {}, f"situations.{name}.{lang}.ongoing",
                                                              f"id: {name}")
-                situation.advice[lang] = self._advice(reader, spec.get("advice"), f"{name}.{lang}")
+                situation.advice[lang] = self._advice(reader, spec.get("advice"), name, lang)
             self.situations[name] = situation
         for section, entries in required.items():
             for mapping, keys in entries:
@@ -105,17 +105,17 @@ class ReplyTexts:
                     raise reader.fail(f"{section}:", f"{section}.{'.'.join(keys)} must be a string")
 
     @staticmethod
-    def _advice(reader: RuleFileReader, entries, where: str) -> list[Advice]:
-        """A situation's ``advice`` list, checked: each entry a ``when`` pattern and a ``text``."""
+    def _advice(reader: RuleFileReader, entries, name: str, lang: str) -> list[Advice]:
+        """Situation ``name``'s ``advice`` list in ``lang``, checked: each entry a ``when`` pattern and a ``text``."""
         if entries is None:
             return []
+        where = f"situations.{name}.{lang}.advice"
         if not isinstance(entries, list) or not all(
                 isinstance(e, dict) and isinstance(e.get("when"), str) and isinstance(e.get("text"), str)
                 and isinstance(e.get("fallback", False), bool) for e in entries):
-            raise reader.fail(f"id: {where.split('.')[0]}", f"replies.situations.{where}.advice must be a list of "
-                                                            "{when, text, fallback?} entries")
-        return [Advice(reader.compile(e["when"], {}, f"situations.{where}.advice", f"id: {where.split('.')[0]}"),
-                       e["text"].strip(), e.get("fallback", False)) for e in entries]
+            raise reader.fail(f"id: {name}", f"replies.{where} must be a list of {{when, text, fallback?}} entries")
+        return [Advice(reader.compile(e["when"], {}, where, f"id: {name}"), e["text"].strip(), e.get("fallback", False))
+                for e in entries]
 
     def situation(self, normalized_message: str, lang: str | None, category: str | None = None,
                   variant: int = 0, continuing: str | None = None, rules: tuple[str, ...] = ()) -> str | None:

@@ -1,6 +1,6 @@
-"""Whether a seeker's words say what the conversation is about. "hi", "你好，在吗" or "I need someone to talk to" do
-not: role matching on them picks a persona at random, so the pipeline's background joins the seeker's messages until
-one names a topic (``empath/data/small_talk.yaml``), and the persona is matched again then."""
+"""Whether a seeker's words say what the conversation is about. "hi", "你好，在吗" or "I need someone to talk to"
+do not: role matching on them picks a persona at random, so the pipeline's background joins the seeker's messages
+until one names a topic (``empath/data/small_talk.yaml``), and the persona is matched again then."""
 
 from __future__ import annotations
 
@@ -26,10 +26,12 @@ def _lists() -> tuple[frozenset[str], int, tuple[str, ...], int]:
     try:
         en, zh = data["en"], data["zh"]
         words = frozenset(f"{en['function_words']} {en['words']}".lower().split())
-        phrases = tuple(sorted(set(zh["phrases"].split()), key=len, reverse=True))  # longest first: 在不在 before 在
+        # longest first, so 在不在 goes before 在
+        phrases = tuple(sorted(set(zh["phrases"].split()), key=len, reverse=True))
         return words, int(en["min_words"]), phrases, int(zh["min_chars"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DataFileError(f"{SMALL_TALK_FILE}: needs en.function_words, en.words, en.min_words, zh.phrases, zh.min_chars") from exc
+        raise DataFileError(f"{SMALL_TALK_FILE}: needs en.function_words, en.words, en.min_words, zh.phrases, "
+                            "zh.min_chars") from exc
 
 
 def names_a_topic(text: str, lang: str | None = None) -> bool:
@@ -51,14 +53,19 @@ def topic_known(background: Background, lang: str | None) -> bool:
     return bool(background.description or background.keywords) or names_a_topic(background.question, lang)
 
 
+def _joined(background: Background, text: str, lang: str | None) -> Background:
+    """``background`` as it is once it names a topic, else with the seeker's next message ``text`` joined to it."""
+    if topic_known(background, lang):
+        return background
+    return Background(question=f"{background.question}\n{text}")
+
+
 def background_with(conversation: Conversation, text: str, lang: str | None) -> Background:
     """The background this turn reads: the seeker's first message, or the seeker's messages so far while none named
     a topic ("hi", then "I lost my job"); once one did, it stays as it is."""
     if not conversation.turns:
         return Background(question=text)
-    if topic_known(conversation.background, lang):
-        return conversation.background
-    return Background(question=f"{conversation.background.question}\n{text}")
+    return _joined(conversation.background, text, lang)
 
 
 def seeker_background(texts: list[str], lang: str | None) -> Background:
@@ -66,7 +73,5 @@ def seeker_background(texts: list[str], lang: str | None) -> Background:
     first that named a topic (for a conversation rebuilt from its turns, as the API does)."""
     background = Background(question=texts[0] if texts else "")
     for text in texts[1:]:
-        if topic_known(background, lang):
-            break
-        background = Background(question=f"{background.question}\n{text}")
+        background = _joined(background, text, lang)
     return background

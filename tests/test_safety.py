@@ -561,6 +561,47 @@ def test_someone_else_in_danger_as_the_seeker_writes_is_caught_by_the_rules(rule
 
 
 @pytest.mark.parametrize("text, lang, rule", [
+    # round 29: the thirty-third set's misses in words the rules can read (someone else's emergency, pills counted
+    # or gathered, a burn held on, a date after which the writer is gone, a pet and belongings given away)
+    ("my grandad's fallen down the stairs, there's blood on his head and he won't wake up", "en",
+     "en/harm_to_others/third_party_medical_unresponsive"),
+    ("she's sweaty and confused and now she's not responding when I shake her", "en",
+     "en/harm_to_others/third_party_medical_unresponsive"),
+    ("my friend is having a fit on the floor and it won't stop", "en", "en/harm_to_others/third_party_medical_seizure"),
+    ("he collapsed at the bus stop and he's turning blue", "en", "en/harm_to_others/third_party_medical_colour"),
+    ("my son's 3 and he drank some of the dishwasher liquid", "en", "en/harm_to_others/third_party_child_swallowed"),
+    ("my toddler ate some of nan's blood pressure pills", "en", "en/harm_to_others/third_party_child_swallowed"),
+    ("the GP gave me a month of sleeping pills, so now I have enough", "en", "en/suicide/pills_enough"),
+    ("put my hand on the hob again. it's bubbling", "en", "en/self_harm/burn_held"),
+    ("刚吃了三十多片 胃好难受", "zh", "zh/suicide/pills_counted"),
+    ("反正下周就没有我了", "zh", "zh/suicide/gone_by_then"),
+    ("猫托付给朋友了，游戏账号也送人了", "zh", "zh/suicide/pet_and_things_given"),
+])
+def test_round_29_rules_read_the_wordings_they_were_written_for(rules_checker, text, lang, rule):
+    assert rule in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("she's having a fit because I forgot the milk", "en"),
+    ("my mum is having a fit about my grades, she's been shouting for 10 minutes", "en"),
+    ("my dad is going grey at 40 haha", "en"),
+    ("my son fell asleep on the sofa and he won't wake up for dinner", "en"),
+    ("I fell out with my sister and she's not responding", "en"),
+    ("my bf is not responding when I text him", "en"),
+    ("I accidentally put my hand on the hob while cooking", "en"),
+    ("got my prescription sorted, now I have enough to last the holiday", "en"),
+    ("my son swallowed some of his vitamins, the gummy ones", "en"),
+    ("今天吃了三十颗葡萄", "zh"),
+    ("孩子吃了二十颗蓝莓", "zh"),
+    ("下周值班表就没有我了", "zh"),
+    ("下周开始就没有我的课了", "zh"),
+    ("要出国留学了，猫托付给朋友了，东西也都送人了", "zh"),
+])
+def test_round_29_rules_stay_quiet_on_their_everyday_look_alikes(rules_checker, text, lang):
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
+@pytest.mark.parametrize("text, lang, rule", [
     # round 21: the twenty-first set's misses the rules can read
     ("im 14 and i took like 20 of my moms sleeping pills about an hour ago, is that normal", "en",
      "en/suicide/overdose_taken"),
@@ -763,7 +804,7 @@ def test_broken_rule_file_names_file_and_line(tmp_path):
 
 @pytest.mark.parametrize("indent, message", [
     ("\n        ", "context .*: scope must be `sentence` or `message`, got 'paragraph'"),
-    ("\n          ", "third_party_gone_quiet: scope must be `sentence` or \\(patterns only\\) `message`"),  # a pattern's
+    ("\n          ", "/pills_enough: scope must be `sentence` or \\(patterns only\\) `message`"),  # a pattern's
 ])
 def test_a_scope_must_be_sentence_or_message(tmp_path, indent, message):
     text = DEFAULT_RULES.read_text(encoding="utf-8")

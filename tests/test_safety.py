@@ -581,6 +581,43 @@ def test_round_29_rules_read_the_wordings_they_were_written_for(rules_checker, t
     assert rule in rules_checker.check(text, lang=lang).matched
 
 
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 30: someone else's medical emergency by what the seeker sees (the thirty-fourth set's misses, reworded)
+    ("my husband is clutching his chest, sweating buckets, says his arm aches", "en", "third_party_medical_chest"),
+    ("her throat is closing up after the prawns and she can barely breathe", "en", "third_party_medical_breathing"),
+    ("flatmate sliced his hand on a bottle and it's spurting, the towel is soaked", "en", "third_party_medical_bleeding"),
+    ("my uncle is breathing really slow and his pupils are like pinpricks", "en", "third_party_medical_awareness"),
+    ("the toddler is choking on a sweet and not making any sound", "en", "third_party_medical_choking"),
+    ("my brother got stung and now he has hives and his voice has gone hoarse", "en",
+     "third_party_medical_allergy_signs"),
+    ("grandad's face has dropped and he is talking gibberish suddenly", "en", "third_party_medical_stroke_signs"),
+    ("a man just fell off the roof next door, he landed on the patio and is not moving", "en",
+     "third_party_medical_fall_height"),
+    ("someone collapsed in the shop and is not breathing", "en", "third_party_medical_not_breathing"),
+    ("我爸突然说胸口好痛 一直冒冷汗", "zh", "third_party_medical_signs"),
+    ("老婆切到手了 血一直流 按着也止不住", "zh", "third_party_medical_signs"),
+    ("同事在会议室突然倒下 现在没有意识", "zh", "third_party_medical_signs"),
+    ("孩子偷吃了奶奶的降压药 不知道吃了多少", "zh", "third_party_child_medicine"),
+    ("我弟癫痫发作 抽了六分钟了", "zh", "third_party_medical_seizure"),
+])
+def test_round_30_rules_read_someone_elses_emergency_by_its_signs(rules_checker, text, lang, rule):
+    assert f"{lang}/harm_to_others/{rule}" in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("baby was choking on a grape, I did back blows and it came out, she's fine and eating again", "en"),
+    ("friend thought she couldn't breathe in a panic attack, we did the breathing thing and she's ok now", "en"),
+    ("my dad had chest pains last year, they put a stent in and he's fine now", "en"),
+    ("I'm laughing so hard I can barely breathe", "en"),
+    ("my mum's slurring her words after three glasses of wine lol", "en"),
+    ("我弟有癫痫 刚才发了一次 一分钟就停了 现在在睡", "zh"),
+    ("回村帮我爸杀年猪 血喷我一脸", "zh"),
+    ("我妈说她胸口有点闷，去医院查了说是没事", "zh"),
+])
+def test_round_30_rules_leave_an_emergency_that_is_over_and_look_alikes_to_the_learned_stage(rules_checker, text, lang):
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
 @pytest.mark.parametrize("text, lang", [
     ("she's having a fit because I forgot the milk", "en"),
     ("my mum is having a fit about my grades, she's been shouting for 10 minutes", "en"),
@@ -753,6 +790,14 @@ def test_someone_hurt_or_in_physical_danger_now_gets_first_aid_not_the_suicide_r
     ("奶奶屋里烧着炭盆，她叫不醒", "zh", ["打开门窗", "侧躺"], ["催吐", "胸外按压"]),
     ("女儿烧到抽搐了，眼睛往上翻", "zh", ["不要按住对方"], ["催吐", "打开门窗"]),
     ("我爸正在打我妈", "zh", ["先躲到安全的地方"], ["催吐", "打开门窗"]),
+    # round 30: heavy bleeding, choking and chest pain have their own first aid (choking on food is not an attack)
+    ("flatmate sliced his hand on a bottle and it's spurting, the towel is soaked", "en", ["press firmly on the wound"],
+     ["harm's way", "container"]),
+    ("the toddler is choking on a sweet and not making any sound", "en", ["between the shoulder"], ["harm's way"]),
+    ("my husband is clutching his chest, sweating buckets, says his arm aches", "en", ["sit down and rest"],
+     ["container"]),
+    ("老婆切到手了 血一直流 按着也止不住", "zh", ["用力按住伤口"], ["催吐"]),
+    ("我爸突然说胸口好痛 一直冒冷汗", "zh", ["扶对方坐下休息"], ["催吐"]),
 ])
 def test_someone_hurt_gets_the_first_aid_that_fits_what_happened(rules_checker, text, lang, given, not_given):
     """A parent whose child is having a seizure reads what to do for a seizure, not about poison containers, gas and
@@ -773,7 +818,7 @@ def test_someone_hurt_without_the_message_gives_the_fallback_first_aid(rules_che
 
 
 @pytest.mark.parametrize("target, broken_to, error", [
-    ("            fallback: true\n          - when: '\\b(?:hitting", "            fallback: yes please\n          - when: '\\b(?:hitting",
+    ("            fallback: true\n          - when: '\\b(?:bleed", "            fallback: yes please\n          - when: '\\b(?:bleed",
      r"replies.situations.someone_hurt.en.advice must be a list"),
     ("      reported_by: [third_party]", "      reported_by: third_party",
      r"replies.situations.someone_else.reported_by must be a list"),

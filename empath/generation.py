@@ -52,13 +52,15 @@ class SamplingSettings:
     the reply's own tokens: small models otherwise loop on one phrase; the prompt is exempt, since penalising its
     words pushes a reply away from what the seeker said. ``no_repeat_reply_ngram`` (4) keeps a reply from reusing a
     4-gram of the model's own earlier replies in the conversation, so it does not answer every short message with
-    the same line."""
+    the same line. ``min_new_tokens`` (12) keeps a reply from ending before 12 new tokens: the model's replies were
+    shorter than the human supporters' (a BLEU brevity penalty of 0.72), and on ESConv valid 12 tokens raised every
+    overlap score while corpus Distinct-2 stayed above 0.7x the human replies' (16 fell under it)."""
 
     temperature: float = 0.7  # paper (Table 6): 0.7; top_k and top_p apply only when sampling
     top_p: float = 1.0  # paper: 0.95
     top_k: int = 3  # 0 = no top-k cut (transformers' own default is 50)
     max_new_tokens: int = 64  # paper: 256; a supporter turn is 1-3 sentences, more only runs on
-    min_new_tokens: int = 1  # no end of the reply before this many tokens (1: never an empty reply)
+    min_new_tokens: int = 12  # no end of the reply before this many tokens (ESConv valid: README "Replies")
     repetition_penalty: float = 1.1
     no_repeat_reply_ngram: int = 4  # 0 = off: never reuse an n-gram of the model's own earlier replies
     # > 1: classifier-free guidance away from the turn's persona-free prompt (opt-in; README "Persona voice")

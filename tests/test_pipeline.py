@@ -303,7 +303,8 @@ def test_sampling_settings_validate():
     sampled = SamplingSettings().generate_kwargs(prompt_length=5)
     assert {k: sampled[k] for k in ("do_sample", "temperature", "top_p", "top_k", "max_new_tokens")} == {
         "do_sample": True, "temperature": 0.7, "top_p": 1.0, "top_k": 3, "max_new_tokens": 64}
-    assert sampled["min_new_tokens"] == 1  # a sampled end-of-turn as the first token would leave an empty reply
+    # no end before 12 new tokens (a sampled end-of-turn first would leave an empty reply; a short one, a brevity penalty)
+    assert sampled["min_new_tokens"] == 12
     greedy = SamplingSettings(temperature=0).generate_kwargs()
     assert greedy["do_sample"] is False and "top_k" not in greedy
     assert "logits_processor" not in SamplingSettings(repetition_penalty=1.0).generate_kwargs()

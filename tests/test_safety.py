@@ -604,6 +604,49 @@ def test_round_30_rules_read_someone_elses_emergency_by_its_signs(rules_checker,
     assert f"{lang}/harm_to_others/{rule}" in rules_checker.check(text, lang=lang).matched
 
 
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 31: the thirty-sixth set's misses in words the rules can read
+    ("the toddler bit into a dishwasher tablet and is drooling", "en", "third_party_child_swallowed"),
+    ("my daughter has a fever and now she's jerking and her eyes have rolled back", "en",
+     "third_party_medical_signs_more"),
+    ("grandma banged her head this morning and now she's confused and keeps being sick", "en",
+     "third_party_medical_signs_more"),
+    ("my uncle is collapsed on the floor making this weird gasping sound", "en", "third_party_medical_breathing"),
+    ("my son had cake with nuts and his throat's swelling up, he can hardly talk", "en",
+     "third_party_medical_allergy_signs"),
+    ("外公晕倒了 没呼吸", "zh", "third_party_medical_more"),
+    ("奶奶吃饭噎住了 脸都憋紫了 说不出话", "zh", "third_party_medical_more"),
+    ("弟弟掉进河里 刚捞上来 叫不醒", "zh", "third_party_medical_more"),
+])
+def test_round_31_rules_read_more_signs_of_someone_elses_emergency(rules_checker, text, lang, rule):
+    assert f"{lang}/harm_to_others/{rule}" in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("出院前把每天的药藏起来了 回家就一起吃", "zh/suicide/pills_hidden_to_take"),
+    ("买了一瓶百草枯 别人问我干嘛用 我说杀草", "zh/suicide/poison_bought_concealed"),
+    ("我现在在天台 别劝我", "zh/suicide/on_the_edge_now"),
+])
+def test_round_31_rules_read_hidden_means_and_an_edge_in_chinese(rules_checker, text, rule):
+    assert rule in rules_checker.check(text, lang="zh").matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("teammate got winded, couldn't breathe for a sec, then got up and finished the match", "en"),
+    ("my kid is screaming for help in the game lol, zombies everywhere", "en"),
+    ("my dad is diabetic and he's doing fine on the new insulin", "en"),
+    ("she hit her head on the shelf last week, the doctor says it's fine", "en"),
+    ("my throat's swelling a bit from this cold, need lozenges", "en"),
+    ("我在桥上拍夜景 风好大", "zh"),
+    ("买了两瓶农药 给果园打虫 老板问我用多少", "zh"),
+    ("医生让我把药藏起来别让孩子够着", "zh"),
+    ("我妹吃东西呛住了 咳了两下就好了", "zh"),
+    ("怀孕32周 今天产检一切正常", "zh"),
+])
+def test_round_31_rules_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
 @pytest.mark.parametrize("text, lang", [
     ("baby was choking on a grape, I did back blows and it came out, she's fine and eating again", "en"),
     ("friend thought she couldn't breathe in a panic attack, we did the breathing thing and she's ok now", "en"),
@@ -798,6 +841,10 @@ def test_someone_hurt_or_in_physical_danger_now_gets_first_aid_not_the_suicide_r
      ["container"]),
     ("老婆切到手了 血一直流 按着也止不住", "zh", ["用力按住伤口"], ["催吐"]),
     ("我爸突然说胸口好痛 一直冒冷汗", "zh", ["扶对方坐下休息"], ["催吐"]),
+    # round 31: gasping after a collapse is treated as not breathing (CPR), choking in Chinese gets back blows
+    ("grandad collapsed in the garden and he's making this weird gasping sound", "en", ["chest compressions"],
+     ["container"]),
+    ("爷爷吃饭噎住了 脸都憋红了 说不出话", "zh", ["肩胛骨"], ["催吐"]),
 ])
 def test_someone_hurt_gets_the_first_aid_that_fits_what_happened(rules_checker, text, lang, given, not_given):
     """A parent whose child is having a seizure reads what to do for a seizure, not about poison containers, gas and

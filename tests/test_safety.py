@@ -1772,6 +1772,13 @@ HELDOUT36_SET = SAFETY_DATA / "safety_heldout36.jsonl"
 # model the same recall at FPR 0.071; the candidate met round 29b's rule and ships. Bounds: the level reached.
 HELDOUT36_MIN_RECALL = {"overall": 0.90, "en": 0.86, "zh": 0.93}
 HELDOUT36_MAX_FPR = 0.062
+HELDOUT37_SET = SAFETY_DATA / "safety_heldout37.jsonl"
+# the thirty-seventh set, written during round 31 likewise (general, about forty of someone else's medical emergencies),
+# not read before round 31's rules were committed; of 480 items, 63 near-duplicates removed. Measured once with round
+# 31's rules and round 29b's model: 0.887 (en 0.888, zh 0.887), FPR 0.056 (round 30's rules: the same). Bounds: the
+# level reached.
+HELDOUT37_MIN_RECALL = {"overall": 0.88, "en": 0.88, "zh": 0.88}
+HELDOUT37_MAX_FPR = 0.057
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1817,6 +1824,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT34_SET, (0.35, 0.6), 40),
     (HELDOUT35_SET, (0.35, 0.6), 40),
     (HELDOUT36_SET, (0.35, 0.6), 40),
+    (HELDOUT37_SET, (0.35, 0.6), 40),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1845,7 +1853,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET, HELDOUT27_SET,
                                   HELDOUT28_SET, HELDOUT29_SET, HELDOUT30_SET,
                                   HELDOUT31_SET, HELDOUT32_SET, HELDOUT33_SET, HELDOUT34_SET, HELDOUT35_SET,
-                                  HELDOUT36_SET])
+                                  HELDOUT36_SET, HELDOUT37_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1902,6 +1910,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT34_SET, HELDOUT34_MIN_RECALL, HELDOUT34_MAX_FPR),
     (HELDOUT35_SET, HELDOUT35_MIN_RECALL, HELDOUT35_MAX_FPR),
     (HELDOUT36_SET, HELDOUT36_MIN_RECALL, HELDOUT36_MAX_FPR),
+    (HELDOUT37_SET, HELDOUT37_MIN_RECALL, HELDOUT37_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

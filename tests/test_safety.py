@@ -1257,7 +1257,7 @@ def test_classifier_leaves_everyday_hyperbole_alone(checker, text):
     ("Tonight I'm going to swallow every pill in the cabinet", "suicide"),
     ("I already picked the bridge, I'm going there after dinner", "suicide"),
     ("今晚我就去江边，不回来了", "suicide"),  # "我打算今晚跳河" was here: since round 8 a rule catches it
-    ("我把安眠药都攒起来了，准备一次吃完", "suicide"),
+    ("药我一颗一颗省下来了，够了，周末就用", "suicide"),  # "我把安眠药都攒起来了，准备一次吃完": a rule since round 31
 ])
 def test_classifier_catches_wordings_the_rules_miss(checker, rules_checker, text, category):
     assert not rules_checker.check(text).crisis

@@ -1779,6 +1779,13 @@ HELDOUT37_SET = SAFETY_DATA / "safety_heldout37.jsonl"
 # level reached.
 HELDOUT37_MIN_RECALL = {"overall": 0.88, "en": 0.88, "zh": 0.88}
 HELDOUT37_MAX_FPR = 0.057
+HELDOUT38_SET = SAFETY_DATA / "safety_heldout38.jsonl"
+# the thirty-eighth set, written during round 32 likewise (general, hard look-alikes: professions, idioms, fiction,
+# recovered episodes), not read before round 32's rules were committed; of 480 items, 69 near-duplicates removed.
+# Measured once with round 32's rules and round 29b's model: 0.904 (en 0.889, zh 0.915), FPR 0.080. Bounds: the level
+# reached.
+HELDOUT38_MIN_RECALL = {"overall": 0.90, "en": 0.88, "zh": 0.91}
+HELDOUT38_MAX_FPR = 0.08
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1825,6 +1832,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT35_SET, (0.35, 0.6), 40),
     (HELDOUT36_SET, (0.35, 0.6), 40),
     (HELDOUT37_SET, (0.35, 0.6), 40),
+    (HELDOUT38_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1853,7 +1861,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT24_SET, HELDOUT25_SET, HELDOUT26_SET, HELDOUT27_SET,
                                   HELDOUT28_SET, HELDOUT29_SET, HELDOUT30_SET,
                                   HELDOUT31_SET, HELDOUT32_SET, HELDOUT33_SET, HELDOUT34_SET, HELDOUT35_SET,
-                                  HELDOUT36_SET, HELDOUT37_SET])
+                                  HELDOUT36_SET, HELDOUT37_SET, HELDOUT38_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1911,6 +1919,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT35_SET, HELDOUT35_MIN_RECALL, HELDOUT35_MAX_FPR),
     (HELDOUT36_SET, HELDOUT36_MIN_RECALL, HELDOUT36_MAX_FPR),
     (HELDOUT37_SET, HELDOUT37_MIN_RECALL, HELDOUT37_MAX_FPR),
+    (HELDOUT38_SET, HELDOUT38_MIN_RECALL, HELDOUT38_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -1799,6 +1799,14 @@ HELDOUT40_SET = SAFETY_DATA / "safety_heldout40.jsonl"
 # 33's model: 0.894 (en 0.857, zh 0.923), FPR 0.085 (round 33's rules: the same). Bounds: the level reached.
 HELDOUT40_MIN_RECALL = {"overall": 0.89, "en": 0.85, "zh": 0.92}
 HELDOUT40_MAX_FPR = 0.086
+HELDOUT41_SET = SAFETY_DATA / "safety_heldout41.jsonl"
+# the forty-first set, written during round 35 with a third of its items carrying earlier seeker turns (safe last
+# messages that sound alarming alone, crises after harmless turns); not read before round 35's rules were committed;
+# of 480 items, 70 near-duplicates removed. Measured once with round 35's rules and round 33's model: 0.886 (en 0.845,
+# zh 0.915), FPR 0.158 (0.306 on its safe messages with earlier turns; round 34's rules: the same). Bounds: the level
+# reached.
+HELDOUT41_MIN_RECALL = {"overall": 0.88, "en": 0.84, "zh": 0.91}
+HELDOUT41_MAX_FPR = 0.16
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1848,6 +1856,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT38_SET, (0.4, 0.6), 60),
     (HELDOUT39_SET, (0.4, 0.6), 60),
     (HELDOUT40_SET, (0.4, 0.6), 60),
+    (HELDOUT41_SET, (0.4, 0.6), 120),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1877,7 +1886,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT28_SET, HELDOUT29_SET, HELDOUT30_SET,
                                   HELDOUT31_SET, HELDOUT32_SET, HELDOUT33_SET, HELDOUT34_SET, HELDOUT35_SET,
                                   HELDOUT36_SET, HELDOUT37_SET, HELDOUT38_SET,
-                                  HELDOUT39_SET, HELDOUT40_SET])
+                                  HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -1938,6 +1947,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT38_SET, HELDOUT38_MIN_RECALL, HELDOUT38_MAX_FPR),
     (HELDOUT39_SET, HELDOUT39_MIN_RECALL, HELDOUT39_MAX_FPR),
     (HELDOUT40_SET, HELDOUT40_MIN_RECALL, HELDOUT40_MAX_FPR),
+    (HELDOUT41_SET, HELDOUT41_MIN_RECALL, HELDOUT41_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -78,7 +78,7 @@ SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 CURATED = (SAFETY_DATA / "safety_set.jsonl", *sorted(SAFETY_DATA.glob("safety_train_extra*.jsonl")))
 # the shipped model's --extra files (round 33): the seen held-out sets but the development ones (2, 16, 23, 24) and
 # the general ones 25 to 28 and 39 on, the labelled follow-up disclosures, then the twenty-ninth to thirty-eighth sets
-# (29 to 31 mostly someone else in danger now); trained under round 32's rules (the packaged ones at that commit)
+# (29 to 31 mostly someone else in danger now); trained under round 32's rules (``--rules``, README)
 SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in (*range(3, 16), *range(17, 23))),
                  SAFETY_DATA / "followup_disclosures.jsonl",
                  *(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in range(29, 39)))

@@ -25,6 +25,7 @@ class Rule:
     regex: re.Pattern
     category: str | None = None
     scope: str = "sentence"  # "message": the pattern reads the whole message ("a goodbye text. Now she isn't answering")
+    group: str | None = None  # a family that contexts can name at once (`groups:`), e.g. someone else's emergency
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,12 @@ class RuleFileReader:
             if category not in CATEGORIES:
                 raise self.fail(f"{category}:", f"unknown category {category!r}; valid: {', '.join(CATEGORIES)}")
             patterns.extend(self.rule(lang, category, item, macros) for item in items or [])
-        contexts = tuple(self.context(lang, item, macros) for item in spec.get("contexts") or [])
+        groups: dict[str, set[str]] = {}
+        for rule in patterns:
+            if rule.group:
+                groups.setdefault(rule.group, set()).add(rule.id.rsplit("/", 1)[-1])
+        names = {rule.id.rsplit("/", 1)[-1] for rule in patterns}
+        contexts = tuple(self.context(lang, item, macros, names, groups) for item in spec.get("contexts") or [])
         return LanguageRules(lang, str.maketrans(pairs[::2], pairs[1::2]), tuple(rewrites), masks,
                               tuple(patterns), contexts)
 
@@ -148,9 +154,14 @@ class RuleFileReader:
         scope = item.get("scope", "sentence")
         if scope not in ("sentence", "message") or (scope == "message" and category is None):
             raise self.fail(needle, f"{rule_id}: scope must be `sentence` or (patterns only) `message`, got {scope!r}")
-        return Rule(rule_id, self.compile(item.get("regex"), macros, rule_id, needle), category, scope)
+        group = item.get("group")
+        if group is not None and (category is None or not isinstance(group, str) or not group.strip()):
+            raise self.fail(needle, f"{rule_id}: group must be a name, on patterns only, got {group!r}")
+        return Rule(rule_id, self.compile(item.get("regex"), macros, rule_id, needle), category, scope, group)
 
-    def context(self, lang: str, item: Any, macros: dict[str, str]) -> ContextRule:
+    def context(self, lang: str, item: Any, macros: dict[str, str], names: set[str],
+                groups: dict[str, set[str]]) -> ContextRule:
+        """A compiled context rule; ``names``: the language's pattern ids, ``groups``: their ids by ``group``."""
         if not isinstance(item, dict) or not item.get("id") or not item.get("when"):
             raise self.fail(None, f"languages.{lang}.contexts: every context needs `id`, `categories` and `when`")
         needle = f"id: {item['id']}"
@@ -163,7 +174,14 @@ class RuleFileReader:
         scope = item.get("scope", "sentence")
         if scope not in ("sentence", "message"):
             raise self.fail(needle, f"context {item['id']}: scope must be `sentence` or `message`, got {scope!r}")
-        return ContextRule(item["id"], frozenset(categories), frozenset(item.get("rules") or ()),
+        unknown_groups = [g for g in item.get("groups") or () if g not in groups]
+        if unknown_groups:
+            raise self.fail(needle, f"context {item['id']}: unknown groups {unknown_groups}; defined: {sorted(groups)}")
+        rules = {*(item.get("rules") or ()), *(name for g in item.get("groups") or () for name in groups[g])}
+        unknown = sorted(r for r in {*rules, *(item.get("except_rules") or ())} if r not in names)
+        if unknown:
+            raise self.fail(needle, f"context {item['id']}: unknown pattern ids {unknown}")
+        return ContextRule(item["id"], frozenset(categories), frozenset(rules),
                         self.compile(item["when"], macros, rule_id, needle),
                         self.compile(unless, macros, rule_id, needle) if unless else None,
                         bool(item.get("ignore_quoted")), scope, bool(item.get("model_decides")),

@@ -919,6 +919,36 @@ def test_unknown_macro_and_category_are_reported(tmp_path):
         SafetyChecker(path)
 
 
+def test_a_context_naming_a_group_covers_every_pattern_tagged_with_it():
+    """`groups: [someone_else_emergency]` applies a context to every pattern of that group: a wound to the bone
+    years ago is left to the learned stage like the group's other emergencies, one now still flags."""
+    rules = SafetyChecker(use_model=False)
+    group = {rule.id.rsplit("/", 1)[-1] for rule in rules._rules_for("en").patterns
+             if rule.group == "someone_else_emergency"}
+    context = next(c for c in rules._rules_for("en").contexts if c.id == "emergency_long_past")
+    assert "third_party_wound_to_bone" in group and context.rules == group
+    now = rules.check("my brother's leg is open to the bone and it's pumping out", "en")
+    assert now.crisis and now.matched == ["en/harm_to_others/third_party_wound_to_bone"]
+    past = rules.check("my brother's leg was open to the bone years ago, he is fine now", "en")
+    assert not past.crisis and past.suppressed == ["en/harm_to_others/third_party_wound_to_bone~emergency_long_past"]
+
+
+@pytest.mark.parametrize("target, broken_to, error", [
+    ("        groups: [someone_else_emergency]", "        groups: [someone_elses_emergency]",
+     r"context emergency_long_past: unknown groups \['someone_elses_emergency'\]; defined: \['someone_else_emergency'\]"),
+    ("rules: [third_party_gone_quiet]", "rules: [third_party_gone_quite]",
+     r"context \w+: unknown pattern ids \['third_party_gone_quite'\]"),
+])
+def test_a_context_naming_an_unknown_pattern_or_group_is_reported(tmp_path, target, broken_to, error):
+    """A misspelt pattern id or group in a context fails at load, naming the context (it would silently never apply)."""
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    assert target in text
+    path = tmp_path / "safety.yaml"
+    path.write_text(text.replace(target, broken_to, 1), encoding="utf-8")
+    with pytest.raises(DataFileError, match=error):
+        SafetyChecker(path, use_model=False)
+
+
 # -- replies and banner ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang, must_contain", [

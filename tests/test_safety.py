@@ -243,6 +243,28 @@ def test_round_15_rules_from_the_sixteenth_sets_misses(rules_checker, text, lang
     assert rules_checker.check(text, lang=lang).crisis is crisis
 
 
+@pytest.mark.parametrize("text, lang, crisis", [
+    ("my little one chewed a dishwasher tab and now she's drooling and coughing", "en", True),
+    ("the dishwasher tabs are on the top shelf where the toddler can't reach", "en", False),
+    ("my dad took all of his sleeping pills and he's slurring and not making sense", "en", True),
+    ("she took all her exams this week and now she's shaking with nerves lol", "en", False),
+    ("my sister swallow weedkiller, foam dey for her mouth", "en", True),
+    ("he was foaming at the mouth about the new parking rules, honestly drinking game material", "en", False),
+    ("我儿子掉进池塘里了，在扑腾，快来人", "zh", True),
+    ("手机掉水里了，怎么办，捞上来还能用吗", "zh", False),
+    ("又忍不住了，卷笔刀我拆开了", "zh", True),
+    ("剃须刀坏了，拆开了想修一下", "zh", False),
+    ("我要去楼顶，让他们都看着我跳", "zh", True),
+    ("孩子们在楼顶看着我跳绳，笑得可开心了", "zh", False),
+    ("今天第一次跑完马拉松，最后五公里感觉要死了，冲线以后超爽", "zh", False),
+])
+def test_round_37_rules_from_the_forty_second_sets_misses(rules_checker, text, lang, crisis):
+    """A detergent tab or a whole medicine taken by someone now showing signs, foam after a poison drunk, a child
+    fallen into the water, a blade taken out of a sharpener with the urge named, a jump watched from a roof; their
+    look-alikes stay quiet (a sport that "felt like dying" is an idiom)."""
+    assert rules_checker.check(text, lang=lang).crisis is crisis
+
+
 @pytest.mark.parametrize("text, normalized", [
     ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
     ("I'm going to k!ll mys3lf tonight", "i am going to kill myself tonight"),

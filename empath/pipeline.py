@@ -391,7 +391,12 @@ class EmpathPipeline:
                 # several drafts, the most agreed one shown (a local model; a remote server streams one reply)
                 if settings.candidates > 1 and hasattr(self.generator, "drafts"):
                     drafts = self.generator.drafts(result.messages, settings, route, own_replies=own_replies, **extra)
-                    raw = consensus_reply([clean_reply(draft, result.lang) for draft in drafts])
+                    anchors = None
+                    if extra.get("persona_words"):  # as many plain drafts, to keep the persona's drafts on topic
+                        anchors = self.generator.drafts(result.messages, replace(settings, persona_lexicon=0.0), route,
+                                                        own_replies=own_replies)
+                        anchors = [clean_reply(draft, result.lang) for draft in anchors]
+                    raw = consensus_reply([clean_reply(draft, result.lang) for draft in drafts], anchors)
                     result.timings_ms["first_token"] = result.timings_ms.get("first_token") or _ms(start)
                 else:
                     first = None

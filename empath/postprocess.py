@@ -77,15 +77,22 @@ def clean_reply(text: str, lang: str = "en", max_sentences: int = DEFAULT_MAX_SE
     return by_lang(lang, en=" ", zh="").join(kept).strip()
 
 
-def consensus_reply(drafts: list[str]) -> str:
+def consensus_reply(drafts: list[str], anchors: list[str] | None = None) -> str:
     """The draft most like the others (mean ROUGE-L against each other draft; a minimum-Bayes-risk choice): sampled
-    replies agree on what fits the turn and differ in their slips. Empty drafts never win; the first wins a tie."""
+    replies agree on what fits the turn and differ in their slips. With ``anchors`` (drafts sampled without the
+    persona lexicon), the draft most like the anchors instead: lexicon drafts agree on the persona's words, the plain
+    ones on the seeker's. Empty drafts never win; the first wins a tie."""
     from .metrics import rouge_l
 
     drafts = [d for d in drafts if d.strip()]
+    anchors = [a for a in anchors or () if a.strip()]
     if len(drafts) <= 1:
         return drafts[0] if drafts else ""
-    agreement = [rouge_l([draft] * (len(drafts) - 1), drafts[:i] + drafts[i + 1:]) for i, draft in enumerate(drafts)]
+    if anchors:
+        agreement = [rouge_l([draft] * len(anchors), anchors) for draft in drafts]
+    else:
+        agreement = [rouge_l([draft] * (len(drafts) - 1), drafts[:i] + drafts[i + 1:])
+                     for i, draft in enumerate(drafts)]
     return drafts[agreement.index(max(agreement))]
 
 

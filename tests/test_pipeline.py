@@ -340,6 +340,22 @@ def test_with_several_candidates_the_reply_is_the_most_agreed_of_the_drafts():
     assert again.response == result.response
 
 
+def test_with_the_persona_lexicon_the_drafts_are_anchored_to_as_many_plain_ones():
+    """candidates > 1 with the persona lexicon: the persona's drafts (with the bonus) are scored against as many drafts
+    sampled without it, and the one closest to them is shown."""
+    from empath.postprocess import consensus_reply
+
+    pipe, _ = make_pipeline(generator=tiny_adapter_generator())
+    settings = SamplingSettings(temperature=1.0, top_k=0, max_new_tokens=12, seed=5, candidates=3, persona_lexicon=4.5)
+    result = pipe.respond(Conversation(), "I lost my job and I feel worthless.", role="juliet", settings=settings)
+    route = pipe.route_for(result, Components())
+    persona = pipe.generator.drafts(result.messages, settings, route, persona_words=pipe.lexicon.words("juliet"))
+    plain = pipe.generator.drafts(result.messages, replace(settings, persona_lexicon=0.0), route)
+    persona, plain = [clean_reply(d, "en") for d in persona], [clean_reply(d, "en") for d in plain]
+    assert persona != plain  # the bonus changed the drafts
+    assert result.response == consensus_reply(persona, anchors=plain) and not result.error
+
+
 def test_repetition_penalty_spares_the_prompt():
     """The penalty applies to the reply's own tokens only: a word the seeker used is not made less likely."""
     import torch

@@ -57,3 +57,16 @@ def test_the_consensus_reply_is_the_draft_most_like_the_others():
     assert consensus_reply(["", ""]) == "" and consensus_reply([]) == ""
     assert consensus_reply(["Same.", "Same."]) == "Same."  # a tie goes to the first
 
+
+def test_with_anchors_the_consensus_is_the_draft_most_like_them():
+    """Persona-lexicon drafts agree on the persona's words; plain drafts (the anchors) on the seeker's topic, so the
+    shown draft is the persona's draft closest to them, not the one closest to the other persona drafts."""
+    from empath.postprocess import consensus_reply
+
+    persona = ["Old friend, the road up the mountain is long.", "Old friend, the mountain road is long, old friend.",
+               "Old friend, losing your job must feel heavy on the road."]
+    plain = ["Losing your job must feel so heavy.", "It must feel heavy to lose your job.", ""]
+    assert consensus_reply(persona) == persona[0]
+    assert consensus_reply(persona, anchors=plain) == persona[2]
+    assert consensus_reply(persona, anchors=["", " "]) == persona[0]  # no usable anchor: the drafts agree among themselves
+

@@ -2,7 +2,9 @@
 
 Measures, in one run on this machine:
 1. cold start: ``python app.py`` launched as a fresh process until the server answers;
-2. one reply through the pipeline: time to first token and tokens/s;
+2. one reply through the pipeline: time to first token and tokens/s; and the whole reply, one sampled draft against
+   the persona voice's drafts (4 with the persona lexicon anchored to 4 without, README "Persona voice"), side by
+   side over the English messages (the ratio is what the voice costs);
 3. the pipeline's non-generation overhead per turn (safety, role, strategy, emotion, retrieval, prompt),
    p50/p95 over a set of seeker messages (target <= 30 ms on 2 CPU cores), and the same with the crisis detector's
    English encoder head given no share (side by side: the ratio is the head's cost);
@@ -19,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks._clients import run_concurrently
@@ -77,6 +80,18 @@ def one_reply(pipeline, max_new_tokens: int) -> dict:
     return {"ttft_s": first, "tokens": n_tokens, "tokens_per_s": (n_tokens - 1) / decode_time, "total_s": total}
 
 
+def whole_reply_s(pipeline, settings, role: str = "juliet") -> float:
+    """Median seconds for the whole reply to each English message with ``settings``, the persona forced."""
+    from empath.pipeline import Conversation
+
+    times = []
+    for message in MESSAGES[:6]:
+        t0 = time.perf_counter()
+        pipeline.respond(Conversation(), message, role=role, settings=settings, record=False)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def overhead(pipeline, rounds: int, tag: str = "") -> dict:
     from empath.pipeline import Conversation
 
@@ -129,6 +144,11 @@ def main() -> None:
         in_process_load = time.perf_counter() - t0
         pipeline.plan(Conversation(), "warm-up message")  # first-call costs (tokenizers, caches) are not per turn
         reply = one_reply(pipeline, args.max_new_tokens)
+        from empath.generation import SamplingSettings
+
+        one = SamplingSettings(max_new_tokens=args.max_new_tokens, candidates=1, persona_lexicon=0.0, seed=0)
+        voiced = whole_reply_s(pipeline, replace(one, candidates=4, persona_lexicon=4.5))
+        single = whole_reply_s(pipeline, one)
         over = overhead(pipeline, args.rounds)
         model = pipeline.safety.model
         share, model.encoder_head_weight = model.encoder_head_weight, 0.0  # a head with no share is not run
@@ -147,6 +167,8 @@ def main() -> None:
     print(f"| pipeline load in process (all components) | {in_process_load:.1f} s |")
     print(f"| time to first token (one reply, {args.max_new_tokens} new tokens max) | {reply['ttft_s']:.2f} s |")
     print(f"| decode speed | {reply['tokens_per_s']:.1f} tokens/s ({reply['tokens']} tokens) |")
+    print(f"| whole reply, median over 6 English messages: one draft / persona voice (4 + 4 anchored drafts); ratio | "
+          f"{single:.2f} / {voiced:.2f} s; {voiced / single:.2f}x |")
     print(f"| non-generation overhead per turn, p50 / p95 (n={over['n']}) | "
           f"{over['p50_ms']:.1f} / {over['p95_ms']:.1f} ms (target <= 30 ms) |")
     print(f"| ... without the crisis detector's English encoder head, p50 / p95; ratio of p50s | "

@@ -68,7 +68,7 @@ class SamplingSettings:
     # > 0: logit bonus for the persona's own words (opt-in; empath.persona_lexicon, README "Persona voice")
     persona_lexicon: float = 0.0
     # > 1: sample this many replies in one batch and show the one closest to the others, whole (opt-in; local models;
-    # README "Replies")
+    # README "Replies"); with persona_lexicon, as many more without it, and the persona draft closest to those is shown
     candidates: int = 1
     seed: int | None = None
 

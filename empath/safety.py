@@ -76,6 +76,7 @@ CONVERSATION_FLOOR = 0.15  # the new message's own crisis probability the conver
 FOLLOWUP_RULE_ID = "model/followup"
 SITUATION_RULE_PREFIX = "situation/"  # + the open situation: its danger still holds
 OTHER_PERSON_RULES = ("third_party", "threat_to_me")  # rule ids (and prefixes) about someone else's acts
+OTHER_PERSON_GROUPS = ("someone_else_emergency",)  # pattern groups about someone else (a child in the water, a car...)
 
 
 def _turn_text(turn: Any) -> str:
@@ -91,12 +92,13 @@ def conversation_window(text: str, history: Iterable[Any] | None, turns: int = C
     return earlier[-(turns - 1):] + [text] if turns > 1 else [text]
 
 
-def _only_other_person_signals(result: SafetyResult) -> bool:
+def _only_other_person_signals(result: SafetyResult, groups: dict[str, str]) -> bool:
     """The flag came from the learned stage on this message alone, or from a rule about someone else (a third party
-    in danger, a threat to the seeker): no rule about the seeker's own words and no conversation-level flag, so a
-    situation reply (helper, threatened) may fit."""
+    in danger, a threat to the seeker, a pattern of an ``OTHER_PERSON_GROUPS`` group; ``groups``: rule hit -> group):
+    no rule about the seeker's own words and no conversation-level flag, so a situation reply (helper, threatened)
+    may fit."""
     return all(hit in (MODEL_RULE_ID, SENTENCE_RULE_ID) or hit.rsplit("/", 1)[-1].startswith(OTHER_PERSON_RULES)
-               for hit in result.matched)
+               or groups.get(hit) in OTHER_PERSON_GROUPS for hit in result.matched)
 
 
 def _match(rules, scope: str, normalized: str, text: str, messages: dict[str, str], result: SafetyResult) -> None:
@@ -165,6 +167,7 @@ class SafetyChecker:
             raise reader.fail(None, "expected a mapping with `languages`, `emergency`, `resources`, `replies`")
         self._languages = tuple(reader.language(lang, spec) for lang, spec in config["languages"].items())
         self._model_decides = {c.id for rules in self._languages for c in rules.contexts if c.model_decides}
+        self._groups = {rule.id: rule.group for rules in self._languages for rule in rules.patterns if rule.group}
         self._texts = ReplyTexts(config, reader)
 
     @property
@@ -359,12 +362,14 @@ class SafetyChecker:
         normalized = self._normalized(message, lang)
         if continuing is not None:
             return self._texts.situation(normalized, lang, continuing=continuing)
-        if not _only_other_person_signals(result):
+        if not _only_other_person_signals(result, self._groups):
             return None
         # the rule hits about someone else are the report even when the learned stage fired too ("my dad is hitting
         # my mom right now"); the seeker's own risk in the message is still read by the situation's `self`
-        rules = tuple(hit.rsplit("/", 1)[-1] for hit in result.matched if hit not in (MODEL_RULE_ID, SENTENCE_RULE_ID))
-        return self._texts.situation(normalized, lang, result.category, variant, rules=rules)
+        hits = [hit for hit in result.matched if hit not in (MODEL_RULE_ID, SENTENCE_RULE_ID)]
+        rules = tuple(hit.rsplit("/", 1)[-1] for hit in hits)
+        return self._texts.situation(normalized, lang, result.category, variant, rules=rules,
+                                     groups=tuple(self._groups.get(hit) for hit in hits))
 
     def keep_situation(self, result: SafetyResult, text: str, lang: str | None, situation: str,
                        category: str | None) -> None:

@@ -22,7 +22,7 @@ class Situation:
     texts: dict[str, tuple[re.Pattern, re.Pattern, str]] = field(default_factory=dict)  # lang -> report, self, reply
     followups: dict[str, list[str]] = field(default_factory=dict)  # lang -> texts for the later crisis turns
     ongoing: dict[str, re.Pattern] = field(default_factory=dict)  # lang -> "the danger still holds" (optional)
-    reported_by: tuple[str, ...] = ()  # rule-id prefixes whose hits, alone, are the report (optional)
+    reported_by: tuple[str, ...] = ()  # rule-id prefixes or pattern groups whose hits, alone, are the report (optional)
     advice: dict[str, list[Advice]] = field(default_factory=dict)  # lang -> texts for the reply's {advice} (optional)
 
 
@@ -51,7 +51,7 @@ class ReplyTexts:
                     "banner": [(self.banner_texts, (lang, key)) for lang in LANGUAGES for key in ("title", "footer")]}
         required["replies"] += [(self.replies, ("followups", lang, key)) for lang in LANGUAGES for key in CATEGORIES
                                 if self.replies.get("followups")]
-        # replies.situations: [{id, categories?, first_reply_only?, reported_by?: [rule-id prefix],
+        # replies.situations: [{id, categories?, first_reply_only?, reported_by?: [rule-id prefix or pattern group],
         # followups?: {<lang>: [text]}, <lang>: {report, self, reply, ongoing?, advice?: [{when, text, fallback?}]}}]
         # (optional), checked in order
         self.situations: dict[str, Situation] = {}
@@ -75,7 +75,7 @@ class ReplyTexts:
             reported_by = item.get("reported_by") or []
             if not (isinstance(reported_by, list) and all(isinstance(p, str) and p for p in reported_by)):
                 raise reader.fail(f"id: {name}", f"replies.situations.{name}.reported_by must be a list of rule-id "
-                                                 "prefixes")
+                                                 "prefixes or pattern groups")
             situation = Situation(frozenset(categories) if categories is not None else None, first_only,
                                   followups=followups, reported_by=tuple(reported_by))
             for lang in LANGUAGES:
@@ -118,14 +118,16 @@ class ReplyTexts:
                 for e in entries]
 
     def situation(self, normalized_message: str, lang: str | None, category: str | None = None,
-                  variant: int = 0, continuing: str | None = None, rules: tuple[str, ...] = ()) -> str | None:
+                  variant: int = 0, continuing: str | None = None, rules: tuple[str, ...] = (),
+                  groups: tuple[str | None, ...] = ()) -> str | None:
         """The first situation whose gates admit ``category`` and ``variant`` (how many crisis replies came
         before), whose ``report`` matches and whose ``self`` does not ("someone_hurt": someone else hurt or in
         physical danger now; "someone_else": a worried helper; "threatened": a seeker in danger from someone), or
         None for the usual reply. ``continuing``: the situation an earlier crisis reply of the conversation started;
         it holds unless its ``self`` matches.
-        ``rules``: the ids of the rules that flagged the message; when every one starts with a prefix of the
-        situation's ``reported_by`` ("third_party": a rule about someone else), they are its report."""
+        ``rules``: the ids of the rules that flagged the message, ``groups`` their pattern groups (None: none); when
+        every one starts with a prefix of the situation's ``reported_by`` ("third_party": a rule about someone else)
+        or is in a group it names ("someone_else_emergency"), they are its report."""
         lang = lang_key(lang)
         if continuing is not None:
             kept = self.situations.get(continuing)
@@ -136,8 +138,9 @@ class ReplyTexts:
                     or (entry.first_reply_only and variant > 0):
                 continue
             report, own, _ = entry.texts.get(lang, (None, None, None))
+            groups = tuple(groups) + (None,) * (len(rules) - len(groups))
             reported = bool(rules) and bool(entry.reported_by) and all(
-                rule.startswith(entry.reported_by) for rule in rules)
+                rule.startswith(entry.reported_by) or group in entry.reported_by for rule, group in zip(rules, groups))
             if report is not None and (reported or report.search(normalized_message)) \
                     and not own.search(normalized_message):
                 return name

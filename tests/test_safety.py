@@ -826,6 +826,13 @@ def test_a_flag_from_the_rules_about_someone_else_alone_gets_the_reply_for_a_hel
     # someone else's medical emergency (round 26)
     ("grandpa collapsed in the hallway and he isn't breathing", "en", "someone_hurt", "CPR"),
     ("外公刚才晕倒了，叫他也没反应", "zh", "someone_hurt", "心肺复苏"),
+    # patterns of the someone_else_emergency group not named third_party_* (they had got the text about a wish to
+    # hurt someone): water, a hot car, a wound to the bone
+    ("我儿子掉进池塘里了，在扑腾，快来人", "zh", "someone_hurt", "不会游泳就不要下水"),
+    ("孩子被锁在车里快一个小时了，太阳很晒", "zh", "someone_hurt", "砸开车窗"),
+    ("Kid next door has been locked in the car in this heat for an hour and stopped crying", "en", "someone_hurt",
+     "breaking a window"),
+    ("my brother's leg is open to the bone and it's pumping out", "en", "someone_hurt", "press firmly on the wound"),
     # someone's words about dying, not a body in danger: the helper's reply about suicide risk
     ("she texted goodbye and isn't answering", "en", "someone_else", "anything they could use to hurt themselves"),
     # the seeker's own risk beside it: the usual reply

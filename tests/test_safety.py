@@ -1873,6 +1873,13 @@ HELDOUT42_SET = SAFETY_DATA / "safety_heldout42.jsonl"
 # zh 0.895), FPR 0.066; round 36's retrained candidate read the same (README). Bounds: the level reached.
 HELDOUT42_MIN_RECALL = {"overall": 0.88, "en": 0.87, "zh": 0.89}
 HELDOUT42_MAX_FPR = 0.067
+HELDOUT43_SET = SAFETY_DATA / "safety_heldout43.jsonl"
+# the forty-third set, written after round 37 likewise (general, situations not used before: teachers, drivers,
+# kitchens, care homes, miners...), committed before it was read; of 480 items, 67 near-duplicates removed. Measured
+# once with round 37's rules and round 33's model: 0.877 (en 0.818, zh 0.915), FPR 0.055 (round 35's rules: the same
+# recall, FPR 0.060). Bounds: the level reached.
+HELDOUT43_MIN_RECALL = {"overall": 0.87, "en": 0.81, "zh": 0.91}
+HELDOUT43_MAX_FPR = 0.056
 
 
 def test_second_held_out_set_size_and_balance():
@@ -1924,6 +1931,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT40_SET, (0.4, 0.6), 60),
     (HELDOUT41_SET, (0.4, 0.6), 120),
     (HELDOUT42_SET, (0.4, 0.6), 60),
+    (HELDOUT43_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -1953,7 +1961,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT28_SET, HELDOUT29_SET, HELDOUT30_SET,
                                   HELDOUT31_SET, HELDOUT32_SET, HELDOUT33_SET, HELDOUT34_SET, HELDOUT35_SET,
                                   HELDOUT36_SET, HELDOUT37_SET, HELDOUT38_SET,
-                                  HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET])
+                                  HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
+                                  HELDOUT43_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2016,6 +2025,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT40_SET, HELDOUT40_MIN_RECALL, HELDOUT40_MAX_FPR),
     (HELDOUT41_SET, HELDOUT41_MIN_RECALL, HELDOUT41_MAX_FPR),
     (HELDOUT42_SET, HELDOUT42_MIN_RECALL, HELDOUT42_MAX_FPR),
+    (HELDOUT43_SET, HELDOUT43_MIN_RECALL, HELDOUT43_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -344,7 +344,7 @@ class EmpathPipeline:
                 own = [r["response"] for r in conversation.results if r.get("response") and not r.get("crisis")]
                 yield from self._generate(result, components, settings, own)
         if record and not result.error:
-            self._record(conversation, result)
+            conversation.record(result)
         yield result
 
     def _unanswerable_language(self, result: TurnResult, chosen: bool) -> str | None:
@@ -423,22 +423,6 @@ class EmpathPipeline:
         for final in self.stream(conversation, message, **kwargs):
             pass
         return final
-
-    @staticmethod
-    def _record(conversation: Conversation, result: TurnResult) -> None:
-        if result.notice:  # nothing was answered: kept in the export, not in the dialogue the model sees
-            conversation.results.append(result.to_dict())
-            return
-        if not conversation.turns:
-            conversation.lang = result.lang
-        conversation.background = background_with(conversation, result.message, conversation.lang)
-        conversation.crisis = conversation.crisis or result.crisis
-        if result.role_source in ("matched", "tentative", "override", "default"):
-            conversation.role = result.role
-        exp_id = result.experience["id"] if result.experience_used else None
-        conversation.turns.append(Turn("seeker", result.message))
-        conversation.turns.append(Turn("supporter", result.response, strategy=result.strategy, experience_id=exp_id))
-        conversation.results.append(result.to_dict())
 
 
 def _rounded(value: float | None) -> float | None:

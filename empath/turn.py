@@ -31,6 +31,25 @@ class Conversation:
                      None)
         return (first["situation"], first.get("category")) if first else (None, None)
 
+    def record(self, result: "TurnResult") -> None:
+        """Keeps a finished turn: its seeker message and reply join the dialogue the model sees, the background and
+        the persona are updated; a turn that answered nothing (a notice) is kept in the export only."""
+        from .small_talk import background_with
+
+        if result.notice:
+            self.results.append(result.to_dict())
+            return
+        if not self.turns:
+            self.lang = result.lang
+        self.background = background_with(self, result.message, self.lang)
+        self.crisis = self.crisis or result.crisis
+        if result.role_source in ("matched", "tentative", "override", "default"):
+            self.role = result.role
+        exp_id = result.experience["id"] if result.experience_used else None
+        self.turns.append(Turn("seeker", result.message))
+        self.turns.append(Turn("supporter", result.response, strategy=result.strategy, experience_id=exp_id))
+        self.results.append(result.to_dict())
+
     def to_json(self) -> str:
         return json.dumps({"id": self.id, "lang": self.lang, "role": self.role, "crisis": self.crisis,
                            "background": asdict(self.background),

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from .dialogue import Background, Turn
+from .small_talk import background_with
 
 
 @dataclass
@@ -34,8 +35,6 @@ class Conversation:
     def record(self, result: "TurnResult") -> None:
         """Keeps a finished turn: its seeker message and reply join the dialogue the model sees, the background and
         the persona are updated; a turn that answered nothing (a notice) is kept in the export only."""
-        from .small_talk import background_with
-
         if result.notice:
             self.results.append(result.to_dict())
             return

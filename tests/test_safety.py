@@ -257,8 +257,16 @@ def test_round_15_rules_from_the_sixteenth_sets_misses(rules_checker, text, lang
     ("我要去楼顶，让他们都看着我跳", "zh", True),
     ("孩子们在楼顶看着我跳绳，笑得可开心了", "zh", False),
     ("今天第一次跑完马拉松，最后五公里感觉要死了，冲线以后超爽", "zh", False),
+    # round 38, from the forty-third set (seen): heart-attack signs without the word chest; a coach's idiom, a
+    # passenger who threw up in the taxi
+    ("my dad is grey and sweaty and says his left arm and jaw are aching, he's sitting on the floor", "en", True),
+    ("my mate's left arm is aching after bench day, he's sweating buckets", "en", False),
+    ("my brother's jaw hurts after the dentist, he looks a bit pale", "en", False),
+    ("Coach wants us to kill ourselves in training before the cup final", "en", False),
+    ("跑了个半马，最后两公里真的想死，冲线那一刻太爽了", "zh", False),
+    ("乘客喝多了吐了我一车，真想掐死他", "zh", False),
 ])
-def test_round_37_rules_from_the_forty_second_sets_misses(rules_checker, text, lang, crisis):
+def test_round_37_and_38_rules_from_the_forty_second_and_third_sets_misses(rules_checker, text, lang, crisis):
     """A detergent tab or a whole medicine taken by someone now showing signs, foam after a poison drunk, a child
     fallen into the water, a blade taken out of a sharpener with the urge named, a jump watched from a roof; their
     look-alikes stay quiet (a sport that "felt like dying" is an idiom)."""

@@ -133,12 +133,12 @@ class ReplyTexts:
             kept = self.situations.get(continuing)
             _, own, _ = kept.texts.get(lang, (None, None, None)) if kept else (None, None, None)
             return continuing if own is not None and not own.search(normalized_message) else None
+        groups = tuple(groups) + (None,) * (len(rules) - len(groups))  # a caller may give the rule ids alone
         for name, entry in self.situations.items():
             if (entry.categories is not None and category not in entry.categories) \
                     or (entry.first_reply_only and variant > 0):
                 continue
             report, own, _ = entry.texts.get(lang, (None, None, None))
-            groups = tuple(groups) + (None,) * (len(rules) - len(groups))
             reported = bool(rules) and bool(entry.reported_by) and all(
                 rule.startswith(entry.reported_by) or group in entry.reported_by for rule, group in zip(rules, groups))
             if report is not None and (reported or report.search(normalized_message)) \

@@ -273,6 +273,39 @@ def test_round_37_and_38_rules_from_the_forty_second_and_third_sets_misses(rules
     assert rules_checker.check(text, lang=lang).crisis is crisis
 
 
+@pytest.mark.parametrize("text, lang, crisis", [
+    # round 39, from the forty-third set (seen): someone else's injury or illness in plain words, cutting hidden or
+    # "started back", a farewell with the keys left, a ligature tried, a fall set up on the stairs
+    ("my son sliced his thumb on the tin, the tea towel is soaked and it's still pouring", "en", True),
+    ("his hand is fine now, the towel soaked up the coffee", "en", False),
+    ("my sister fell off the trampoline and her arm is bent the wrong way, she's screaming", "en", True),
+    ("my sister can bend her arm the wrong way, it's her party trick", "en", False),
+    ("the forklift pinned his leg and now he's gone white and clammy", "en", True),
+    ("my dad has gone grey since the divorce, he's only 45", "en", False),
+    ("my 6 week old is grunting with every breath and won't feed", "en", True),
+    ("the powerlifter grunts with every breath on the bar, it's so loud", "en", False),
+    ("my brother's fitting and it's been five minutes", "en", True),
+    ("my sister's fitting appointment for the wedding dress is today", "en", False),
+    ("grandad is confused and clammy and not making sense, he's slumped in his chair", "en", True),
+    ("gonna use the blade again tonight, last time was my thigh so nobody sees", "en", True),
+    ("I'm whittling with the penknife again, made a spoon", "en", False),
+    ("宿舍没人，围巾我已经拧成条了", "zh", True),
+    ("消防演习教我们把床单拧成条逃生", "zh", False),
+    ("钥匙放在鞋柜上了，你们别找我", "zh", True),
+    ("钥匙放在门口地垫下面了，你自己开门，不用等我", "zh", False),
+    ("工作交接好了，周末以后我就不在了，去上海出差两周", "zh", False),
+    ("我弟被开水浇了整条腿，皮都起来了", "zh", True),
+    ("他小时候被开水烫过，半边脸有疤", "zh", False),
+    ("他总说我坏话，我在浴室地上抹了点洗洁精", "zh", True),
+    ("楼梯上有人洒了油，我赶紧擦了，怕婆婆滑倒", "zh", False),
+])
+def test_round_39_rules_from_the_forty_third_sets_misses(rules_checker, text, lang, crisis):
+    """Bleeding that soaks through, a limb bent the wrong way, shock after a crush, a grunting baby, a fit typed as
+    "he's fittin", cuts placed where nobody sees; a farewell that leaves the keys, a ligature made, a fall set up for
+    someone; their look-alikes stay quiet."""
+    assert rules_checker.check(text, lang=lang).crisis is crisis
+
+
 @pytest.mark.parametrize("text, normalized", [
     ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
     ("I'm going to k!ll mys3lf tonight", "i am going to kill myself tonight"),
@@ -964,7 +997,7 @@ def test_a_context_naming_a_group_covers_every_pattern_tagged_with_it():
              if rule.group == "someone_else_emergency"}
     context = next(c for c in rules._rules_for("en").contexts if c.id == "emergency_long_past")
     assert "third_party_wound_to_bone" in group and context.rules == group
-    now = rules.check("my brother's leg is open to the bone and it's pumping out", "en")
+    now = rules.check("my brother's leg is open to the bone and we are miles from town", "en")
     assert now.crisis and now.matched == ["en/harm_to_others/third_party_wound_to_bone"]
     past = rules.check("my brother's leg was open to the bone years ago, he is fine now", "en")
     assert not past.crisis and past.suppressed == ["en/harm_to_others/third_party_wound_to_bone~emergency_long_past"]

@@ -2,7 +2,8 @@
 alone and for rules + the learned classifier, and the flag rate on real ESConv seeker turns.
 
     python -m training.evaluate_safety [--file training/data/safety/safety_heldout.jsonl] [--split dev|tune|test|all]
-                                       [--rules-only] [--model DIR] [--threshold T] [--sentence-threshold T|none]
+                                       [--rules-only] [--model DIR] [--threshold T] [--language-threshold LANG=T ...]
+                                       [--sentence-threshold T|none]
                                        [--followup-model DIR | --no-followup] [--esconv DIR] [--sample 20] [--openings]
                                        [--json]
 
@@ -82,6 +83,17 @@ def opening_disclosures_flagged(checker: SafetyChecker) -> dict:
             "outside_training_files": [sum(text in flagged for text in outside), len(outside)]}
 
 
+def language_threshold(text: str) -> tuple[str, float]:
+    """``"en=0.64"`` -> ("en", 0.64)."""
+    lang, sep, value = text.partition("=")
+    try:
+        if not sep or not lang.strip():
+            raise ValueError
+        return lang.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LANG=THRESHOLD, e.g. en=0.64; got {text!r}") from None
+
+
 def _fmt(value) -> str:
     return "  n/a" if value is None else f"{value:.3f}"
 
@@ -143,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-followup", action="store_true",
                         help="without the follow-up stage (the messages after a flagged turn read as any other)")
     parser.add_argument("--threshold", type=float, help="override the model's crisis threshold")
+    parser.add_argument("--language-threshold", action="append", default=[], type=language_threshold,
+                        metavar="LANG=T", help="override one language's crisis threshold (e.g. en=0.64), the others kept")
     parser.add_argument("--sentence-threshold", type=lambda v: math.inf if v.lower() == "none" else float(v),
                         help="override the model's threshold for one sentence of a long message ('none': read "
                              "long messages whole only)")
@@ -162,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                                                   sentence_threshold=args.sentence_threshold,
                                                   followup_model_dir=args.followup_model,
                                                   use_followup=not args.no_followup)
+        detectors["rules+model"].language_thresholds.update(dict(args.language_threshold))
     items = load_labelled_set(args.file)
     if args.split != "all":
         items = [item for item in items if item.get("split", "dev") == args.split]

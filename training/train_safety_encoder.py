@@ -1,7 +1,7 @@
 """Fine-tune a sentence encoder as the crisis detector's encoder head and add it to a safety model folder.
 
     python -m training.train_safety_encoder [--model empath/data/safety_model] [--langs en] [--weight 0.6]
-                                            [--threshold 0.68] [--floor 0.05] [--rank 32] [--epochs 8] [--lr 2e-4]
+                                            [--threshold 0.66] [--floor 0.05] [--rank 32] [--epochs 8] [--lr 2e-4]
                                             [--batch-size 32] [--max-length 128] [--save-items FILE | --items FILE]
                                             [--init DIR] [train_safety's data arguments]
 
@@ -60,11 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="the safety model folder to add the head to")
     parser.add_argument("--langs", nargs="+", default=["en"], help="languages the head reads (its encoder's)")
     parser.add_argument("--weight", type=float, default=0.6, help="the head's share of the crisis probability")
-    parser.add_argument("--threshold", type=float, default=0.68,
+    parser.add_argument("--threshold", type=float, default=0.66,
                         help="the crisis threshold for the head's languages (the others keep the model's)")
     parser.add_argument("--floor", type=float, default=0.05,
                         help="run the head only where the regression's crisis probability reaches this (it costs a "
-                             "forward pass; under 0.2 no message can be flagged at share 0.6 and threshold 0.68, so the "
+                             "forward pass; under 0.15 no message can be flagged at share 0.6 and threshold 0.66, so the "
                              "floor changes no decision; 0: on every message of its languages)")
     defaults = EncoderClassifierConfig()
     parser.add_argument("--encoder", default=defaults.encoder)

@@ -345,6 +345,28 @@ def test_round_41_rules_from_the_forty_fourth_sets_misses(rules_checker, text, l
     assert rules_checker.check(text, lang=lang).crisis is crisis
 
 
+@pytest.mark.parametrize("text, lang, crisis", [
+    # round 42: two families of acute signs in someone else, whatever the words around them
+    ("my gran fell off the stool and now she's confused and breathing funny", "en", True),
+    ("the lad next to me got his hand mangled by the machine and there's blood pumping out", "en", True),
+    ("client just fainted in the chair and now she's shaking all over", "en", True),
+    ("in the movie he collapsed and was foaming at the mouth, so dramatic", "en", False),
+    ("my dad collapsed last year and was not breathing for a bit, he's fine now after the bypass", "en", False),
+    ("my son fell off his bike and is confused about why he can't have ice cream", "en", False),
+    ("my daughter is turning purple with rage because I took her phone, now she's not talking to me", "en", False),
+    ("我同事从梯子上摔下来了 叫不醒", "zh", True),
+    ("他被老板骂得脸都青了 一动不动站在那", "zh", False),
+    ("我奶奶去年摔了一跤 迷迷糊糊了好几天 现在好了", "zh", False),
+])
+def test_round_42_two_families_of_signs_in_someone_else_make_an_emergency(rules_checker, text, lang, crisis):
+    """Breathing, awareness, colour, bleeding, burns, fits and injuries are families of signs (SIGN_* macros); two
+    of them in a message about someone else flag, one alone does not, and anger, a film or a past episode stay quiet."""
+    result = rules_checker.check(text, lang=lang)
+    assert result.crisis is crisis
+    if crisis:
+        assert f"{lang}/harm_to_others/third_party_two_signs" in result.matched
+
+
 @pytest.mark.parametrize("text, normalized", [
     ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
     ("I'm going to k!ll mys3lf tonight", "i am going to kill myself tonight"),

@@ -2009,6 +2009,24 @@ HELDOUT43_SET = SAFETY_DATA / "safety_heldout43.jsonl"
 # recall, FPR 0.060). Bounds: the level reached.
 HELDOUT43_MIN_RECALL = {"overall": 0.87, "en": 0.81, "zh": 0.91}
 HELDOUT43_MAX_FPR = 0.056
+HELDOUT44_SET = SAFETY_DATA / "safety_heldout44.jsonl"
+# the forty-fourth set, written after round 39 likewise (care homes, trawlers, ski resorts, labs, festivals...),
+# committed before it was read; of 480 items, 56 near-duplicates removed. Measured once with round 39's rules and
+# round 33's model (English threshold 0.68): 0.855 (en 0.753, zh 0.924), FPR 0.036. Bounds: the level reached.
+HELDOUT44_MIN_RECALL = {"overall": 0.85, "en": 0.75, "zh": 0.92}
+HELDOUT44_MAX_FPR = 0.036
+HELDOUT45_SET = SAFETY_DATA / "safety_heldout45.jsonl"
+# the forty-fifth set, written after round 40's rule likewise (hospital porters, farms at lambing, terraces, fireworks,
+# tattoo studios...), committed before it was read; of 480 items, 72 near-duplicates removed. Measured once with round
+# 41's rules and the English threshold 0.66: 0.867 (en 0.859, zh 0.872), FPR 0.046 (round 38's rules at 0.68: the same).
+HELDOUT45_MIN_RECALL = {"overall": 0.86, "en": 0.85, "zh": 0.87}
+HELDOUT45_MAX_FPR = 0.046
+HELDOUT46_SET = SAFETY_DATA / "safety_heldout46.jsonl"
+# the forty-sixth set, written after round 42 likewise (school trips, ferries, climbing gyms, iftars, night buses...),
+# committed before it was read; of 480 items, 65 near-duplicates removed. Measured once with round 42's rules and the
+# English threshold 0.66: 0.902 (en 0.865, zh 0.924), FPR 0.036 (the session's starting detector: 0.886, en 0.824).
+HELDOUT46_MIN_RECALL = {"overall": 0.90, "en": 0.86, "zh": 0.92}
+HELDOUT46_MAX_FPR = 0.036
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2061,6 +2079,9 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT41_SET, (0.4, 0.6), 120),
     (HELDOUT42_SET, (0.4, 0.6), 60),
     (HELDOUT43_SET, (0.4, 0.6), 60),
+    (HELDOUT44_SET, (0.4, 0.6), 60),
+    (HELDOUT45_SET, (0.4, 0.6), 60),
+    (HELDOUT46_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2091,7 +2112,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT31_SET, HELDOUT32_SET, HELDOUT33_SET, HELDOUT34_SET, HELDOUT35_SET,
                                   HELDOUT36_SET, HELDOUT37_SET, HELDOUT38_SET,
                                   HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
-                                  HELDOUT43_SET])
+                                  HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2155,6 +2176,9 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT41_SET, HELDOUT41_MIN_RECALL, HELDOUT41_MAX_FPR),
     (HELDOUT42_SET, HELDOUT42_MIN_RECALL, HELDOUT42_MAX_FPR),
     (HELDOUT43_SET, HELDOUT43_MIN_RECALL, HELDOUT43_MAX_FPR),
+    (HELDOUT44_SET, HELDOUT44_MIN_RECALL, HELDOUT44_MAX_FPR),
+    (HELDOUT45_SET, HELDOUT45_MIN_RECALL, HELDOUT45_MAX_FPR),
+    (HELDOUT46_SET, HELDOUT46_MIN_RECALL, HELDOUT46_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -298,15 +298,6 @@ def test_round_37_and_38_rules_from_the_forty_second_and_third_sets_misses(rules
     ("他小时候被开水烫过，半边脸有疤", "zh", False),
     ("他总说我坏话，我在浴室地上抹了点洗洁精", "zh", True),
     ("楼梯上有人洒了油，我赶紧擦了，怕婆婆滑倒", "zh", False),
-])
-def test_round_39_rules_from_the_forty_third_sets_misses(rules_checker, text, lang, crisis):
-    """Bleeding that soaks through, a limb bent the wrong way, shock after a crush, a grunting baby, a fit typed as
-    "he's fittin", cuts placed where nobody sees; a farewell that leaves the keys, a ligature made, a fall set up for
-    someone; their look-alikes stay quiet."""
-    assert rules_checker.check(text, lang=lang).crisis is crisis
-
-
-@pytest.mark.parametrize("text, lang, crisis", [
     # round 41, from the forty-fourth set (seen): means bought with an ending said, "don't try and find me" with a
     # goodbye, sitting on the tracks, cuts hidden or made on purpose, someone else's heatstroke, head injury, carbon
     # monoxide, button battery, spinal injury, insulin, smothering; dropped g's and Scots negatives read as words
@@ -338,10 +329,12 @@ def test_round_39_rules_from_the_forty_third_sets_misses(rules_checker, text, la
     ("师兄把浓硫酸溅到手上了", "zh", True),
     ("吃了辣条现在全身发烫 哈哈 心跳好快 太辣了", "zh", False),
 ])
-def test_round_41_rules_from_the_forty_fourth_sets_misses(rules_checker, text, lang, crisis):
-    """Plans, goodbyes and places said plainly or in dialect, cuts hidden or made on purpose, and someone else's
-    emergency by its signs (heatstroke, a head injury, carbon monoxide, a button battery, a spinal injury, too much
-    insulin, a chest that does not rise); their look-alikes stay quiet."""
+def test_round_39_and_41_rules_from_the_forty_third_and_fourth_sets_misses(rules_checker, text, lang, crisis):
+    """Round 39: bleeding that soaks through, a limb bent the wrong way, shock after a crush, a grunting baby, a fit
+    typed as "he's fittin", cuts placed where nobody sees; a farewell that leaves the keys, a ligature made, a fall set
+    up for someone. Round 41: plans, goodbyes and places said plainly or in dialect, cuts hidden or made on purpose,
+    someone else's emergency by its signs (heatstroke, a head injury, carbon monoxide, a button battery, a spinal
+    injury, too much insulin, a chest that does not rise). Their look-alikes stay quiet."""
     assert rules_checker.check(text, lang=lang).crisis is crisis
 
 

@@ -383,6 +383,7 @@ def test_look_alike_characters_are_read_as_the_letters_they_hide(checker, rules_
     "I used to self-harm as a teenager, but I've been clean for five years",
     "笑死我了", "累死了", "气死我了", "想死你了", "跳楼价大甩卖", "我没有想自杀，只是压力有点大",
     "以前我也自残过，现在已经好多了", "考完试就解脱了",
+    "my daughter is turning purple with rage because I took her phone, now she's not talking to me",
 ])
 def test_hard_negatives(checker, text):
     result = checker.check(text)

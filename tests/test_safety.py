@@ -970,6 +970,11 @@ def test_someone_hurt_or_in_physical_danger_now_gets_first_aid_not_the_suicide_r
     ("grandad collapsed in the garden and he's making this weird gasping sound", "en", ["chest compressions"],
      ["container"]),
     ("爷爷吃饭噎住了 脸都憋红了 说不出话", "zh", ["肩胛骨"], ["催吐"]),
+    # round 42 (browser): an electric shock gets "power off first" and, with a chest that does not rise, CPR, not the
+    # chest-pain advice the word 胸口 had brought
+    ("装修师傅碰到电线被弹开 现在躺地上不动 胸口好像没起伏", "zh", ["拉下电闸", "胸外按压"], ["扶对方坐下休息"]),
+    ("my flatmate got electrocuted by the toaster and now he is not breathing", "en", ["power is off", "chest compressions"],
+     ["sit down and rest"]),
 ])
 def test_someone_hurt_gets_the_first_aid_that_fits_what_happened(rules_checker, text, lang, given, not_given):
     """A parent whose child is having a seizure reads what to do for a seizure, not about poison containers, gas and

@@ -350,14 +350,42 @@ def test_round_39_and_41_rules_from_the_forty_third_and_fourth_sets_misses(rules
     ("我同事从梯子上摔下来了 叫不醒", "zh", True),
     ("他被老板骂得脸都青了 一动不动站在那", "zh", False),
     ("我奶奶去年摔了一跤 迷迷糊糊了好几天 现在好了", "zh", False),
+    # round 43: the body's heat, pupils and heart are a family too
+    ("my flatmate took something at the party, now he's burning up and talking gibberish", "en", True),
+    ("my son is burning up with a fever, poor thing, calpol given", "en", False),
 ])
 def test_round_42_two_families_of_signs_in_someone_else_make_an_emergency(rules_checker, text, lang, crisis):
-    """Breathing, awareness, colour, bleeding, burns, fits and injuries are families of signs (SIGN_* macros); two
-    of them in a message about someone else flag, one alone does not, and anger, a film or a past episode stay quiet."""
+    """Breathing, awareness, colour, bleeding, burns, fits, injuries and (round 43) the body's heat are families of
+    signs (SIGN_* macros); two of them in a message about someone else flag, one alone does not, and anger, a film
+    or a past episode stay quiet."""
     result = rules_checker.check(text, lang=lang)
     assert result.crisis is crisis
     if crisis:
         assert f"{lang}/harm_to_others/third_party_two_signs" in result.matched
+
+
+@pytest.mark.parametrize("text, lang, crisis", [
+    # round 43, from the forty-fifth and forty-sixth sets (seen): a stroke by two of its signs, a threat to be
+    # "buried with", a last festival, affairs in order with thanks, a hotel key card left; their look-alikes
+    ("her face has dropped on one side and she can't lift her arm", "en", True),
+    ("mum's words are coming out all wrong and her right arm has gone weak", "en", True),
+    ("my face dropped when he said the price, could not talk properly for a second lol", "en", False),
+    ("爷爷嘴歪了 左手也抬不起来", "zh", True),
+    ("他喝醉了说话含糊 走路歪歪扭扭", "zh", False),
+    ("他说要让那一家人给他儿子偿命", "zh", True),
+    ("这应该是我最后一个生日了", "zh", True),
+    ("这是我在北京的最后一个春节了，明年就回老家工作", "zh", False),
+    ("Thank you all for your kindness. My affairs are in order now.", "en", True),
+    ("Thank you for the advice! My affairs are in order before the cruise, so I can relax.", "en", False),
+    ("别来找我 房卡放前台了", "zh", True),
+    ("lmaooo im gonna kms if my mum posts that baby pic again 😭😭", "en", False),
+    ("'i wanna fall asleep and never wake up' - this songs been stuck in my head all day", "en", False),
+])
+def test_round_43_rules_from_the_forty_fifth_and_sixth_sets(rules_checker, text, lang, crisis):
+    """A stroke by two of face, arm and speech (STROKE_* macros), a threat to take a life back, a farewell by a last
+    festival, affairs put in order with thanks, a key card left with "don't look for me"; a "kms if my mum posts that
+    again" and a song stuck in the head stay with the learned stage."""
+    assert rules_checker.check(text, lang=lang).crisis is crisis
 
 
 @pytest.mark.parametrize("text, normalized", [

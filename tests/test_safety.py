@@ -2054,6 +2054,12 @@ HELDOUT46_SET = SAFETY_DATA / "safety_heldout46.jsonl"
 # English threshold 0.66: 0.902 (en 0.865, zh 0.924), FPR 0.036 (the session's starting detector: 0.886, en 0.824).
 HELDOUT46_MIN_RECALL = {"overall": 0.90, "en": 0.86, "zh": 0.92}
 HELDOUT46_MAX_FPR = 0.036
+HELDOUT47_SET = SAFETY_DATA / "safety_heldout47.jsonl"
+# the forty-seventh set, written after round 43 likewise (petrol stations, lorry cabs, caving, bowling alleys, ice
+# fishing...), committed before it was read; of 480 items, 62 near-duplicates removed. Measured once with round 43's
+# rules: 0.949 (en 0.924, zh 0.965), FPR 0.071 (zh 0.109: the learned stage's hyperbole false alarms).
+HELDOUT47_MIN_RECALL = {"overall": 0.94, "en": 0.92, "zh": 0.96}
+HELDOUT47_MAX_FPR = 0.072
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2109,6 +2115,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT44_SET, (0.4, 0.6), 60),
     (HELDOUT45_SET, (0.4, 0.6), 60),
     (HELDOUT46_SET, (0.4, 0.6), 60),
+    (HELDOUT47_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2139,7 +2146,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT31_SET, HELDOUT32_SET, HELDOUT33_SET, HELDOUT34_SET, HELDOUT35_SET,
                                   HELDOUT36_SET, HELDOUT37_SET, HELDOUT38_SET,
                                   HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
-                                  HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET])
+                                  HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
+                                  HELDOUT47_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2206,6 +2214,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT44_SET, HELDOUT44_MIN_RECALL, HELDOUT44_MAX_FPR),
     (HELDOUT45_SET, HELDOUT45_MIN_RECALL, HELDOUT45_MAX_FPR),
     (HELDOUT46_SET, HELDOUT46_MIN_RECALL, HELDOUT46_MAX_FPR),
+    (HELDOUT47_SET, HELDOUT47_MIN_RECALL, HELDOUT47_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -2060,6 +2060,13 @@ HELDOUT47_SET = SAFETY_DATA / "safety_heldout47.jsonl"
 # rules: 0.949 (en 0.924, zh 0.965), FPR 0.071 (zh 0.109: the learned stage's hyperbole false alarms).
 HELDOUT47_MIN_RECALL = {"overall": 0.94, "en": 0.92, "zh": 0.96}
 HELDOUT47_MAX_FPR = 0.072
+HELDOUT48_SET = SAFETY_DATA / "safety_heldout48.jsonl"
+# the forty-eighth set, written after round 44's rule likewise (garden centres, neonatal units, floods, abattoirs,
+# chess clubs...), committed before it was read; of 480 items, 63 near-duplicates removed. Measured once with round 43's
+# rules and round 44's thresholds (en 0.66, zh 0.66): 0.909 (en 0.886, zh 0.924), FPR 0.055 (zh at 0.62: 0.919, zh
+# 0.941, the same FPR).
+HELDOUT48_MIN_RECALL = {"overall": 0.90, "en": 0.88, "zh": 0.92}
+HELDOUT48_MAX_FPR = 0.055
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2116,6 +2123,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT45_SET, (0.4, 0.6), 60),
     (HELDOUT46_SET, (0.4, 0.6), 60),
     (HELDOUT47_SET, (0.4, 0.6), 60),
+    (HELDOUT48_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2147,7 +2155,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT36_SET, HELDOUT37_SET, HELDOUT38_SET,
                                   HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
-                                  HELDOUT47_SET])
+                                  HELDOUT47_SET, HELDOUT48_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2215,6 +2223,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT45_SET, HELDOUT45_MIN_RECALL, HELDOUT45_MAX_FPR),
     (HELDOUT46_SET, HELDOUT46_MIN_RECALL, HELDOUT46_MAX_FPR),
     (HELDOUT47_SET, HELDOUT47_MIN_RECALL, HELDOUT47_MAX_FPR),
+    (HELDOUT48_SET, HELDOUT48_MIN_RECALL, HELDOUT48_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -2063,9 +2063,9 @@ HELDOUT47_MAX_FPR = 0.072
 HELDOUT48_SET = SAFETY_DATA / "safety_heldout48.jsonl"
 # the forty-eighth set, written after round 44's rule likewise (garden centres, neonatal units, floods, abattoirs,
 # chess clubs...), committed before it was read; of 480 items, 63 near-duplicates removed. Measured once with round 43's
-# rules and round 44's thresholds (en 0.66, zh 0.66): 0.909 (en 0.886, zh 0.924), FPR 0.055 (zh at 0.62: 0.919, zh
-# 0.941, the same FPR).
-HELDOUT48_MIN_RECALL = {"overall": 0.90, "en": 0.88, "zh": 0.92}
+# rules, English 0.66 and Chinese 0.62 (as shipped after round 44 was reverted): 0.919 (en 0.886, zh 0.941), FPR 0.055;
+# round 44's Chinese 0.66: 0.909 (zh 0.924), the same FPR. Bounds: the level reached.
+HELDOUT48_MIN_RECALL = {"overall": 0.91, "en": 0.88, "zh": 0.94}
 HELDOUT48_MAX_FPR = 0.055
 
 

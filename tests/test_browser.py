@@ -116,7 +116,7 @@ def test_a_message_sent_while_a_reply_streams_is_not_lost(browser, server, monke
 
     def slow(*args, **kwargs):
         for piece in original(*args, **kwargs):
-            time.sleep(0.05)
+            time.sleep(0.2)  # 0.05 s let a short reply finish within the second's wait below on a busy CI machine
             yield piece
 
     monkeypatch.setattr(generator, "stream", slow)

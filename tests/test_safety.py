@@ -328,13 +328,31 @@ def test_round_37_and_38_rules_from_the_forty_second_and_third_sets_misses(rules
     ("明天手术 麻药一打 一闭眼就完事了 别跟我妈说 怕她担心", "zh", False),
     ("师兄把浓硫酸溅到手上了", "zh", True),
     ("吃了辣条现在全身发烫 哈哈 心跳好快 太辣了", "zh", False),
+    # round 43, from the forty-fifth and forty-sixth sets (seen): a stroke by two of its signs, a threat to be
+    # "buried with", a last festival, affairs in order with thanks, a hotel key card left; their look-alikes
+    ("her face has dropped on one side and she can't lift her arm", "en", True),
+    ("mum's words are coming out all wrong and her right arm has gone weak", "en", True),
+    ("my face dropped when he said the price, could not talk properly for a second lol", "en", False),
+    ("爷爷嘴歪了 左手也抬不起来", "zh", True),
+    ("他喝醉了说话含糊 走路歪歪扭扭", "zh", False),
+    ("他说要让那一家人给他儿子偿命", "zh", True),
+    ("这应该是我最后一个生日了", "zh", True),
+    ("这是我在北京的最后一个春节了，明年就回老家工作", "zh", False),
+    ("Thank you all for your kindness. My affairs are in order now.", "en", True),
+    ("Thank you for the advice! My affairs are in order before the cruise, so I can relax.", "en", False),
+    ("别来找我 房卡放前台了", "zh", True),
+    ("lmaooo im gonna kms if my mum posts that baby pic again 😭😭", "en", False),
+    ("'i wanna fall asleep and never wake up' - this songs been stuck in my head all day", "en", False),
 ])
-def test_round_39_and_41_rules_from_the_forty_third_and_fourth_sets_misses(rules_checker, text, lang, crisis):
+def test_round_39_41_and_43_rules_from_the_forty_third_to_sixth_sets_misses(rules_checker, text, lang, crisis):
     """Round 39: bleeding that soaks through, a limb bent the wrong way, shock after a crush, a grunting baby, a fit
     typed as "he's fittin", cuts placed where nobody sees; a farewell that leaves the keys, a ligature made, a fall set
     up for someone. Round 41: plans, goodbyes and places said plainly or in dialect, cuts hidden or made on purpose,
     someone else's emergency by its signs (heatstroke, a head injury, carbon monoxide, a button battery, a spinal
-    injury, too much insulin, a chest that does not rise). Their look-alikes stay quiet."""
+    injury, too much insulin, a chest that does not rise). Round 43: a stroke by two of face, arm and speech, a threat
+    to take a life back, a last festival, affairs in order with thanks, a key card left with "don't look for me"; "kms
+    if my mum posts that again" and a song stuck in the head stay with the learned stage. Their look-alikes stay
+    quiet."""
     assert rules_checker.check(text, lang=lang).crisis is crisis
 
 
@@ -362,30 +380,6 @@ def test_round_42_two_families_of_signs_in_someone_else_make_an_emergency(rules_
     assert result.crisis is crisis
     if crisis:
         assert f"{lang}/harm_to_others/third_party_two_signs" in result.matched
-
-
-@pytest.mark.parametrize("text, lang, crisis", [
-    # round 43, from the forty-fifth and forty-sixth sets (seen): a stroke by two of its signs, a threat to be
-    # "buried with", a last festival, affairs in order with thanks, a hotel key card left; their look-alikes
-    ("her face has dropped on one side and she can't lift her arm", "en", True),
-    ("mum's words are coming out all wrong and her right arm has gone weak", "en", True),
-    ("my face dropped when he said the price, could not talk properly for a second lol", "en", False),
-    ("爷爷嘴歪了 左手也抬不起来", "zh", True),
-    ("他喝醉了说话含糊 走路歪歪扭扭", "zh", False),
-    ("他说要让那一家人给他儿子偿命", "zh", True),
-    ("这应该是我最后一个生日了", "zh", True),
-    ("这是我在北京的最后一个春节了，明年就回老家工作", "zh", False),
-    ("Thank you all for your kindness. My affairs are in order now.", "en", True),
-    ("Thank you for the advice! My affairs are in order before the cruise, so I can relax.", "en", False),
-    ("别来找我 房卡放前台了", "zh", True),
-    ("lmaooo im gonna kms if my mum posts that baby pic again 😭😭", "en", False),
-    ("'i wanna fall asleep and never wake up' - this songs been stuck in my head all day", "en", False),
-])
-def test_round_43_rules_from_the_forty_fifth_and_sixth_sets(rules_checker, text, lang, crisis):
-    """A stroke by two of face, arm and speech (STROKE_* macros), a threat to take a life back, a farewell by a last
-    festival, affairs put in order with thanks, a key card left with "don't look for me"; a "kms if my mum posts that
-    again" and a song stuck in the head stay with the learned stage."""
-    assert rules_checker.check(text, lang=lang).crisis is crisis
 
 
 @pytest.mark.parametrize("text, normalized", [

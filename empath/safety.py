@@ -76,7 +76,8 @@ CONVERSATION_FLOOR = 0.15  # the new message's own crisis probability the conver
 FOLLOWUP_RULE_ID = "model/followup"
 SITUATION_RULE_PREFIX = "situation/"  # + the open situation: its danger still holds
 OTHER_PERSON_RULES = ("third_party", "threat_to_me")  # rule ids (and prefixes) about someone else's acts
-OTHER_PERSON_GROUPS = ("someone_else_emergency",)  # pattern groups about someone else (a child in the water, a car...)
+# pattern groups about someone else (a child in the water, a car...), or whose hits may be (a threat reported)
+OTHER_PERSON_GROUPS = ("someone_else_emergency", "threat_by_anyone")
 
 
 def _turn_text(turn: Any) -> str:

@@ -356,6 +356,41 @@ def test_round_39_41_and_43_rules_from_the_forty_third_to_sixth_sets_misses(rule
     assert rules_checker.check(text, lang=lang).crisis is crisis
 
 
+@pytest.mark.parametrize("text, lang, crisis, suppressed", [
+    # round 45, from the false alarms of the forty-fourth to eighth sets (seen): 想死 at a boss, homework, a haircut or
+    # a match, a caller told of at work, a part in a game or a play, a thesis question: the learned stage decides;
+    # with a means, a plan or a life not wanted the rule still flags
+    ("被组长骂到想死 改了八遍方案 下班去吃烧烤", "zh", False, "zh/suicide/xiang_si~everyday_grievance"),
+    ("發型師把我劉海剪壞了 我想死 明天點出門", "zh", False, "zh/suicide/xiang_si~everyday_grievance"),
+    ("又被老板骂了 我想死 药已经准备好了", "zh", True, None),
+    ("考试又没过 我想死 活着真没意思", "zh", True, None),
+    ("我是热线志愿者，今晚接到一个说要跳河的来电，后来转介了，想问问怎么复盘", "zh", False,
+     "zh/suicide/method~helper_at_work"),
+    ("我是护士，科里的安眠药我偷偷攒了一盒，不想再活了", "zh", True, None),
+    ("话剧第二幕我演的角色要跳楼，排练的时候垫子要怎么放", "zh", False, "zh/suicide/method~role_play"),
+    ("写毕业论文，想问一下青少年割腕的发生率有没有权威数据", "zh", False, None),
+    # 要死 as a degree after 得 / 得来 is a mask; 觉得要死 is not
+    ("今朝地铁挤得来要死", "zh", False, None),
+])
+def test_round_45_everyday_grievances_work_roles_and_questions_go_to_the_learned_stage(
+        rules_checker, text, lang, crisis, suppressed):
+    """Round 45: a rule hit in a grievance about a boss, homework or a haircut, in a caller's story told at work, in a
+    game or a play, or in a question for a thesis, is dropped for the learned stage to decide (``model_decides``);
+    a means, a plan or "a life not wanted" keeps the rule's flag."""
+    result = rules_checker.check(text, lang=lang)
+    assert result.crisis is crisis, result
+    if suppressed:
+        assert suppressed in result.suppressed
+
+
+def test_a_space_between_clauses_does_not_join_words_into_an_idiom(rules_checker):
+    """Chinese spaces are dropped before the rules read a message, so "想死 活着" became "想死活着" and the idiom
+    mask for 死活 ("no matter what") blanked both risk statements; the mask now leaves 死活 after 想 / 要 / 去."""
+    result = rules_checker.check("考试又挂了 我真的想死 活着没意思", lang="zh")
+    assert {"zh/suicide/xiang_si", "zh/suicide/huo_zhe_mei_yi_si"} <= set(result.matched)
+    assert not rules_checker.check("他死活不肯去医院 说没事", lang="zh").matched
+
+
 @pytest.mark.parametrize("text, lang, crisis", [
     # round 42: two families of acute signs in someone else, whatever the words around them
     ("my gran fell off the stool and now she's confused and breathing funny", "en", True),
@@ -1171,6 +1206,29 @@ def test_a_threatened_seeker_gets_the_reply_about_their_safety(checker, message,
     assert about_threat == threatened, reply
 
 
+@pytest.mark.parametrize("message, lang, witness", [
+    # someone else's threat against a third person: the seeker is a witness (seen in the browser: "my brother says
+    # he is going to stab his boss tomorrow" got "I'm glad you said it here instead of acting on it")
+    ("my brother says he is going to stab his boss tomorrow, he bought a knife", "en", True),
+    ("My dad keeps saying he'll burn down the neighbour's house tonight, he's been drinking", "en", True),
+    ("我哥说明天要让老板一家陪葬，他已经去买刀了", "zh", True),
+    # the seeker's own intent, or a threat against the seeker: not the witness's reply
+    ("I am going to kill my boss tomorrow, I bought a knife", "en", False),
+    ("我要让他们全家陪葬", "zh", False),
+    ("他说要让我全家陪葬", "zh", False),
+])
+def test_a_seeker_reporting_someone_elses_threat_gets_the_witness_reply(checker, message, lang, witness):
+    """A threat by someone else against a third person gets the reply for a witness (warn, keep away, call for
+    help), not the text for a seeker who wants to hurt someone; the seeker's own intent and a threat against the
+    seeker keep their replies."""
+    result = checker.check(message, lang=lang, history=None)
+    assert result.crisis, result
+    reply = checker.crisis_reply(result, lang=lang, message=message)
+    about_witness = "someone may be about to hurt another person" in reply or "有人可能要伤害别人" in reply
+    assert about_witness == witness, reply
+    assert ("instead of acting on it" in reply or "而不是去做" in reply) == (not witness and "让我" not in message)
+
+
 @pytest.mark.parametrize("lang, turns, marker", [
     ("en", ["My ex said he'd hurt me if I leave him. I'm scared.", "He is banging on my door."],
      "the person who threatened you"),
@@ -1225,6 +1283,7 @@ def test_situation_gates_come_from_the_rules_file(tmp_path):
 def test_later_crisis_turns_get_reviewed_follow_up_texts_chosen_by_count(checker, lang, facts):
     situations = [(category, None) for category in CATEGORIES] + [("suicide", "someone_else"),
                                                                   ("harm_to_others", "threatened"),
+                                                                  ("harm_to_others", "threat_by_another"),
                                                                   ("harm_to_others", "someone_hurt")]
     for category, situation in situations:
         result = SafetyResult(True, category, lang=lang)

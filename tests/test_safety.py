@@ -371,12 +371,22 @@ def test_round_39_41_and_43_rules_from_the_forty_third_to_sixth_sets_misses(rule
     ("写毕业论文，想问一下青少年割腕的发生率有没有权威数据", "zh", False, None),
     # 要死 as a degree after 得 / 得来 is a mask; 觉得要死 is not
     ("今朝地铁挤得来要死", "zh", False, None),
+    # round 46, from the forty-ninth set's false alarms (seen): a customer's complaint, someone's youth told calmly,
+    # a boss or a death in a game, "kms if" an annoyance; giving a game account away stays a farewell
+    ("成日俾客人投訴到想死 今晚去飲返杯先", "zh", False, "zh/suicide/xiang_si~everyday_grievance"),
+    ("外公说他年轻时候想过跳河 现在天天钓鱼 乐呵呵的", "zh", False, "zh/suicide/method~past_history"),
+    ("这个副本的boss我非砍死他不可 打了一晚上", "zh", False, "zh/harm_to_others/intent_to_harm~in_a_game"),
+    ("猫托付给朋友了 游戏账号也送人了 没什么可挂念的了", "zh", True, None),
+    ("killed myself in elden ring again, that boss fight is impossible", "en", False, "en/suicide/kill_myself~in_a_game"),
+    ("gonna kms if this printer jams one more time", "en", False, "en/suicide/kill_myself~kms_if"),
+    ("i'll kms if he leaves me, i mean it", "en", True, None),
 ])
-def test_round_45_everyday_grievances_work_roles_and_questions_go_to_the_learned_stage(
+def test_round_45_and_46_everyday_grievances_work_roles_games_and_questions_go_to_the_learned_stage(
         rules_checker, text, lang, crisis, suppressed):
     """Round 45: a rule hit in a grievance about a boss, homework or a haircut, in a caller's story told at work, in a
     game or a play, or in a question for a thesis, is dropped for the learned stage to decide (``model_decides``);
-    a means, a plan or "a life not wanted" keeps the rule's flag."""
+    a means, a plan or "a life not wanted" keeps the rule's flag. Round 46: a customer's complaint, a youth told of, a
+    death or a boss in a game, "kms if" an annoyance likewise; a game account given away, "if he leaves me" do not."""
     result = rules_checker.check(text, lang=lang)
     assert result.crisis is crisis, result
     if suppressed:
@@ -406,11 +416,21 @@ def test_a_space_between_clauses_does_not_join_words_into_an_idiom(rules_checker
     # round 43: the body's heat, pupils and heart are a family too
     ("my flatmate took something at the party, now he's burning up and talking gibberish", "en", True),
     ("my son is burning up with a fever, poor thing, calpol given", "en", False),
+    # round 46: "no breathin" and "freezin cold", a face and throat swelling, a crew member or an old fella; Chinese
+    # breathing that stops between gasps, choking with the face gone purple, a blow to the head, a Cantonese fit
+    ("the old fella pulled out of the river is no breathin right an he's freezin cold", "en", True),
+    ("my daughter ate a peanut and her lips and throat are swelling, she's wheezing and crying", "en", True),
+    ("my face was swelling after the dentist and i was freezing cold in the waiting room", "en", False),
+    ("爷爷叫不醒 喘一下停好久再喘一下", "zh", True),
+    ("他吃汤圆噎住了 脸都憋紫了", "zh", True),
+    ("工友被钢管砸到头了 耳朵在流血 人迷迷糊糊的", "zh", True),
+    ("阿伯喺公园突然抽筋 口吐白泡 而家唔郁", "zh", True),
+    ("他憋气憋到脸都紫了 哈哈 潜水比赛第一", "zh", False),
 ])
 def test_round_42_two_families_of_signs_in_someone_else_make_an_emergency(rules_checker, text, lang, crisis):
     """Breathing, awareness, colour, bleeding, burns, fits, injuries and (round 43) the body's heat are families of
-    signs (SIGN_* macros); two of them in a message about someone else flag, one alone does not, and anger, a film
-    or a past episode stay quiet."""
+    signs (SIGN_* macros; round 46: a face or throat swelling is a body sign); two of them in a message about someone
+    else flag, one alone does not, and anger, a film or a past episode stay quiet."""
     result = rules_checker.check(text, lang=lang)
     assert result.crisis is crisis
     if crisis:
@@ -2120,6 +2140,12 @@ HELDOUT48_SET = SAFETY_DATA / "safety_heldout48.jsonl"
 # round 44's Chinese 0.66: 0.909 (zh 0.924), the same FPR. Bounds: the level reached.
 HELDOUT48_MIN_RECALL = {"overall": 0.91, "en": 0.88, "zh": 0.94}
 HELDOUT48_MAX_FPR = 0.055
+HELDOUT49_SET = SAFETY_DATA / "safety_heldout49.jsonl"
+# the forty-ninth set, written after round 45 began likewise (bakeries at 4 am, call centres, oil rigs, calving, wakes,
+# KTV...), committed before it was read; of 480 items, 65 near-duplicates removed. Measured once with round 45's rules
+# (the session's starting detector read the same): 0.912 (en 0.892, zh 0.924), FPR 0.090. Bounds: the level reached.
+HELDOUT49_MIN_RECALL = {"overall": 0.91, "en": 0.89, "zh": 0.92}
+HELDOUT49_MAX_FPR = 0.091
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2177,6 +2203,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT46_SET, (0.4, 0.6), 60),
     (HELDOUT47_SET, (0.4, 0.6), 60),
     (HELDOUT48_SET, (0.4, 0.6), 60),
+    (HELDOUT49_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2208,7 +2235,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT36_SET, HELDOUT37_SET, HELDOUT38_SET,
                                   HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
-                                  HELDOUT47_SET, HELDOUT48_SET])
+                                  HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2277,6 +2304,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT46_SET, HELDOUT46_MIN_RECALL, HELDOUT46_MAX_FPR),
     (HELDOUT47_SET, HELDOUT47_MIN_RECALL, HELDOUT47_MAX_FPR),
     (HELDOUT48_SET, HELDOUT48_MIN_RECALL, HELDOUT48_MAX_FPR),
+    (HELDOUT49_SET, HELDOUT49_MIN_RECALL, HELDOUT49_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -2146,6 +2146,13 @@ HELDOUT49_SET = SAFETY_DATA / "safety_heldout49.jsonl"
 # (the session's starting detector read the same): 0.912 (en 0.892, zh 0.924), FPR 0.090. Bounds: the level reached.
 HELDOUT49_MIN_RECALL = {"overall": 0.91, "en": 0.89, "zh": 0.92}
 HELDOUT49_MAX_FPR = 0.091
+HELDOUT50_SET = SAFETY_DATA / "safety_heldout50.jsonl"
+# the fiftieth set, written after round 46 began likewise (level crossings, slurry pits, scaffolds, refuges, courts,
+# stream chats...), committed before it was read; of 480 items, 58 near-duplicates removed. Measured once with round
+# 46's rules: 0.897 (en 0.894, zh 0.898), FPR 0.037 (round 45's: 0.892, the same FPR; the session's starting
+# detector: 0.892, FPR 0.041). Bounds: the level reached.
+HELDOUT50_MIN_RECALL = {"overall": 0.89, "en": 0.89, "zh": 0.89}
+HELDOUT50_MAX_FPR = 0.037
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2204,6 +2211,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT47_SET, (0.4, 0.6), 60),
     (HELDOUT48_SET, (0.4, 0.6), 60),
     (HELDOUT49_SET, (0.4, 0.6), 60),
+    (HELDOUT50_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2235,7 +2243,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT36_SET, HELDOUT37_SET, HELDOUT38_SET,
                                   HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
-                                  HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET])
+                                  HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
+                                  HELDOUT50_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2305,6 +2314,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT47_SET, HELDOUT47_MIN_RECALL, HELDOUT47_MAX_FPR),
     (HELDOUT48_SET, HELDOUT48_MIN_RECALL, HELDOUT48_MAX_FPR),
     (HELDOUT49_SET, HELDOUT49_MIN_RECALL, HELDOUT49_MAX_FPR),
+    (HELDOUT50_SET, HELDOUT50_MIN_RECALL, HELDOUT50_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -380,6 +380,13 @@ def test_round_39_41_and_43_rules_from_the_forty_third_to_sixth_sets_misses(rule
     ("killed myself in elden ring again, that boss fight is impossible", "en", False, "en/suicide/kill_myself~in_a_game"),
     ("gonna kms if this printer jams one more time", "en", False, "en/suicide/kill_myself~kms_if"),
     ("i'll kms if he leaves me, i mean it", "en", True, None),
+    # round 47, from the fiftieth set's false alarms (seen): "nearly lost the will to live" at a wait, "跳海算了 哈哈",
+    # a bare 想死 after hours on a bench, "再…我就掐死他" at a child; a stick in hand keeps the flag
+    ("the queue at the post office, 40 mins, i almost lost the will to live", "en", False, None),
+    ("排了三个小时队 腿都站麻了 想死", "zh", False, "zh/suicide/xiang_si~everyday_grievance"),
+    ("又没钓到 想跳河算了 哈哈 回家吃面", "zh", False, "zh/suicide/method~joking"),
+    ("女儿再把颜料涂墙上我真要掐死她 气死了", "zh", False, "zh/harm_to_others/intent_to_harm~conditional_exasperation"),
+    ("棍子拿着呢 他再敢碰我姐 我就打死他", "zh", True, None),
 ])
 def test_round_45_and_46_everyday_grievances_work_roles_games_and_questions_go_to_the_learned_stage(
         rules_checker, text, lang, crisis, suppressed):
@@ -426,6 +433,14 @@ def test_a_space_between_clauses_does_not_join_words_into_an_idiom(rules_checker
     ("工友被钢管砸到头了 耳朵在流血 人迷迷糊糊的", "zh", True),
     ("阿伯喺公园突然抽筋 口吐白泡 而家唔郁", "zh", True),
     ("他憋气憋到脸都紫了 哈哈 潜水比赛第一", "zh", False),
+    # round 47: not waking up, slumped, slurring; a knee to the head, a pan of boiling water over someone, unequal
+    # pupils, blood coming from under a helmet; zh 被电了, 抽抽, a fever that ends in a fit
+    ("my nan is not waking up and her lips have gone blue", "en", True),
+    ("the pedestrian is lying in the road not moving, blood coming from his ear", "en", True),
+    ("the kettle of boiling water went over a little girl and the skin's peeling off her arm", "en", True),
+    ("my son is not waking up for school again, his alarm is useless", "en", False),
+    ("工友被电了 现在一直抽抽", "zh", True),
+    ("下铺烧到抽筋了 宿管不在", "zh", True),
 ])
 def test_round_42_two_families_of_signs_in_someone_else_make_an_emergency(rules_checker, text, lang, crisis):
     """Breathing, awareness, colour, bleeding, burns, fits, injuries and (round 43) the body's heat are families of
@@ -435,6 +450,41 @@ def test_round_42_two_families_of_signs_in_someone_else_make_an_emergency(rules_
     assert result.crisis is crisis
     if crisis:
         assert f"{lang}/harm_to_others/third_party_two_signs" in result.matched
+
+
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 47, from the fiftieth set's misses (seen)
+    ("it has been 5 hours since i took the 40, my stomach is burning, don't call anyone", "en", "en/suicide/took_a_count"),
+    ("my uncle is stuck to the fence and shaking, it's still live, i can't get him off", "en",
+     "en/harm_to_others/third_party_live_wire"),
+    ("my brother jumped off the harbour wall and hasn't come back up", "en", "en/harm_to_others/third_party_gone_under"),
+    ("dad's type 1 and he's slumped at the table, not making any sense", "en",
+     "en/harm_to_others/third_party_diabetic_collapse"),
+    ("今晚我去江边 别跟我妈讲", "zh", "zh/suicide/night_by_the_water_dont_tell"),
+    ("刹车我剪了 明天开下去 都当是意外", "zh", "zh/suicide/staged_accident"),
+    ("刚才用刀片在大腿上一道一道的", "zh", "zh/suicide/glass_or_blade_on_arm"),
+    ("又拿头撞墙了 停不下来", "zh", "zh/suicide/head_against_wall"),
+    ("有人被大浪卷走了 我们够不着", "zh", "zh/harm_to_others/swept_out"),
+    ("几个人正在打一个学生 按在地上踢头", "zh", "zh/harm_to_others/being_beaten_now"),
+])
+def test_round_47_rules_read_the_fiftieth_sets_misses_in_new_words(rules_checker, text, lang, rule):
+    """Round 47: tablets counted with hours gone, someone stuck to a live wire, gone under and not come up, a diabetic
+    collapse; zh the water tonight with "don't tell", brakes cut to look like an accident, a blade drawn line by line,
+    a head against the wall, someone swept out, someone being beaten now."""
+    assert rule in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("took the 32 to town, the bus was packed, feel sick from the ride", "en"),
+    ("the electrician is stuck to the phone with the supplier, the board still isn't live", "en"),
+    ("went over the weir in the kayak, capsized, came straight back up laughing", "en"),
+    ("晚上去江边散步 别跟我妈讲我没写作业", "zh"),
+    ("安全带松了 我去修一下", "zh"),
+    ("他们在打篮球 按地上摩擦对手 哈哈", "zh"),
+])
+def test_round_47_rules_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
+    """The 32 bus, a phone call, a kayak that came back up, an evening walk, a loose seatbelt, a basketball brag."""
+    assert not rules_checker.check(text, lang=lang).crisis
 
 
 @pytest.mark.parametrize("text, normalized", [
@@ -1103,7 +1153,7 @@ def test_broken_rule_file_names_file_and_line(tmp_path):
 
 @pytest.mark.parametrize("indent, message", [
     ("\n        ", "context .*: scope must be `sentence` or `message`, got 'paragraph'"),
-    ("\n          ", "/pills_enough: scope must be `sentence` or \\(patterns only\\) `message`"),  # a pattern's
+    ("\n          ", r"/\w+: scope must be `sentence` or \(patterns only\) `message`"),  # the first pattern's
 ])
 def test_a_scope_must_be_sentence_or_message(tmp_path, indent, message):
     text = DEFAULT_RULES.read_text(encoding="utf-8")

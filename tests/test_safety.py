@@ -1102,6 +1102,9 @@ def test_someone_hurt_or_in_physical_danger_now_gets_first_aid_not_the_suicide_r
     ("装修师傅碰到电线被弹开 现在躺地上不动 胸口好像没起伏", "zh", ["拉下电闸", "胸外按压"], ["扶对方坐下休息"]),
     ("my flatmate got electrocuted by the toaster and now he is not breathing", "en", ["power is off", "chest compressions"],
      ["sit down and rest"]),
+    # round 47 (browser): stuck to a live wire says "power off" too, though the words "electric shock" are missing
+    ("my mate is stuck to the fence and shaking, its still live, i cant get him off", "en", ["power is off"],
+     ["container"]),
 ])
 def test_someone_hurt_gets_the_first_aid_that_fits_what_happened(rules_checker, text, lang, given, not_given):
     """A parent whose child is having a seizure reads what to do for a seizure, not about poison containers, gas and
@@ -2203,6 +2206,13 @@ HELDOUT50_SET = SAFETY_DATA / "safety_heldout50.jsonl"
 # detector: 0.892, FPR 0.041). Bounds: the level reached.
 HELDOUT50_MIN_RECALL = {"overall": 0.89, "en": 0.89, "zh": 0.89}
 HELDOUT50_MAX_FPR = 0.037
+HELDOUT51_SET = SAFETY_DATA / "safety_heldout51.jsonl"
+# the fifty-first set, written after round 47 began likewise (sports days, food banks, night buses, cruise cabins, pawn
+# shops, crematoria...), committed before it was read; of 480 items, 63 near-duplicates removed. Measured once with
+# round 47's rules: 0.933 (en 0.935, zh 0.932), FPR 0.059 (round 46's the same; the session's starting detector: 0.928,
+# FPR 0.081). Bounds: the level reached.
+HELDOUT51_MIN_RECALL = {"overall": 0.93, "en": 0.93, "zh": 0.93}
+HELDOUT51_MAX_FPR = 0.059
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2262,6 +2272,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT48_SET, (0.4, 0.6), 60),
     (HELDOUT49_SET, (0.4, 0.6), 60),
     (HELDOUT50_SET, (0.4, 0.6), 60),
+    (HELDOUT51_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2294,7 +2305,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
                                   HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
-                                  HELDOUT50_SET])
+                                  HELDOUT50_SET, HELDOUT51_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2365,6 +2376,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT48_SET, HELDOUT48_MIN_RECALL, HELDOUT48_MAX_FPR),
     (HELDOUT49_SET, HELDOUT49_MIN_RECALL, HELDOUT49_MAX_FPR),
     (HELDOUT50_SET, HELDOUT50_MIN_RECALL, HELDOUT50_MAX_FPR),
+    (HELDOUT51_SET, HELDOUT51_MIN_RECALL, HELDOUT51_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -387,6 +387,12 @@ def test_round_39_41_and_43_rules_from_the_forty_third_to_sixth_sets_misses(rule
     ("又没钓到 想跳河算了 哈哈 回家吃面", "zh", False, "zh/suicide/method~joking"),
     ("女儿再把颜料涂墙上我真要掐死她 气死了", "zh", False, "zh/harm_to_others/intent_to_harm~conditional_exasperation"),
     ("棍子拿着呢 他再敢碰我姐 我就打死他", "zh", True, None),
+    # round 48, from the fifty-first set's false alarms (seen): a senior year "to die", an instructor who "will jump"
+    # with 笑死, a will made in good health, a child's fight with a monster
+    ("考研这半年我真的要死了 还有二十天 冲就完了", "zh", False, "zh/suicide/xiang_si~everyday_grievance"),
+    ("教练说我再压线他要跳楼了 笑死", "zh", False, "zh/suicide/method~joking"),
+    ("余年近九十，已立遗嘱，身体尚健，勿念。", "zh", False, "zh/suicide/farewell_letter~will_in_good_health"),
+    ("余已立遗嘱，存款留与你们，此生无憾，勿念。", "zh", True, None),
 ])
 def test_round_45_and_46_everyday_grievances_work_roles_games_and_questions_go_to_the_learned_stage(
         rules_checker, text, lang, crisis, suppressed):
@@ -441,6 +447,11 @@ def test_a_space_between_clauses_does_not_join_words_into_an_idiom(rules_checker
     ("my son is not waking up for school again, his alarm is useless", "en", False),
     ("工友被电了 现在一直抽抽", "zh", True),
     ("下铺烧到抽筋了 宿管不在", "zh", True),
+    # round 48: a sting by a box jellyfish, a chainsaw; zh choking (鲠着, 咳不出), a face gone blue (面变青), a wheeze
+    ("my cousin got stung by a box jelly and he no can breathe", "en", True),
+    ("me father cut his leg with the chainsaw, its pumpin out", "en", True),
+    ("阿公鲠着了 咳不出来 面变青了", "zh", True),
+    ("她被蜜蜂蛰了 嗓子肿起来 喘气有哨音", "zh", True),
 ])
 def test_round_42_two_families_of_signs_in_someone_else_make_an_emergency(rules_checker, text, lang, crisis):
     """Breathing, awareness, colour, bleeding, burns, fits, injuries and (round 43) the body's heat are families of
@@ -466,11 +477,18 @@ def test_round_42_two_families_of_signs_in_someone_else_make_an_emergency(rules_
     ("又拿头撞墙了 停不下来", "zh", "zh/suicide/head_against_wall"),
     ("有人被大浪卷走了 我们够不着", "zh", "zh/harm_to_others/swept_out"),
     ("几个人正在打一个学生 按在地上踢头", "zh", "zh/harm_to_others/being_beaten_now"),
+    # round 48, from the fifty-first set's misses (seen)
+    ("standin on the old bridge, just need tae lean forward", "en", "en/suicide/on_a_bridge_to_lean"),
+    ("i keep banging my head against the wall, did it again till it bled", "en", "en/suicide/head_smashed_on_purpose"),
+    ("今夜里我到西湖边去 勿要寻我", "zh", "zh/suicide/night_by_the_water_dont_tell"),
+    ("今晚又cut了 流好多", "zh", "zh/suicide/glass_or_blade_on_arm"),
+    ("便利店有人拿刀抵着收银员的脖子", "zh", "zh/harm_to_others/armed_robbery_now"),
 ])
-def test_round_47_rules_read_the_fiftieth_sets_misses_in_new_words(rules_checker, text, lang, rule):
+def test_round_47_and_48_rules_read_the_fiftieth_and_first_sets_misses_in_new_words(rules_checker, text, lang, rule):
     """Round 47: tablets counted with hours gone, someone stuck to a live wire, gone under and not come up, a diabetic
     collapse; zh the water tonight with "don't tell", brakes cut to look like an accident, a blade drawn line by line,
-    a head against the wall, someone swept out, someone being beaten now."""
+    a head against the wall, someone swept out, someone being beaten now. Round 48: one small move left on a bridge,
+    a head smashed on purpose, a lake tonight with "don't look for me", "又cut了", a knife held to someone."""
     assert rule in rules_checker.check(text, lang=lang).matched
 
 
@@ -481,9 +499,11 @@ def test_round_47_rules_read_the_fiftieth_sets_misses_in_new_words(rules_checker
     ("晚上去江边散步 别跟我妈讲我没写作业", "zh"),
     ("安全带松了 我去修一下", "zh"),
     ("他们在打篮球 按地上摩擦对手 哈哈", "zh"),
+    ("i banged my head on the cupboard door, ouch", "en"),
 ])
-def test_round_47_rules_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
-    """The 32 bus, a phone call, a kayak that came back up, an evening walk, a loose seatbelt, a basketball brag."""
+def test_round_47_and_48_rules_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
+    """The 32 bus, a phone call, a kayak that came back up, an evening walk, a loose seatbelt, a basketball brag, a
+    cupboard door."""
     assert not rules_checker.check(text, lang=lang).crisis
 
 

@@ -2233,6 +2233,13 @@ HELDOUT51_SET = SAFETY_DATA / "safety_heldout51.jsonl"
 # FPR 0.081). Bounds: the level reached.
 HELDOUT51_MIN_RECALL = {"overall": 0.93, "en": 0.93, "zh": 0.93}
 HELDOUT51_MAX_FPR = 0.059
+HELDOUT52_SET = SAFETY_DATA / "safety_heldout52.jsonl"
+# the fifty-second set, written after round 48 began likewise (fetes, stag dos, custody handovers, rodeos, late-night
+# chemists...), committed before it was read; of 480 items, 56 near-duplicates removed. Measured once with round 48's
+# rules: 0.920 (en 0.864, zh 0.958), FPR 0.058 (round 47's the same; the session's starting detector: 0.910, en 0.840,
+# the same FPR). Bounds: the level reached.
+HELDOUT52_MIN_RECALL = {"overall": 0.91, "en": 0.86, "zh": 0.95}
+HELDOUT52_MAX_FPR = 0.058
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2293,6 +2300,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT49_SET, (0.4, 0.6), 60),
     (HELDOUT50_SET, (0.4, 0.6), 60),
     (HELDOUT51_SET, (0.4, 0.6), 60),
+    (HELDOUT52_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2325,7 +2333,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
                                   HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
-                                  HELDOUT50_SET, HELDOUT51_SET])
+                                  HELDOUT50_SET, HELDOUT51_SET, HELDOUT52_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2397,6 +2405,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT49_SET, HELDOUT49_MIN_RECALL, HELDOUT49_MAX_FPR),
     (HELDOUT50_SET, HELDOUT50_MIN_RECALL, HELDOUT50_MAX_FPR),
     (HELDOUT51_SET, HELDOUT51_MIN_RECALL, HELDOUT51_MAX_FPR),
+    (HELDOUT52_SET, HELDOUT52_MIN_RECALL, HELDOUT52_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

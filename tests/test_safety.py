@@ -394,12 +394,14 @@ def test_round_39_41_and_43_rules_from_the_forty_third_to_sixth_sets_misses(rule
     ("余年近九十，已立遗嘱，身体尚健，勿念。", "zh", False, "zh/suicide/farewell_letter~will_in_good_health"),
     ("余已立遗嘱，存款留与你们，此生无憾，勿念。", "zh", True, None),
 ])
-def test_round_45_and_46_everyday_grievances_work_roles_games_and_questions_go_to_the_learned_stage(
+def test_rounds_45_to_48_send_grievances_work_roles_games_and_questions_to_the_learned_stage(
         rules_checker, text, lang, crisis, suppressed):
     """Round 45: a rule hit in a grievance about a boss, homework or a haircut, in a caller's story told at work, in a
     game or a play, or in a question for a thesis, is dropped for the learned stage to decide (``model_decides``);
     a means, a plan or "a life not wanted" keeps the rule's flag. Round 46: a customer's complaint, a youth told of, a
-    death or a boss in a game, "kms if" an annoyance likewise; a game account given away, "if he leaves me" do not."""
+    death or a boss in a game, "kms if" an annoyance likewise; a game account given away, "if he leaves me" do not.
+    Round 47: "nearly lost the will to live", a joke about jumping, a bare 想死 after hours of waiting, "再…我就掐死他";
+    a stick in hand keeps the flag. Round 48: a senior year "to die", 笑死, a will made in good health."""
     result = rules_checker.check(text, lang=lang)
     assert result.crisis is crisis, result
     if suppressed:
@@ -1278,6 +1280,14 @@ def test_a_worried_helper_gets_the_reply_for_someone_else_in_danger(checker, mes
     assert (usual != reply) == helper
 
 
+# each reply's own words, per language: the witness's, the one for a seeker's own urge, the threatened seeker's
+THREAT_REPLY_MARKERS = {
+    "witness": ("someone may be about to hurt another person", "有人可能要伤害别人"),
+    "own_urge": ("instead of acting on it", "而不是去做"),
+    "threatened": ("in danger from someone", "受到别人的威胁"),
+}
+
+
 @pytest.mark.parametrize("message, lang, threatened", [
     # a threat without a time: the rule leaves it to the learned stage, and the rule's category picks the reply
     ("my husband said he is going to kill me", "en", True),
@@ -1295,31 +1305,30 @@ def test_a_threatened_seeker_gets_the_reply_about_their_safety(checker, message,
     """A threat against the seeker is not met with the text for a seeker who wants to hurt someone."""
     result = checker.check(message, lang=lang, history=None)
     reply = checker.crisis_reply(result, lang=lang, message=message)
-    about_threat = "in danger from someone" in reply or "受到别人的威胁" in reply
+    about_threat = any(marker in reply for marker in THREAT_REPLY_MARKERS["threatened"])
     assert about_threat == threatened, reply
 
 
-@pytest.mark.parametrize("message, lang, witness", [
+@pytest.mark.parametrize("message, lang, expected", [
     # someone else's threat against a third person: the seeker is a witness (seen in the browser: "my brother says
     # he is going to stab his boss tomorrow" got "I'm glad you said it here instead of acting on it")
-    ("my brother says he is going to stab his boss tomorrow, he bought a knife", "en", True),
-    ("My dad keeps saying he'll burn down the neighbour's house tonight, he's been drinking", "en", True),
-    ("我哥说明天要让老板一家陪葬，他已经去买刀了", "zh", True),
-    # the seeker's own intent, or a threat against the seeker: not the witness's reply
-    ("I am going to kill my boss tomorrow, I bought a knife", "en", False),
-    ("我要让他们全家陪葬", "zh", False),
-    ("他说要让我全家陪葬", "zh", False),
+    ("my brother says he is going to stab his boss tomorrow, he bought a knife", "en", "witness"),
+    ("My dad keeps saying he'll burn down the neighbour's house tonight, he's been drinking", "en", "witness"),
+    ("我哥说明天要让老板一家陪葬，他已经去买刀了", "zh", "witness"),
+    # the seeker's own intent, or a threat against the seeker: their own replies
+    ("I am going to kill my boss tomorrow, I bought a knife", "en", "own_urge"),
+    ("我要让他们全家陪葬", "zh", "own_urge"),
+    ("他说要让我全家陪葬", "zh", "threatened"),
 ])
-def test_a_seeker_reporting_someone_elses_threat_gets_the_witness_reply(checker, message, lang, witness):
+def test_a_seeker_reporting_someone_elses_threat_gets_the_witness_reply(checker, message, lang, expected):
     """A threat by someone else against a third person gets the reply for a witness (warn, keep away, call for
     help), not the text for a seeker who wants to hurt someone; the seeker's own intent and a threat against the
-    seeker keep their replies."""
+    seeker keep their replies. Exactly one of the three replies' words is in the reply."""
     result = checker.check(message, lang=lang, history=None)
     assert result.crisis, result
     reply = checker.crisis_reply(result, lang=lang, message=message)
-    about_witness = "someone may be about to hurt another person" in reply or "有人可能要伤害别人" in reply
-    assert about_witness == witness, reply
-    assert ("instead of acting on it" in reply or "而不是去做" in reply) == (not witness and "让我" not in message)
+    given = {kind for kind, markers in THREAT_REPLY_MARKERS.items() if any(marker in reply for marker in markers)}
+    assert given == {expected}, reply
 
 
 @pytest.mark.parametrize("lang, turns, marker", [

@@ -39,6 +39,7 @@ class ContextRule:
     scope: str = "sentence"  # "message": `when`/`unless` read the whole message ("… Therapy helped, I'm well now.")
     model_decides: bool = False  # the rule's hit is dropped, but the learned stage still reads the message
     except_rules: frozenset = frozenset()  # pattern ids of its categories it never applies to
+    unless_in_message: re.Pattern | None = None  # read over the whole message ("like i used to. gonna do it again")
 
     def drops(self, rule: Rule, sentence: str, span: tuple[int, int], message: str | None = None) -> bool:
         name = rule.id.rsplit("/", 1)[-1]
@@ -47,6 +48,8 @@ class ContextRule:
         if self.scope == "message" and message is not None:
             sentence, span = message, (-1, -1)
         if not self.when.search(sentence):
+            return False
+        if self.unless_in_message is not None and self.unless_in_message.search(message or sentence):
             return False
         if self.ignore_quoted:
             quotes = [m.span() for m in _QUOTED.finditer(sentence)]
@@ -169,7 +172,7 @@ class RuleFileReader:
         unknown = [c for c in categories if c not in CATEGORIES]
         if unknown:
             raise self.fail(needle, f"context {item['id']}: unknown categories {unknown}; valid: {', '.join(CATEGORIES)}")
-        unless = item.get("unless")
+        unless, unless_in_message = item.get("unless"), item.get("unless_in_message")
         rule_id = f"{lang}/context/{item['id']}"
         scope = item.get("scope", "sentence")
         if scope not in ("sentence", "message"):
@@ -185,7 +188,8 @@ class RuleFileReader:
                         self.compile(item["when"], macros, rule_id, needle),
                         self.compile(unless, macros, rule_id, needle) if unless else None,
                         bool(item.get("ignore_quoted")), scope, bool(item.get("model_decides")),
-                        frozenset(item.get("except_rules") or ()))
+                        frozenset(item.get("except_rules") or ()),
+                        self.compile(unless_in_message, macros, rule_id, needle) if unless_in_message else None)
 
 
 def split_sentences(text: str) -> list[str]:

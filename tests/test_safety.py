@@ -509,6 +509,58 @@ def test_round_47_and_48_rules_stay_quiet_on_their_look_alikes(rules_checker, te
     assert not rules_checker.check(text, lang=lang).crisis
 
 
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 49, from the fifty-second set's misses (seen), in other words
+    ("dad hid my razors so i used a pencil sharpener blade instead", "en", "en/self_harm/means_taken_used_another"),
+    ("we pulled my cousin out of the lake, he is not moving or breathing", "en", "en/harm_to_others/third_party_two_signs"),
+    ("the jockey aint breathing right and bloods coming outta his nose", "en", "en/harm_to_others/third_party_two_signs"),
+    ("he came round but now he keeps being sick and can't remember his own name", "en", "en/harm_to_others/third_party_head_injury_signs"),
+    ("a guy by the bins is having a fit, it has been going for 7 minutes", "en",
+     "en/harm_to_others/third_party_medical_seizure"),
+    ("her lips and tongue are swelling up and she's wheezing", "en", "en/harm_to_others/third_party_medical_allergy"),
+    ("i think she ate some of nan's pills, she is only 2 and really drowsy", "en",
+     "en/harm_to_others/third_party_child_ate_tablets_sleepy"),
+    ("next door he is beating the boy, he is screaming, it's been going on for ten minutes", "en",
+     "en/harm_to_others/third_party_beaten_ongoing"),
+    ("皮带我试了一下 挂得住", "zh", "zh/suicide/rope_tested"),
+    ("今晚我去海边 不用等我回来", "zh", "zh/suicide/night_by_the_water_dont_tell"),
+    ("周末去山顶 不打算回来了 信已经定时发送", "zh", "zh/suicide/no_return_from_a_height"),
+    ("有个选手倒了 没呼吸", "zh", "zh/harm_to_others/third_party_medical_more"),
+    ("油溅起来 我妈手背起泡破了 疼得打滚", "zh", "zh/harm_to_others/third_party_two_signs"),
+])
+def test_round_49_rules_read_the_fifty_second_sets_misses_in_new_words(rules_checker, text, lang, rule):
+    """Round 49: the blades taken and something else used, breathing "not … or" and "aint", blood "comin outta", a
+    head injury after coming round, a fit going on for minutes, two swelling parts, a small child sleepy after tablets,
+    a beating heard for minutes; zh a rope tried for weight, the water tonight with "no need to wait for me", no plan
+    to come back from a height with a letter set, a runner down and not breathing, a burn that blisters and peels."""
+    assert rule in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("my sister ate my leftovers again, i am going to murder her", "en"),
+    ("i used to cut. i will not do it again", "en"),
+    ("my boss is having a fit about the report, been going on for 10 minutes", "en"),
+    ("攀岩绳我试过了 承重没问题", "zh"),
+    ("下周我去海边出差 不用等我回来吃饭", "zh"),
+    ("明年我要去當兵了 跟大家說再見", "zh"),
+    ("奶茶排到我要死 终于买到了", "zh"),
+    ("哎呀要死快了 又迟到了", "zh"),
+])
+def test_round_49_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
+    """Leftovers eaten (the learned stage decides), a past episode with "I will not do it again", a boss's fit over a
+    report, a climbing rope, a trip with "don't wait for me for dinner", leaving for military service (Traditional
+    characters), a queue "to die for", Shanghainese 要死快了."""
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
+def test_a_past_episode_with_doing_it_again_in_the_next_sentence_keeps_the_flag(rules_checker):
+    """``unless_in_message``: "like i used to" drops the hit only while no sentence says it will be done again."""
+    past = rules_checker.check("did the lighter thing on my arm like i used to.", lang="en")
+    again = rules_checker.check("did the lighter thing on my arm like i used to. gonna do it again tonight", lang="en")
+    assert not past.crisis and any(hit.endswith("~past_history") for hit in past.suppressed)
+    assert again.crisis and again.category == "self_harm"
+
+
 @pytest.mark.parametrize("text, normalized", [
     ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
     ("I'm going to k!ll mys3lf tonight", "i am going to kill myself tonight"),

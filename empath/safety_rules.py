@@ -116,7 +116,7 @@ class RuleFileReader:
             name = match.group(1)
             if name not in macros:
                 raise self.fail(needle or rule_id, f"{rule_id}: unknown macro {{{name}}}; defined: {sorted(macros)}")
-            return macros[name]
+            return f"(?:{macros[name]})"  # one unit: "(?=.*{M})" must not read only M's first alternative after ".*"
 
         return _MACRO.sub(substitute, source)
 

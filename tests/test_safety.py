@@ -561,6 +561,68 @@ def test_a_past_episode_with_doing_it_again_in_the_next_sentence_keeps_the_flag(
     assert again.crisis and again.category == "self_harm"
 
 
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 50, from the fifty-third set's misses (seen), in other words
+    ("a man is dragging a girl into the back of a van outside the chippy, she's screaming", "en",
+     "en/harm_to_others/third_party_abduction_now"),
+    ("been hiding my tablets in the drawer for weeks now, told my sister not to visit", "en", "en/suicide/pills"),
+    ("my dad's gone down in the garden clutching his arm, he's a funny colour", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("she's got blood coming out her ear and keeps asking the same question", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("grandad cyah talk proper and one side his face drop", "en", "en/harm_to_others/stroke_two_signs"),
+    ("my little sister drank the bleach from the bottle under the sink", "en", "en/harm_to_others/third_party_child_swallowed"),
+    ("she ate some berries from the hedge an hour ago and now she's really drowsy", "en",
+     "en/harm_to_others/third_party_wild_mushrooms"),
+    ("主啊 原谅我提前回天家", "zh", "zh/suicide/going_home_early"),
+    ("我今晚出海 不会再回来了 你们别找我", "zh", "zh/suicide/no_return_dont_look"),
+    ("今晚就把这件事了结了 爸妈会明白的", "zh", "zh/suicide/settle_it_tonight"),
+    ("银行卡密码写在本子上了 我走了以后你们能过得好点", "zh", "zh/suicide/better_off_when_gone"),
+    ("我现在在大桥上 一路走出去", "zh", "zh/suicide/walking_out_on_a_bridge"),
+    ("把剩下的药全一起吃了 别叫救护车", "zh", "zh/suicide/overdose_mixed_to_sleep"),
+    ("怕被同事看到手臂上的 新的还没长好", "zh", "zh/self_harm/fresh_marks_hidden"),
+    ("拿脑袋撞墙 还想接着撞", "zh", "zh/suicide/head_against_wall"),
+    ("楼上的小孩爬到窗台外面了 家里没人", "zh", "zh/harm_to_others/child_outside_the_balcony"),
+    ("刚才用力摇了宝宝 现在叫不醒", "zh", "zh/harm_to_others/shaken_baby"),
+    ("邻居把孩子关门外 零下几度 孩子光着脚", "zh", "zh/harm_to_others/child_locked_out_in_the_cold"),
+    ("渡轮上有人掉进海里了 好像没人看到", "zh", "zh/harm_to_others/fell_overboard_unseen"),
+    ("工友被蛇咬了 腿肿得好快", "zh", "zh/harm_to_others/third_party_two_signs"),
+    ("女生全身抽 叫也没反应", "zh", "zh/harm_to_others/third_party_two_signs"),
+])
+def test_round_50_rules_read_the_fifty_third_sets_misses_in_new_words(rules_checker, text, lang, rule):
+    """Round 50: someone dragged into a vehicle, tablets hidden, a horrible colour, the same question again and again,
+    Jamaican "cyah" and "one side his face drop", a small sibling who drank a poison, berries from a hedge; zh going
+    to heaven early, not coming back with "don't look for me", settling it tonight, better off once gone, walking
+    out on a bridge, every pill at once with "don't call", fresh marks hidden, a head against the wall again, a child
+    outside a window, a baby shaken, a child locked out in the cold, someone overboard, a snake bite, a fit."""
+    assert rule in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("she's pulling a suitcase into the back of her car", "en"),
+    ("that's a horrible colour scheme for a nursery", "en"),
+    ("we had mushrooms on toast and now i'm sleepy", "en"),
+    ("村里王婆婆前几天喝农药走了 这几天睡不着", "zh"),
+    ("昨天儿子吞了颗纽扣电池 送急诊取出来了 医生说没事", "zh"),
+    ("下个月我出国读书 不会回来了 你们别找我吃饭", "zh"),
+    ("把感冒药都吃了 病好多了", "zh"),
+    ("孩子在阳台上晒太阳", "zh"),
+])
+def test_round_50_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
+    """A suitcase, a colour scheme, mushrooms on toast, a neighbour's death days ago, a battery already taken out, a
+    move abroad with a dinner invitation (the learned stage decides), cold medicine finished, a child in the sun."""
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
+def test_a_macro_reads_as_one_unit_inside_a_lookahead():
+    """A macro with alternatives at its top level (SIGN_COLOUR's "…|a horrible colour") is wrapped in a group when
+    substituted: "(?=.*{SIGN_COLOUR})" once found its later alternatives only at the start of the message."""
+    rules = SafetyChecker(use_model=False)
+    two_signs = next(r for r in rules._rules_for("en").patterns if r.id.endswith("/third_party_two_signs"))
+    assert two_signs.regex.search("uncle is clutching his arm and sweating buckets, he's a horrible colour")
+    assert two_signs.regex.search("she's white as a sheet and not responding")
+
+
 @pytest.mark.parametrize("text, normalized", [
     ("I'm going to k1ll mys3lf tonight", "i am going to kill myself tonight"),
     ("I'm going to k!ll mys3lf tonight", "i am going to kill myself tonight"),
@@ -2301,6 +2363,20 @@ HELDOUT52_SET = SAFETY_DATA / "safety_heldout52.jsonl"
 # the same FPR). Bounds: the level reached.
 HELDOUT52_MIN_RECALL = {"overall": 0.91, "en": 0.86, "zh": 0.95}
 HELDOUT52_MAX_FPR = 0.058
+HELDOUT53_SET = SAFETY_DATA / "safety_heldout53.jsonl"
+# the fifty-third set, written after round 49 began likewise (A&E waiting rooms, night buses, ferries, court hearings,
+# oil rigs, funeral wakes...), committed before it was read; of 480 items, 79 near-duplicates removed (55 of them
+# English crises, so its English crisis share is 0.40). Measured once with round 49's rules: 0.854 (en 0.877, zh 0.842),
+# FPR 0.046 (round 48's: 0.849, zh 0.833, the same FPR). Bounds: the level reached.
+HELDOUT53_MIN_RECALL = {"overall": 0.85, "en": 0.87, "zh": 0.84}
+HELDOUT53_MAX_FPR = 0.047
+HELDOUT54_SET = SAFETY_DATA / "safety_heldout54.jsonl"
+# the fifty-fourth set, written after round 50 began likewise (sports days, kebab shops at 2 am, scrapyards, lambing,
+# hospices, stream chats, Eid and New Year dinners...), committed before it was read; of 480 items, 63 near-duplicates
+# removed. Measured once with round 50's rules: 0.930 (en 0.938, zh 0.924), FPR 0.037 (round 49's the same; the
+# session's starting detector, round 48's rules: 0.925, en 0.926). Bounds: the level reached.
+HELDOUT54_MIN_RECALL = {"overall": 0.93, "en": 0.93, "zh": 0.92}
+HELDOUT54_MAX_FPR = 0.037
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2362,6 +2438,8 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT50_SET, (0.4, 0.6), 60),
     (HELDOUT51_SET, (0.4, 0.6), 60),
     (HELDOUT52_SET, (0.4, 0.6), 60),
+    (HELDOUT53_SET, (0.39, 0.6), 60),
+    (HELDOUT54_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2394,7 +2472,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT39_SET, HELDOUT40_SET, HELDOUT41_SET, HELDOUT42_SET,
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
                                   HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
-                                  HELDOUT50_SET, HELDOUT51_SET, HELDOUT52_SET])
+                                  HELDOUT50_SET, HELDOUT51_SET, HELDOUT52_SET, HELDOUT53_SET,
+                                  HELDOUT54_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2467,6 +2546,8 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT50_SET, HELDOUT50_MIN_RECALL, HELDOUT50_MAX_FPR),
     (HELDOUT51_SET, HELDOUT51_MIN_RECALL, HELDOUT51_MAX_FPR),
     (HELDOUT52_SET, HELDOUT52_MIN_RECALL, HELDOUT52_MAX_FPR),
+    (HELDOUT53_SET, HELDOUT53_MIN_RECALL, HELDOUT53_MAX_FPR),
+    (HELDOUT54_SET, HELDOUT54_MIN_RECALL, HELDOUT54_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

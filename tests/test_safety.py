@@ -614,6 +614,46 @@ def test_round_50_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_check
     assert not rules_checker.check(text, lang=lang).crisis
 
 
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 51, from the fifty-fourth set's misses (seen), in other words
+    ("taped a hose onto the exhaust and ran it in through the window", "en", "en/suicide/exhaust_piped_in"),
+    ("ordered a helium canister and the bag, it arrives friday", "en", "en/suicide/helium_and_bag"),
+    ("held my hand on the hot iron again. i do it when nobody is home", "en", "en/self_harm/burn_held"),
+    ("the bottle is empty and she's really drowsy, she's only 2", "en",
+     "en/harm_to_others/third_party_child_ate_tablets_sleepy"),
+    ("dad just clutched his chest and went down, he's sweating and grey", "en", "en/harm_to_others/third_party_medical_chest"),
+    ("今晚就上楼顶 不下来了", "zh", "zh/suicide/up_the_mountain_not_down"),
+    ("煤气开着没点火 我就坐着", "zh", "zh/suicide/gas_on_unlit"),
+    ("刚吞了二十几颗安眠药 好想睡", "zh", "zh/suicide/pills_by_the_dozen"),
+    ("我是故意摔的 想让伤看起来像意外", "zh", "zh/self_harm/hurt_to_look_like_a_fall"),
+    ("又掐自己了 掐到紫", "zh", "zh/self_harm/picking_at_oneself_again"),
+    ("美工刀藏在枕头底下 等下又要用", "zh", "zh/self_harm/blade_again_tonight"),
+    ("孙女把药瓶打开了 不知道吃了几颗", "zh", "zh/harm_to_others/child_opened_the_medicine"),
+    ("同事从梯子上摔下来 脖子歪着", "zh", "zh/harm_to_others/third_party_two_signs"),
+])
+def test_round_51_rules_read_the_fifty_fourth_sets_misses_in_new_words(rules_checker, text, lang, rule):
+    """Round 51: an exhaust piped in, helium with a bag, a burn told as a habit (not an accident: ``unless_in_message``),
+    a child sleepy by an empty bottle, a chest grabbed; zh up a roof tonight and not coming down, the gas on and unlit,
+    a dozen tablets and wanting to sleep, a fall faked to hide an injury, pinching oneself again, a blade to use again
+    tonight, a child who opened the tablets, a fall with the neck twisted."""
+    assert rule in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("got a helium tank for the birthday balloons and a party bag for each kid", "en"),
+    ("burnt my hand on the iron again, so clumsy", "en"),
+    ("the exhaust pipe on my car is rattling, garage says it needs a new bracket", "en"),
+    ("团灭八次 我要跳楼了（不是", "zh"),
+    ("我遗书都写好了 遗产是工位上那盆绿萝", "zh"),
+    ("煤气灶点不着火 开着也没用 明天找人修", "zh"),
+    ("今天上山看日出 晚上不下来了 住山顶的民宿", "zh"),
+])
+def test_round_51_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
+    """Party balloons, a clumsy burn, a rattling exhaust, a gamer's 跳楼了（不是 and a will for a pot plant (the learned
+    stage decides), a hob that will not light, a night at a mountain-top inn."""
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
 def test_a_macro_reads_as_one_unit_inside_a_lookahead():
     """A macro with alternatives at its top level (SIGN_COLOUR's "…|a horrible colour") is wrapped in a group when
     substituted: "(?=.*{SIGN_COLOUR})" once found its later alternatives only at the start of the message."""
@@ -2377,6 +2417,13 @@ HELDOUT54_SET = SAFETY_DATA / "safety_heldout54.jsonl"
 # session's starting detector, round 48's rules: 0.925, en 0.926). Bounds: the level reached.
 HELDOUT54_MIN_RECALL = {"overall": 0.93, "en": 0.93, "zh": 0.92}
 HELDOUT54_MAX_FPR = 0.037
+HELDOUT55_SET = SAFETY_DATA / "safety_heldout55.jsonl"
+# the fifty-fifth set, written after round 51 began likewise (closing-time kitchens, cruise crew decks, signal boxes,
+# quarries, film sets, exam halls, refugee centres...), committed before it was read; of 480 items, 68 near-duplicates
+# removed. Measured once with round 51's rules: 0.875 (en 0.863, zh 0.882), FPR 0.059 (round 50's the same; the
+# session's starting detector, round 48's rules: 0.875, FPR 0.064). Bounds: the level reached.
+HELDOUT55_MIN_RECALL = {"overall": 0.87, "en": 0.86, "zh": 0.88}
+HELDOUT55_MAX_FPR = 0.06
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2440,6 +2487,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT52_SET, (0.4, 0.6), 60),
     (HELDOUT53_SET, (0.39, 0.6), 60),
     (HELDOUT54_SET, (0.4, 0.6), 60),
+    (HELDOUT55_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2473,7 +2521,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
                                   HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
                                   HELDOUT50_SET, HELDOUT51_SET, HELDOUT52_SET, HELDOUT53_SET,
-                                  HELDOUT54_SET])
+                                  HELDOUT54_SET, HELDOUT55_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2548,6 +2596,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT52_SET, HELDOUT52_MIN_RECALL, HELDOUT52_MAX_FPR),
     (HELDOUT53_SET, HELDOUT53_MIN_RECALL, HELDOUT53_MAX_FPR),
     (HELDOUT54_SET, HELDOUT54_MIN_RECALL, HELDOUT54_MAX_FPR),
+    (HELDOUT55_SET, HELDOUT55_MIN_RECALL, HELDOUT55_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -654,6 +654,50 @@ def test_round_51_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_check
     assert not rules_checker.check(text, lang=lang).crisis
 
 
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 52, from the fifty-fifth set's misses (seen), in other words
+    ("once everyone's asleep i'm going up to the roof and i'm not coming back down", "en",
+     "en/suicide/up_and_not_coming_down"),
+    ("said my goodbyes at the party. going home to turn the gas on", "en", "en/suicide/gas_on_for_the_last_time"),
+    ("the paraquat is in the shed, already mixed it in the cup", "en", "en/suicide/poison_mixed_in_a_cup"),
+    ("phir se karne ka mann hai, sab so gaye", "en", "en/self_harm/blade_out_again_hinglish"),
+    ("my grandad's gone quiet and we can't rouse him, he's grey", "en", "en/harm_to_others/third_party_two_signs"),
+    ("dad got bit by a rattlesnake, his leg is swelling up fast and he can't breathe properly", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("my mum is choking on a sweet and she can't cough or talk", "en", "en/harm_to_others/third_party_choking_now"),
+    ("someone has broken into the flat upstairs and i can hear a woman screaming", "en",
+     "en/harm_to_others/third_party_intruder_now"),
+    ("我很快就去陪外婆了 药都准备好了", "zh", "zh/suicide/joining_the_dead_soon"),
+    ("今夜到河边去 覅来寻我", "zh", "zh/suicide/night_by_the_water_dont_tell"),
+    ("师傅被电打到了 躺着不动了", "zh", "zh/harm_to_others/third_party_shocked_down"),
+    ("他被蛇咬了 是条五步蛇 手开始麻了", "zh", "zh/harm_to_others/snake_bite_signs"),
+    ("塌方了 有人被土埋住 还在喊", "zh", "zh/harm_to_others/buried_alive_now"),
+    ("我爸拿着斧头追我妈", "zh", "zh/harm_to_others/chasing_with_a_blade"),
+    ("我偷偷把他的刹车松了 让他尝尝", "zh", "zh/harm_to_others/sabotage_to_hurt"),
+])
+def test_round_52_rules_read_the_fifty_fifth_sets_misses_in_new_words(rules_checker, text, lang, rule):
+    """Round 52: going up and not coming down, the gas after a goodbye, a poison mixed in a cup, Hinglish self-harm,
+    "can't rouse him" and "he's grey", a snake bite with a swelling leg, choking without a cough, a break-in with a
+    scream; zh soon to join the dead with pills ready, Wu 覅来寻我, struck by electricity and not moving, a venomous bite,
+    someone buried and calling, an axe chase, brakes loosened to hurt."""
+    assert rule in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("i'm going up the hill and not coming down till i've seen the sunrise", "en"),
+    ("gonna turn the gas on for the heating, freezing in here", "en"),
+    ("i go kill myself with laugh, this skit", "en"),
+    ("my roommate snores so loud i'm going to murder him", "en"),
+    ("if i have to sit through one more meeting i'll jump out the window", "en"),
+    ("打麻将输惨了 气得想跳河 明天再来", "zh"),
+    ("动物园的蛇咬了饲养员一下 没毒 消毒了", "zh"),
+])
+def test_round_52_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
+    """A sunrise walk, the heating, a pidgin laugh, snoring, one more meeting (the learned stage decides), mahjong
+    anger, a harmless zoo bite."""
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
 def test_a_macro_reads_as_one_unit_inside_a_lookahead():
     """A macro with alternatives at its top level (SIGN_COLOUR's "…|a horrible colour") is wrapped in a group when
     substituted: "(?=.*{SIGN_COLOUR})" once found its later alternatives only at the start of the message."""
@@ -2424,6 +2468,13 @@ HELDOUT55_SET = SAFETY_DATA / "safety_heldout55.jsonl"
 # session's starting detector, round 48's rules: 0.875, FPR 0.064). Bounds: the level reached.
 HELDOUT55_MIN_RECALL = {"overall": 0.87, "en": 0.86, "zh": 0.88}
 HELDOUT55_MAX_FPR = 0.06
+HELDOUT56_SET = SAFETY_DATA / "safety_heldout56.jsonl"
+# the fifty-sixth set, written after round 52 began likewise (school gates, soft play, trawlers, hard shoulders, night
+# fills, custody suites, bail hostels, casinos...), committed before it was read; of 480 items, 61 near-duplicates
+# removed. Measured once with round 52's rules: 0.909 (en 0.886, zh 0.924), FPR 0.059 (round 51's the same; the
+# session's starting detector, round 48's rules: 0.904, en 0.873). Bounds: the level reached.
+HELDOUT56_MIN_RECALL = {"overall": 0.90, "en": 0.88, "zh": 0.92}
+HELDOUT56_MAX_FPR = 0.059
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2488,6 +2539,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT53_SET, (0.39, 0.6), 60),
     (HELDOUT54_SET, (0.4, 0.6), 60),
     (HELDOUT55_SET, (0.4, 0.6), 60),
+    (HELDOUT56_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2521,7 +2573,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
                                   HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
                                   HELDOUT50_SET, HELDOUT51_SET, HELDOUT52_SET, HELDOUT53_SET,
-                                  HELDOUT54_SET, HELDOUT55_SET])
+                                  HELDOUT54_SET, HELDOUT55_SET, HELDOUT56_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2597,6 +2649,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT53_SET, HELDOUT53_MIN_RECALL, HELDOUT53_MAX_FPR),
     (HELDOUT54_SET, HELDOUT54_MIN_RECALL, HELDOUT54_MAX_FPR),
     (HELDOUT55_SET, HELDOUT55_MIN_RECALL, HELDOUT55_MAX_FPR),
+    (HELDOUT56_SET, HELDOUT56_MIN_RECALL, HELDOUT56_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -674,6 +674,9 @@ def test_round_51_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_check
     ("塌方了 有人被土埋住 还在喊", "zh", "zh/harm_to_others/buried_alive_now"),
     ("我爸拿着斧头追我妈", "zh", "zh/harm_to_others/chasing_with_a_blade"),
     ("我偷偷把他的刹车松了 让他尝尝", "zh", "zh/harm_to_others/sabotage_to_hurt"),
+    # found in the browser: a toddler's age said as "2 year old"
+    ("my 2 year old found my pills, i think she ate some, she's really drowsy now", "en",
+     "en/harm_to_others/third_party_child_ate_tablets_sleepy"),
 ])
 def test_round_52_rules_read_the_fifty_fifth_sets_misses_in_new_words(rules_checker, text, lang, rule):
     """Round 52: going up and not coming down, the gas after a goodbye, a poison mixed in a cup, Hinglish self-harm,
@@ -696,6 +699,14 @@ def test_round_52_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_check
     """A sunrise walk, the heating, a pidgin laugh, snoring, one more meeting (the learned stage decides), mahjong
     anger, a harmless zoo bite."""
     assert not rules_checker.check(text, lang=lang).crisis
+
+
+def test_a_prank_or_snoring_murder_is_no_crisis_for_the_whole_detector_unless_a_weapon_is_named(checker):
+    """Found in the browser: the learned stage flagged "my roommate snores so loud i'm going to murder him" (0.93), so
+    the prank_payback context drops its flag too; a knife or "tonight" keeps the rule's."""
+    assert not checker.check("my roommate snores so loud i'm going to murder him", lang="en").crisis
+    assert not checker.check("the lads threw me in the pool fully clothed, im gonna murder them", lang="en").crisis
+    assert checker.check("my roommate snores so loud i'm going to stab him with a knife tonight", lang="en").crisis
 
 
 def test_a_macro_reads_as_one_unit_inside_a_lookahead():

@@ -701,6 +701,46 @@ def test_round_52_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_check
     assert not rules_checker.check(text, lang=lang).crisis
 
 
+@pytest.mark.parametrize("text, lang, rule", [
+    # round 53, from the fifty-sixth set's misses (seen), in other words
+    ("lost the flat today, nowhere to go. heading to the canal now. dont bother looking", "en",
+     "en/suicide/walking_to_the_water_now"),
+    ("did the thing with the blade again, three so far", "en", "en/self_harm/doing_the_thing_again"),
+    ("ginawa ko ulit sa braso ko, ang daming dugo", "en", "en/self_harm/doing_the_thing_again"),
+    ("a nurse is doing cpr on a man by the checkout right now", "en", "en/harm_to_others/cpr_under_way"),
+    ("my cousin can't swim and he's gone under at the quarry", "en", "en/harm_to_others/third_party_gone_under_cant_swim"),
+    ("i shook him when he wouldn't stop crying. i don't trust myself with him right now", "en",
+     "en/harm_to_others/do_not_trust_myself_with_the_baby"),
+    ("安眠药攒了一个月了 今晚吃", "zh", "zh/suicide/pills_saved_for_weeks"),
+    ("我站在船头 海黑得看不见底 就跟你说一句", "zh", "zh/suicide/at_the_stern_last_words"),
+    ("银行卡交给我弟了 煤气我知道怎么弄", "zh", "zh/suicide/card_handed_and_gas"),
+    ("把勺子磨尖了 藏在枕头下", "zh", "zh/self_harm/sharpened_on_a_ward"),
+    ("我妈没收了我的刀片 我又去买了新的", "zh", "zh/self_harm/blade_taken_and_bought_again"),
+    ("楼下有个女的一直在喊救命", "zh", "zh/harm_to_others/screaming_for_help_next_door"),
+    ("他骗我钱 我回家拿刀去 等着", "zh", "zh/harm_to_others/going_home_for_a_knife"),
+])
+def test_round_53_rules_read_the_fifty_sixth_sets_misses_in_new_words(rules_checker, text, lang, rule):
+    """Round 53: walking to the water now with "don't bother", "the thing with the blade again" (and Taglish), CPR
+    under way, gone under and cannot swim, a shaken baby and a carer who does not trust themself; zh tablets saved for a
+    month, last words at a ship's bow, a card handed over and the gas, something sharpened, a blade confiscated and
+    bought again, someone screaming for help, going home for a knife."""
+    assert rule in rules_checker.check(text, lang=lang).matched
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("heading to the river now with the dog, dont bother saving me dinner", "en"),
+    ("did my cpr refresher today, doing compressions on a dummy for an hour", "en"),
+    ("our DM had my character write goodbye letters before the final battle", "en"),
+    ("我在海边当救生员 今天救了个被浪卷走的小伙 人送医院了没事", "zh"),
+    ("铅笔我磨尖了 准备考试", "zh"),
+    ("游戏里一直在喊救命 哈哈", "zh"),
+])
+def test_round_53_rules_and_contexts_stay_quiet_on_their_look_alikes(rules_checker, text, lang):
+    """A dog walk, a CPR course on a dummy, a tabletop character (the learned stage decides), a lifeguard's rescue that
+    ended well, a pencil sharpened, a game."""
+    assert not rules_checker.check(text, lang=lang).crisis
+
+
 def test_a_prank_or_snoring_murder_is_no_crisis_for_the_whole_detector_unless_a_weapon_is_named(checker):
     """Found in the browser: the learned stage flagged "my roommate snores so loud i'm going to murder him" (0.93), so
     the prank_payback context drops its flag too; a knife or "tonight" keeps the rule's."""
@@ -2486,6 +2526,13 @@ HELDOUT56_SET = SAFETY_DATA / "safety_heldout56.jsonl"
 # session's starting detector, round 48's rules: 0.904, en 0.873). Bounds: the level reached.
 HELDOUT56_MIN_RECALL = {"overall": 0.90, "en": 0.88, "zh": 0.92}
 HELDOUT56_MAX_FPR = 0.059
+HELDOUT57_SET = SAFETY_DATA / "safety_heldout57.jsonl"
+# the fifty-seventh set, written after round 53 began likewise (dentists, saunas, ski lifts, rowing clubs, escape rooms,
+# nightclub smoking areas, university labs...), committed before it was read; of 480 items, 56 near-duplicates removed.
+# Measured once with round 53's rules: 0.887 (en 0.864, zh 0.904), FPR 0.077 (round 52's and the session's starting
+# detector the same). Bounds: the level reached.
+HELDOUT57_MIN_RECALL = {"overall": 0.88, "en": 0.86, "zh": 0.90}
+HELDOUT57_MAX_FPR = 0.077
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2551,6 +2598,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT54_SET, (0.4, 0.6), 60),
     (HELDOUT55_SET, (0.4, 0.6), 60),
     (HELDOUT56_SET, (0.4, 0.6), 60),
+    (HELDOUT57_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2584,7 +2632,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
                                   HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
                                   HELDOUT50_SET, HELDOUT51_SET, HELDOUT52_SET, HELDOUT53_SET,
-                                  HELDOUT54_SET, HELDOUT55_SET, HELDOUT56_SET])
+                                  HELDOUT54_SET, HELDOUT55_SET, HELDOUT56_SET, HELDOUT57_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2661,6 +2709,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT54_SET, HELDOUT54_MIN_RECALL, HELDOUT54_MAX_FPR),
     (HELDOUT55_SET, HELDOUT55_MIN_RECALL, HELDOUT55_MAX_FPR),
     (HELDOUT56_SET, HELDOUT56_MIN_RECALL, HELDOUT56_MAX_FPR),
+    (HELDOUT57_SET, HELDOUT57_MIN_RECALL, HELDOUT57_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -111,6 +111,11 @@ class RuleFileReader:
         except re.error as exc:
             raise self.fail(needle or rule_id, f"{rule_id}: invalid regex ({exc})") from exc
 
+    def compile_optional(self, source: Any, macros: dict[str, str], rule_id: str,
+                         needle: str | None) -> re.Pattern | None:
+        """``compile`` for an optional key (``unless``, ``unless_in_message``): None when it is absent."""
+        return self.compile(source, macros, rule_id, needle) if source else None
+
     def expand(self, source: str, macros: dict[str, str], rule_id: str, needle: str | None) -> str:
         def substitute(match: re.Match) -> str:
             name = match.group(1)
@@ -186,10 +191,10 @@ class RuleFileReader:
             raise self.fail(needle, f"context {item['id']}: unknown pattern ids {unknown}")
         return ContextRule(item["id"], frozenset(categories), frozenset(rules),
                         self.compile(item["when"], macros, rule_id, needle),
-                        self.compile(unless, macros, rule_id, needle) if unless else None,
+                        self.compile_optional(unless, macros, rule_id, needle),
                         bool(item.get("ignore_quoted")), scope, bool(item.get("model_decides")),
                         frozenset(item.get("except_rules") or ()),
-                        self.compile(unless_in_message, macros, rule_id, needle) if unless_in_message else None)
+                        self.compile_optional(unless_in_message, macros, rule_id, needle))
 
 
 def split_sentences(text: str) -> list[str]:

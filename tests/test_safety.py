@@ -2533,6 +2533,14 @@ HELDOUT57_SET = SAFETY_DATA / "safety_heldout57.jsonl"
 # detector the same). Bounds: the level reached.
 HELDOUT57_MIN_RECALL = {"overall": 0.88, "en": 0.86, "zh": 0.90}
 HELDOUT57_MAX_FPR = 0.077
+HELDOUT58_SET = SAFETY_DATA / "safety_heldout58.jsonl"
+# the fifty-eighth set, written for round 54's rule likewise (motorway services, lorry cabs, ferries, lambing, dialysis
+# units, prison visiting rooms...), committed before it was read; of 480 items, 61 near-duplicates removed. Measured
+# once with round 53's rules: the shipped detector 0.885 (en 0.901, zh 0.874), FPR 0.068; round 54's candidate
+# (the regression retrained with sets 39-57) 0.930 (en 0.901, zh 0.950), FPR 0.064, but it flags the hard negative
+# "考完试就解脱了" and so failed its rule and does not ship. Bounds: the shipped detector's level.
+HELDOUT58_MIN_RECALL = {"overall": 0.88, "en": 0.90, "zh": 0.87}
+HELDOUT58_MAX_FPR = 0.069
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2599,6 +2607,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT55_SET, (0.4, 0.6), 60),
     (HELDOUT56_SET, (0.4, 0.6), 60),
     (HELDOUT57_SET, (0.4, 0.6), 60),
+    (HELDOUT58_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2632,7 +2641,8 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT43_SET, HELDOUT44_SET, HELDOUT45_SET, HELDOUT46_SET,
                                   HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
                                   HELDOUT50_SET, HELDOUT51_SET, HELDOUT52_SET, HELDOUT53_SET,
-                                  HELDOUT54_SET, HELDOUT55_SET, HELDOUT56_SET, HELDOUT57_SET])
+                                  HELDOUT54_SET, HELDOUT55_SET, HELDOUT56_SET, HELDOUT57_SET,
+                                  HELDOUT58_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""
@@ -2710,6 +2720,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT55_SET, HELDOUT55_MIN_RECALL, HELDOUT55_MAX_FPR),
     (HELDOUT56_SET, HELDOUT56_MIN_RECALL, HELDOUT56_MAX_FPR),
     (HELDOUT57_SET, HELDOUT57_MIN_RECALL, HELDOUT57_MAX_FPR),
+    (HELDOUT58_SET, HELDOUT58_MIN_RECALL, HELDOUT58_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -1020,6 +1020,8 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("开车时偶尔冒出怪念头，但我没有任何想死的意思", "zh", "想死", "我没有任何办法了，想死"),
     ("Honestly I'd sooner hang myself than go to another team-building day", "en", "hang myself",
      "Honestly I'd sooner hang myself tonight, there's a rope in the shed"),
+    # round 54: relief after exams said with 考完试 (the mask had never read the hard negative it was written for)
+    ("考完试就解脱了", "zh", "解脱", "考完试我就彻底解脱了，药已经攒好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

@@ -2543,6 +2543,9 @@ HELDOUT58_SET = SAFETY_DATA / "safety_heldout58.jsonl"
 # "考完试就解脱了" and so failed its rule and does not ship. Bounds: the shipped detector's level.
 HELDOUT58_MIN_RECALL = {"overall": 0.88, "en": 0.90, "zh": 0.87}
 HELDOUT58_MAX_FPR = 0.069
+HELDOUT59_SET = SAFETY_DATA / "safety_heldout59.jsonl"
+# the fifty-ninth set, written for round 54b's rule likewise (school gates, launderettes, bookies, allotments, level
+# crossings, halls of residence...), committed before it was read; of 480 items, 61 near-duplicates removed.
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2610,6 +2613,7 @@ def test_second_held_out_set_size_and_balance():
     (HELDOUT56_SET, (0.4, 0.6), 60),
     (HELDOUT57_SET, (0.4, 0.6), 60),
     (HELDOUT58_SET, (0.4, 0.6), 60),
+    (HELDOUT59_SET, (0.4, 0.6), 60),
 ])
 def test_later_held_out_sets_are_balanced_and_unseen_in_training(path, crisis_share, min_history):
     items = load_labelled_set(path)
@@ -2644,7 +2648,7 @@ def test_the_newest_sets_share_not_even_a_reworded_message_with_the_training_dat
                                   HELDOUT47_SET, HELDOUT48_SET, HELDOUT49_SET,
                                   HELDOUT50_SET, HELDOUT51_SET, HELDOUT52_SET, HELDOUT53_SET,
                                   HELDOUT54_SET, HELDOUT55_SET, HELDOUT56_SET, HELDOUT57_SET,
-                                  HELDOUT58_SET])
+                                  HELDOUT58_SET, HELDOUT59_SET])
 def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_file(path):
     """From the thirteenth set on, a set is kept apart from every labelled file written before it (the other held-out
     sets too, so that it can measure a model trained on them, as rounds 11 and 12 tried)."""

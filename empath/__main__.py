@@ -33,7 +33,8 @@ def _chat(args) -> int:
         normalize_strategy(args.strategy)
     components = Components(experience_rag=not args.no_rag, adapter=not args.no_adapter)
     settings = SamplingSettings(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
-                                max_new_tokens=args.max_new_tokens, seed=args.seed, candidates=args.candidates)
+                                max_new_tokens=args.max_new_tokens, seed=args.seed, candidates=args.candidates,
+                                consensus=args.consensus)
     conversation = Conversation()
     result = None
     for result in pipeline.stream(conversation, args.message, role=args.role, strategy=args.strategy, lang=args.lang,
@@ -93,6 +94,7 @@ def _serve(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .generation import SamplingSettings  # light: torch and transformers load only when generating
+    from .postprocess import CONSENSUS_AGREEMENTS
 
     parser = argparse.ArgumentParser(prog="python -m empath", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--candidates", type=int, default=defaults.candidates,
                    help="sample N replies and show the one closest to the others (1: off; not streamed)")
+    p.add_argument("--consensus", choices=CONSENSUS_AGREEMENTS, default=defaults.consensus,
+                   help="how the N replies are compared (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.set_defaults(func=_chat)
 

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .persona_lexicon import word_bias
+from .postprocess import CONSENSUS_AGREEMENTS
 
 if TYPE_CHECKING:  # the tuner (torch, peft) is imported only once a model with an adapter routes a turn
     from .group_moelora.routing import Route
@@ -70,6 +71,7 @@ class SamplingSettings:
     # > 1: sample this many replies in one batch and show the one closest to the others, whole (opt-in; local models;
     # README "Replies"); with persona_lexicon, as many more without it, and the persona draft closest to those is shown
     candidates: int = 1
+    consensus: str = "rouge-l"  # how the drafts are compared: empath.postprocess.CONSENSUS_AGREEMENTS
     seed: int | None = None
 
     def __post_init__(self):
@@ -90,6 +92,8 @@ class SamplingSettings:
             raise ValueError(f"persona_lexicon must be in [0, 10] (0 = off), got {self.persona_lexicon}")
         self.persona_lexicon = float(lexicon)
         self.candidates = _whole_number("candidates", self.candidates, 1, 16, " (1 = off)")
+        if self.consensus not in CONSENSUS_AGREEMENTS:
+            raise ValueError(f"consensus must be one of {', '.join(CONSENSUS_AGREEMENTS)}, got {self.consensus!r}")
         if self.candidates > 1 and self.temperature == 0:
             raise ValueError("candidates > 1 needs sampling (temperature > 0): greedy decoding gives one reply")
         if self.candidates > 1 and self.persona_guidance != 1.0:

@@ -10,6 +10,9 @@ Automatic metrics, all reported x100 like the paper:
 ``F1``           token-level unigram F1 (multiset overlap) per pair, averaged.
 ``R-L``          ROUGE-L F-measure (rouge-score's LCS) per pair, averaged.
 
+:func:`sentence_bleu` (one pair, sacrebleu with add-one smoothing of the orders above 1, Lin & Och's BLEU+1) is
+not a Table 3 column: it is one way to choose among sampled drafts (:func:`empath.postprocess.consensus_reply`).
+
 Tokenisation (:func:`tokenize`): lower-cased; every CJK character is a token (no word segmenter is
 installed, and character level is the usual choice for Chinese ESC evaluation), runs of Latin letters or
 digits are words, and each other non-space symbol (punctuation) is its own token.
@@ -17,6 +20,7 @@ digits are words, and each other non-space symbol (punctuation) is its own token
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from typing import Iterable, Sequence
@@ -72,6 +76,20 @@ def bleu(predictions: Sequence[str], references: Sequence[str], max_order: int =
     hyps = [" ".join(tokenize(p)) for p in predictions]
     refs = [[" ".join(tokenize(r)) for r in references]]
     return float(scorer.corpus_score(hyps, refs).score)
+
+
+@functools.lru_cache(maxsize=4)
+def _sentence_bleu_scorer(max_order: int):
+    from sacrebleu.metrics import BLEU
+
+    return BLEU(tokenize="none", force=True, max_ngram_order=max_order, effective_order=True,
+                smooth_method="add-k", smooth_value=1)
+
+
+def sentence_bleu(prediction: str, reference: str, max_order: int = 2) -> float:
+    """Sentence BLEU x100 of one pair, orders 1..max_order, add-one smoothing above order 1 (sacrebleu ``add-k``)."""
+    scorer = _sentence_bleu_scorer(max_order)
+    return float(scorer.sentence_score(" ".join(tokenize(prediction)), [" ".join(tokenize(reference))]).score)
 
 
 def token_f1(predictions: Sequence[str], references: Sequence[str]) -> float:
@@ -151,4 +169,4 @@ __all__ = ["DEFECTS", "JUDGE_ENV", "JUDGE_PROMPT_FILE", "PREFERENCES", "TABLE3_C
            "JudgePrompt", "Judgement", "PairwiseJudgement", "ask_judge", "bleu", "build_judge_messages",
            "build_pairwise_messages", "distinct_n", "generation_metrics", "judge_client_from_env", "judge_criteria",
            "judge_dialogue", "judge_pair", "load_judge_prompt", "parse_judgement", "parse_preferences",
-           "reply_defects", "rouge_l", "summarize_judgements", "token_f1", "tokenize"]
+           "reply_defects", "rouge_l", "sentence_bleu", "summarize_judgements", "token_f1", "tokenize"]

@@ -396,7 +396,8 @@ class EmpathPipeline:
                         anchors = self.generator.drafts(result.messages, replace(settings, persona_lexicon=0.0), route,
                                                         own_replies=own_replies)
                         anchors = [clean_reply(draft, result.lang) for draft in anchors]
-                    raw = consensus_reply([clean_reply(draft, result.lang) for draft in drafts], anchors)
+                    result.drafts = [clean_reply(draft, result.lang) for draft in drafts]
+                    raw = consensus_reply(result.drafts, anchors, agreement=settings.consensus)
                     result.timings_ms["first_token"] = result.timings_ms.get("first_token") or _ms(start)
                 else:
                     first = None

@@ -77,23 +77,36 @@ def clean_reply(text: str, lang: str = "en", max_sentences: int = DEFAULT_MAX_SE
     return by_lang(lang, en=" ", zh="").join(kept).strip()
 
 
-def consensus_reply(drafts: list[str], anchors: list[str] | None = None) -> str:
-    """The draft most like the others (mean ROUGE-L against each other draft; a minimum-Bayes-risk choice): sampled
-    replies agree on what fits the turn and differ in their slips. With ``anchors`` (drafts sampled without the
-    persona lexicon), the draft most like the anchors instead: lexicon drafts agree on the persona's words, the plain
-    ones on the seeker's. Empty drafts never win; the first wins a tie."""
-    from .metrics import rouge_l
+# How drafts are compared for the consensus: mean ROUGE-L F (the default) or mean sentence BLEU up to bigrams with
+# add-one smoothing (opt-in; README "Replies")
+CONSENSUS_AGREEMENTS = ("rouge-l", "bleu-2")
 
+
+def _mean_agreement(draft: str, others: list[str], agreement: str) -> float:
+    from .metrics import rouge_l, sentence_bleu
+
+    if agreement == "rouge-l":
+        return rouge_l([draft] * len(others), others)
+    return sum(sentence_bleu(draft, other, max_order=2) for other in others) / len(others)
+
+
+def consensus_reply(drafts: list[str], anchors: list[str] | None = None, agreement: str = "rouge-l") -> str:
+    """The draft most like the others (mean ``agreement`` against each other draft, one of
+    :data:`CONSENSUS_AGREEMENTS`; a minimum-Bayes-risk choice): sampled replies agree on what fits the turn and differ
+    in their slips. With ``anchors`` (drafts sampled without the persona lexicon), the draft most like the anchors
+    instead: lexicon drafts agree on the persona's words, the plain ones on the seeker's. Empty drafts never win; the
+    first wins a tie."""
+    if agreement not in CONSENSUS_AGREEMENTS:
+        raise ValueError(f"unknown consensus agreement {agreement!r}; valid: {', '.join(CONSENSUS_AGREEMENTS)}")
     drafts = [d for d in drafts if d.strip()]
     anchors = [a for a in anchors or () if a.strip()]
     if len(drafts) <= 1:
         return drafts[0] if drafts else ""
     if anchors:
-        agreement = [rouge_l([draft] * len(anchors), anchors) for draft in drafts]
+        agreements = [_mean_agreement(draft, anchors, agreement) for draft in drafts]
     else:
-        agreement = [rouge_l([draft] * (len(drafts) - 1), drafts[:i] + drafts[i + 1:])
-                     for i, draft in enumerate(drafts)]
-    return drafts[agreement.index(max(agreement))]
+        agreements = [_mean_agreement(draft, drafts[:i] + drafts[i + 1:], agreement) for i, draft in enumerate(drafts)]
+    return drafts[agreements.index(max(agreements))]
 
 
 def reply_problems(text: str, lang: str = "en") -> list[str]:
@@ -108,5 +121,5 @@ def reply_problems(text: str, lang: str = "en") -> list[str]:
     return problems
 
 
-__all__ = ["clean_reply", "consensus_reply", "cut_at_turn_marker", "foreign_script", "reply_problems", "sentences",
+__all__ = ["CONSENSUS_AGREEMENTS", "clean_reply", "consensus_reply", "cut_at_turn_marker", "foreign_script", "reply_problems", "sentences",
            "strip_markdown"]

@@ -78,6 +78,9 @@ class TurnResult:
     components: dict = field(default_factory=dict)
     messages: list = field(default_factory=list)
     response: str = ""
+    # The cleaned drafts when several were sampled (``SamplingSettings.candidates``): ``response`` is one of them;
+    # evaluation records them so that each way of choosing can be scored on the same drafts. Not exported.
+    drafts: list = field(default_factory=list, metadata={"export": False})
     # Set instead of a reply when the loaded model cannot answer in this turn's language: nothing was
     # generated (``response`` stays empty); the app and CLI show this text, evaluation skips the turn.
     notice: str | None = None

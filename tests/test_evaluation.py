@@ -86,8 +86,14 @@ def test_sample_turns_from_esconv(fixtures_dir):
     assert conv.role is None and conv.lang == "en" and len(conv.turns) == 1
     assert [t.key for t in sample_turns(dialogues, every=2)[0]] == [turns[0].key, turns[2].key]
     assert len(sample_turns(dialogues, every=1, max_turns=3)[0]) == 3
+    # another offset: a disjoint sample; the offsets of one --every cover every usable turn once
+    assert [t.key for t in sample_turns(dialogues, every=2, offset=1)[0]] == [turns[1].key, turns[3].key]
+    assert sorted(t.key for o in range(3) for t in sample_turns(dialogues, every=3, offset=o)[0]) == sorted(
+        t.key for t in turns)
     with pytest.raises(EvaluationError, match="every"):
         sample_turns(dialogues, every=0)
+    with pytest.raises(EvaluationError, match=r"--offset must be in \[0, --every - 1\] = \[0, 1\], got 2"):
+        sample_turns(dialogues, every=2, offset=2)
 
 
 def test_decoding_and_seeds():
@@ -283,6 +289,34 @@ def test_cli_decoding_options_are_recorded_and_checked(tmp_path, capsys, flag, k
     capsys.readouterr()
     assert main(argv + ["--out", str(tmp_path / "bad"), flag, bad], pipeline=pipe) == 2
     assert error in capsys.readouterr().err
+
+
+def test_drafts_are_recorded_and_scored_by_each_way_of_choosing(tmp_path, capsys):
+    """--candidates N records each turn's drafts; results score them chosen by every agreement, the run's own
+    (--consensus bleu-2) equal to the shown replies; --offset starts the sample further on."""
+    from training.evaluate import main
+
+    pipe, _ = make_pipeline()
+    out = tmp_path / "out"
+    argv = ["--data", str(dataset(tmp_path)), "--format", "jsonl", "--systems", "empath", "--every", "2",
+            "--offset", "1", "--max-new-tokens", "6", "--candidates", "3", "--consensus", "bleu-2", "--out", str(out),
+            "--no-progress"]
+    assert main(argv, pipeline=pipe) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["settings"]["consensus"] == "bleu-2" and results["config"]["offset"] == 1
+    data = read_dialogues(dataset(tmp_path), "jsonl")
+    assert results["turns"] == len(sample_turns(data, every=2, offset=1)[0]) >= 1
+    preds = lines(out / "predictions.jsonl")
+    assert all(len(p["systems"]["empath"]["drafts"]) == 3 for p in preds)
+    row = results["systems"]["empath"]
+    assert set(row["draft_choice"]) == {"rouge-l", "bleu-2"}
+    assert row["draft_choice"]["bleu-2"] == {k: row[k] for k in TABLE3_COLUMNS}  # the shown replies
+    table = (out / "table.md").read_text()
+    assert "with the most agreed of 3 drafts by bleu-2" in table and "starting at usable turn 2" in table
+    assert "| Empath, drafts chosen by rouge-l |" in table
+    with pytest.raises(SystemExit):
+        main(argv[:-3] + ["--consensus", "bleu", "--out", str(tmp_path / "bad")], pipeline=pipe)
+    assert "invalid choice: 'bleu'" in capsys.readouterr().err
 
 
 def test_cli_runs_as_module():

@@ -19,6 +19,7 @@ from empath.metrics import (
     judge_dialogue,
     parse_judgement,
     rouge_l,
+    sentence_bleu,
     summarize_judgements,
     token_f1,
     tokenize,
@@ -61,6 +62,16 @@ PREDS = ["i feel the same way about my job", "have you tried talking to your man
          "that sounds really hard", "sleep is important for you"]
 REFS = ["i understand how you feel about your job", "maybe you could talk to your manager about it",
         "that must be really hard for you", "getting enough sleep is very important"]
+
+
+def test_sentence_bleu_by_hand():
+    """BLEU+1 of one pair: unigram precision as is, higher orders add one to matches and totals, brevity penalty."""
+    # 8 tokens (the full stop is one) against 7: unigrams 6/8; bigrams 3/7 -> (3+1)/(7+1); longer, so no penalty
+    assert sentence_bleu("I am so sorry to hear that.", "i am sorry to hear about that") == pytest.approx(
+        100 * (6 / 8 * 4 / 8) ** 0.5)
+    assert sentence_bleu("sorry", "so sorry") == pytest.approx(100 * math.exp(1 - 2 / 1))  # one order, penalty
+    assert sentence_bleu("same words", "same words") == pytest.approx(100)
+    assert sentence_bleu("nothing shared", "at all") == 0.0
 
 
 def test_agrees_with_sacrebleu_and_rouge_score_on_plain_english():

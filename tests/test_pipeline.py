@@ -322,6 +322,8 @@ def test_sampling_settings_validate():
         SamplingSettings(candidates=3, persona_guidance=1.5)  # guidance decodes one sequence
     with pytest.raises(ValueError, match="needs sampling"):
         SamplingSettings(candidates=3, temperature=0)
+    with pytest.raises(ValueError, match="consensus must be one of rouge-l, bleu-2"):
+        SamplingSettings(consensus="bleu")
 
 
 def test_with_several_candidates_the_reply_is_the_most_agreed_of_the_drafts():
@@ -335,9 +337,13 @@ def test_with_several_candidates_the_reply_is_the_most_agreed_of_the_drafts():
     route = pipe.route_for(result, Components())
     drafts = pipe.generator.drafts(result.messages, settings, route)
     assert len(drafts) == 3 and len(set(drafts)) > 1  # sampled apart
-    assert result.response == consensus_reply([clean_reply(d, "en") for d in drafts]) and not result.error
+    assert result.drafts == [clean_reply(d, "en") for d in drafts] and "drafts" not in result.to_dict()
+    assert result.response == consensus_reply(result.drafts) and not result.error
     again = pipe.respond(Conversation(), "I lost my job and I feel worthless.", settings=settings)
     assert again.response == result.response
+    by_bleu = pipe.respond(Conversation(), "I lost my job and I feel worthless.",
+                           settings=replace(settings, consensus="bleu-2"))
+    assert by_bleu.drafts == result.drafts and by_bleu.response == consensus_reply(result.drafts, agreement="bleu-2")
 
 
 def test_with_the_persona_lexicon_the_drafts_are_anchored_to_as_many_plain_ones():

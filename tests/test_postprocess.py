@@ -58,6 +58,22 @@ def test_the_consensus_reply_is_the_draft_most_like_the_others():
     assert consensus_reply(["Same.", "Same."]) == "Same."  # a tie goes to the first
 
 
+def test_the_bleu_consensus_is_the_draft_with_the_highest_mean_sentence_bleu():
+    """agreement="bleu-2": the draft whose mean smoothed sentence BLEU (orders 1-2) against the others is highest; its
+    brevity penalty favours the fuller of the agreeing drafts, where ROUGE-L's F-measure takes the shorter one."""
+    from empath.metrics import sentence_bleu
+    from empath.postprocess import consensus_reply
+
+    drafts = ["You are welcome, have a great day.", "You are welcome and I wish you all the best, have a great day too.",
+              "You are welcome! Have a good day and take care.", "Thank you, you too."]
+    means = [sum(sentence_bleu(d, o) for o in drafts if o is not d) / 3 for d in drafts]
+    assert consensus_reply(drafts, agreement="bleu-2") == drafts[means.index(max(means))] == drafts[1]
+    assert consensus_reply(drafts) == drafts[0]  # ROUGE-L, the default, chooses otherwise here
+    assert consensus_reply(["", "Tell me more."], agreement="bleu-2") == "Tell me more."
+    with pytest.raises(ValueError, match="unknown consensus agreement 'bleu'"):
+        consensus_reply(drafts, agreement="bleu")
+
+
 def test_with_anchors_the_consensus_is_the_draft_most_like_them():
     """Persona-lexicon drafts agree on the persona's words; plain drafts (the anchors) on the seeker's topic, so the
     shown draft is the persona's draft closest to them, not the one closest to the other persona drafts."""

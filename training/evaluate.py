@@ -24,6 +24,7 @@ from pathlib import Path
 
 from empath._data import DataFileError
 from empath.evaluation import DECODINGS, HUMAN, EvaluationError, check_system_names, run_evaluation, summary_line
+from empath.postprocess import CONSENSUS_AGREEMENTS
 
 DEFAULT_SYSTEMS = "empath,base,no-role,no-strategy,no-rag,constant"
 
@@ -36,6 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--systems", default=DEFAULT_SYSTEMS, help=f"comma-separated (default: {DEFAULT_SYSTEMS})")
     p.add_argument("--max-turns", type=int, default=None, help="first N sampled turns (default: all)")
     p.add_argument("--every", type=int, default=1, help="take every K-th usable supporter turn (default 1)")
+    p.add_argument("--offset", type=int, default=0,
+                   help="start at the (O+1)-th usable turn, 0 <= O < K (another offset: a disjoint sample)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each turn samples with a seed derived from it")
     p.add_argument("--decoding", default="app",
                    help=f"{' | '.join(DECODINGS)} | a temperature: app = the app's default decoding; greedy = the same at "
@@ -50,6 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         " (0 = off; default: the app's)")
     p.add_argument("--candidates", type=int, default=None,
                    help="sample N replies per turn and keep the one closest to the others (1 = off; default: the app's)")
+    p.add_argument("--consensus", choices=CONSENSUS_AGREEMENTS, default=None,
+                   help="how the drafts are compared to pick the most agreed (default: the app's, rouge-l)")
     p.add_argument("--out", required=True, help="output folder (rerun with the same folder to resume)")
     p.add_argument("--judge", action="store_true",
                    help="pairwise LLM judging (needs EMPATH_JUDGE_MODEL or EMPATH_LLM_MODEL)")
@@ -89,10 +94,11 @@ def main(argv=None, pipeline=None) -> int:
         config = {"data": str(Path(args.data).resolve()), "format": args.format,
                   "base_model": pipeline.config.base_model, "adapter": pipeline.config.adapter}
         results = run_evaluation(pipeline, dialogues, systems, args.out, every=args.every, max_turns=args.max_turns,
+                                 offset=args.offset,
                                  seed=args.seed, decoding=args.decoding, max_new_tokens=args.max_new_tokens,
                                  min_new_tokens=args.min_new_tokens,
                                  persona_guidance=args.persona_guidance, persona_lexicon=args.persona_lexicon,
-                                 candidates=args.candidates,
+                                 candidates=args.candidates, consensus=args.consensus,
                                  judge=args.judge, judge_against=args.judge_against, judge_turns=args.judge_turns,
                                  config=config, progress=not args.no_progress)
     except (EvaluationError, DataFileError, ValueError, KeyError, RuntimeError) as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..metrics import DEFECTS, TABLE3_COLUMNS, distinct_n, generation_metrics
+from ..postprocess import CONSENSUS_AGREEMENTS, consensus_reply
 from .systems import HUMAN, SYSTEM_LABELS
 
 # Published ESConv rows printed beside ours (English, their own splits and tokenisation: orientation only).
@@ -35,12 +36,21 @@ def score_predictions(records: Sequence[dict], systems: Sequence[str]) -> dict:
         row["language_notices"] = sum(1 for a in answers if a.get("notice"))
         row["defects"] = {d: sum(1 for a in answers if d in a.get("defects", [])) for d in DEFECTS}
         row["mean_words"] = round(sum(len(x.split()) for x in replies) / max(len(replies), 1), 2)
+        if all(a.get("drafts") for a in answers):
+            row["draft_choice"] = draft_choice_metrics([a["drafts"] for a in answers], golds)
         rows[name] = row
     human = {"D-1": round(distinct_n(golds, 1), 4), "D-2": round(distinct_n(golds, 2), 4), "n": len(golds),
              "mean_words": round(sum(len(g.split()) for g in golds) / max(len(golds), 1), 2)}
     for row in rows.values():
         row["D-2 / human"] = round(row["D-2"] / human["D-2"], 3) if human["D-2"] else None
     return {"systems": rows, HUMAN: human}
+
+
+def draft_choice_metrics(drafts: Sequence[Sequence[str]], golds: Sequence[str]) -> dict:
+    """Table 3 metrics of the same turns' drafts chosen by each consensus agreement (drafts against each other)."""
+    return {agreement: {k: round(v, 4) for k, v in generation_metrics(
+                [consensus_reply(list(d), agreement=agreement) for d in drafts], golds).items()}
+            for agreement in CONSENSUS_AGREEMENTS}
 
 
 def format_table(results: dict) -> str:
@@ -66,13 +76,16 @@ def format_table(results: dict) -> str:
     cfg = results.get("config", {})
     every = cfg.get("every", 1)
     sample = "every usable supporter turn" if every == 1 else f"1 in {every} usable supporter turns"
+    if cfg.get("offset"):
+        sample += f", starting at usable turn {cfg['offset'] + 1}"
     settings = cfg.get("settings") or {}
     guidance, lexicon = settings.get("persona_guidance", 1.0), settings.get("persona_lexicon", 0.0)
     candidates, min_new = settings.get("candidates", 1), settings.get("min_new_tokens", 1)
     decoding = (f"`{cfg.get('decoding', '?')}`" + (f" with persona guidance {guidance:g}" if guidance != 1.0 else "")
                 + (f" with persona lexicon {lexicon:g}" if lexicon else "")
                 + (f" with at least {min_new} new tokens" if min_new > 1 else "")
-                + (f" with the most agreed of {candidates} drafts" if candidates > 1 else ""))
+                + (f" with the most agreed of {candidates} drafts" if candidates > 1 else "")
+                + (f" by {settings['consensus']}" if candidates > 1 and "consensus" in settings else ""))
     note = (f"{results.get('turns', human['n'])} turns of `{cfg.get('data', '?')}` ({sample}), decoding "
             f"{decoding}. Scores x100; D-1/D-2 corpus level; B-n corpus BLEU (sacrebleu on our "
             "tokens, brevity penalty, no smoothing); F1 and R-L means of per-reply scores; PPL of the gold reply after "
@@ -80,7 +93,20 @@ def format_table(results: dict) -> str:
     if judge:
         note += (f" Judge columns: share of criteria won against `{results['judge']['opponent']}` "
                  "(both orders; tie = 0.5).")
-    return "\n".join("| " + " | ".join(line) + " |" for line in lines) + "\n\n" + note + "\n"
+    table = "\n".join("| " + " | ".join(line) + " |" for line in lines) + "\n\n" + note + "\n"
+    return table + _draft_choice_table(results["systems"])
+
+
+def _draft_choice_table(rows: dict) -> str:
+    """The systems' recorded drafts chosen by each agreement, as a second small table ('' without drafts)."""
+    lines = [f"| {SYSTEM_LABELS.get(name, name)}, drafts chosen by {agreement} | "
+             + " | ".join(f"{scores[c]:.2f}" for c in TABLE3_COLUMNS) + " |"
+             for name, row in rows.items() for agreement, scores in row.get("draft_choice", {}).items()]
+    if not lines:
+        return ""
+    return ("\nThe same drafts, chosen by each agreement (drafts compared with each other):\n\n"
+            "| System | " + " | ".join(TABLE3_COLUMNS) + " |\n|---" + "|---:" * len(TABLE3_COLUMNS) + "|\n"
+            + "\n".join(lines) + "\n")
 
 
 def write_plots(results: dict, out: Path) -> tuple[list[str], list[str]]:

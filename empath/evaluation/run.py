@@ -39,10 +39,11 @@ def _check_resume(out: Path, config: dict) -> None:
 
 
 def run_evaluation(pipeline: EmpathPipeline, dialogues: Iterable, systems: Sequence[str], out: str | os.PathLike, *,
-                   every: int = 1, max_turns: int | None = None, seed: int = 0, decoding: str = "app",
+                   every: int = 1, max_turns: int | None = None, offset: int = 0, seed: int = 0,
+                   decoding: str = "app",
                    max_new_tokens: int | None = None, min_new_tokens: int | None = None,
                    persona_guidance: float = 1.0, persona_lexicon: float | None = None, candidates: int | None = None,
-                   judge: bool = False,
+                   consensus: str | None = None, judge: bool = False,
                    judge_client: Any = None, judge_model: str | None = None, judge_against: str = HUMAN,
                    judge_turns: int | None = None,
                    config: dict | None = None, progress: bool = True, stop_after: int | None = None) -> dict:
@@ -54,13 +55,13 @@ def run_evaluation(pipeline: EmpathPipeline, dialogues: Iterable, systems: Seque
         raise EvaluationError(f"--judge-against {judge_against!r} is not among the systems ({', '.join(names)})")
     settings = decoding_settings(decoding, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
                                  persona_guidance=persona_guidance, persona_lexicon=persona_lexicon,
-                                 candidates=candidates)
-    turns, counts = sample_turns(dialogues, every, max_turns)
+                                 candidates=candidates, consensus=consensus)
+    turns, counts = sample_turns(dialogues, every, max_turns, offset)
     if not turns:
         raise EvaluationError("no usable supporter turns in the data (each needs a seeker message before it)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    config = {**(config or {}), "systems": names, "every": every, "max_turns": max_turns, "seed": seed,
+    config = {**(config or {}), "systems": names, "every": every, "offset": offset, "max_turns": max_turns, "seed": seed,
               "decoding": decoding, "max_new_tokens": settings.max_new_tokens, "settings": settings.to_dict()}
     _check_resume(out, config)
     log = out / "predictions.jsonl"

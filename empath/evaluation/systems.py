@@ -70,6 +70,8 @@ class System:
         row = {"reply": result.response, "role": result.role, "strategy": result.strategy,
                "experience": (result.experience or {}).get("id") if result.experience_used else None,
                "crisis": result.crisis, "defects": reply_defects(result.response, result.lang)}
+        if result.drafts:  # several drafts were sampled: each way of choosing can be scored on them
+            row["drafts"] = result.drafts
         if result.error:
             row["error"] = result.error
         if getattr(result, "notice", None):  # the model cannot write this language: nothing was generated

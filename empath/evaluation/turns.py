@@ -3,7 +3,8 @@
 Sampling (:func:`sample_turns`): supporter turns in file order; a turn is usable when its context ends with one
 or more seeker turns (they are joined by a newline into the message); turns with an empty context or a
 context ending with a supporter turn are skipped and counted. Of the usable turns every ``every``-th is
-taken (the 1st, (K+1)-th, ...), then the first ``max_turns`` of those.
+taken (the 1st, (K+1)-th, ...; with ``offset`` O, the (O+1)-th, (O+K+1)-th, ...: ``--every 7 --offset 3`` is a sample
+disjoint from ``--every 7``), then the first ``max_turns`` of those.
 
 The conversation: ``turns`` = the gold context before the seeker's message, ``background`` = the dataset's
 question, description and keywords only (never its role, topic or problem type: the role is matched by the
@@ -73,10 +74,13 @@ def split_message(context: Sequence[Turn]) -> tuple[list[Turn], str] | None:
     return list(context[:start]), "\n".join(t.text.strip() for t in context[start:])
 
 
-def sample_turns(dialogues: Iterable, every: int = 1, max_turns: int | None = None) -> tuple[list[EvalTurn], dict]:
+def sample_turns(dialogues: Iterable, every: int = 1, max_turns: int | None = None,
+                 offset: int = 0) -> tuple[list[EvalTurn], dict]:
     """The sampled turns (see the module docstring) and counts of supporter, usable and skipped turns."""
     if every < 1:
         raise EvaluationError("--every must be >= 1")
+    if not 0 <= offset < every:
+        raise EvaluationError(f"--offset must be in [0, --every - 1] = [0, {every - 1}], got {offset}")
     turns, counts = [], {"supporter_turns": 0, "usable": 0, "skipped_no_seeker_message": 0}
     for dialogue in dialogues:
         bg = dialogue.background
@@ -88,7 +92,7 @@ def sample_turns(dialogues: Iterable, every: int = 1, max_turns: int | None = No
                 counts["skipped_no_seeker_message"] += 1
                 continue
             counts["usable"] += 1
-            if (counts["usable"] - 1) % every or (max_turns is not None and len(turns) >= max_turns):
+            if (counts["usable"] - 1 - offset) % every or (max_turns is not None and len(turns) >= max_turns):
                 continue
             history, message = split
             turns.append(EvalTurn(dialogue.id, len(context), dialogue.lang, background, history, message,
@@ -106,7 +110,7 @@ def decoding_settings(decoding: str = "app", **overrides) -> SamplingSettings:
     at 0.7 / top-p 0.95 (``sample``) or sampling at a given temperature with top-p 0.95 (a number, e.g. ``"0.5"``);
     the last two keep transformers' default top-k of 50, as they were measured before the app's top-k 3.
     ``overrides``: :class:`SamplingSettings` fields to set (``max_new_tokens``, ``min_new_tokens``,
-    ``persona_guidance``, ``persona_lexicon``, ``candidates``); None keeps the default."""
+    ``persona_guidance``, ``persona_lexicon``, ``candidates``, ``consensus``); None keeps the default."""
     settings = SamplingSettings()
     nucleus = {"top_p": 0.95, "top_k": 50}
     if decoding == "greedy":

@@ -2538,14 +2538,19 @@ HELDOUT57_MAX_FPR = 0.077
 HELDOUT58_SET = SAFETY_DATA / "safety_heldout58.jsonl"
 # the fifty-eighth set, written for round 54's rule likewise (motorway services, lorry cabs, ferries, lambing, dialysis
 # units, prison visiting rooms...), committed before it was read; of 480 items, 61 near-duplicates removed. Measured
-# once with round 53's rules: the shipped detector 0.885 (en 0.901, zh 0.874), FPR 0.068; round 54's candidate
-# (the regression retrained with sets 39-57) 0.930 (en 0.901, zh 0.950), FPR 0.064, but it flags the hard negative
-# "考完试就解脱了" and so failed its rule and does not ship. Bounds: the shipped detector's level.
-HELDOUT58_MIN_RECALL = {"overall": 0.88, "en": 0.90, "zh": 0.87}
-HELDOUT58_MAX_FPR = 0.069
+# once with round 53's rules: the detector then shipped 0.885 (en 0.901, zh 0.874), FPR 0.068; round 54's candidate
+# (the regression retrained with sets 39-57) 0.930 (en 0.901, zh 0.950), FPR 0.064 -- it flagged the hard negative
+# "考完试就解脱了" and failed its rule; under round 54's rules (the mask fixed) it shipped as round 54b, and reads the
+# same here. Bounds: the shipped detector's level.
+HELDOUT58_MIN_RECALL = {"overall": 0.93, "en": 0.90, "zh": 0.94}
+HELDOUT58_MAX_FPR = 0.064
 HELDOUT59_SET = SAFETY_DATA / "safety_heldout59.jsonl"
 # the fifty-ninth set, written for round 54b's rule likewise (school gates, launderettes, bookies, allotments, level
-# crossings, halls of residence...), committed before it was read; of 480 items, 61 near-duplicates removed.
+# crossings, halls of residence...), committed before it was read; of 480 items, 61 near-duplicates removed. Measured
+# once with round 54's rules: round 54b's detector (shipped) 0.928 (en 0.872, zh 0.966), FPR 0.058; the one before it
+# 0.892 (en 0.846, zh 0.923), FPR 0.076. Bounds: the shipped detector's level.
+HELDOUT59_MIN_RECALL = {"overall": 0.92, "en": 0.87, "zh": 0.96}
+HELDOUT59_MAX_FPR = 0.059
 
 
 def test_second_held_out_set_size_and_balance():
@@ -2727,6 +2732,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     (HELDOUT56_SET, HELDOUT56_MIN_RECALL, HELDOUT56_MAX_FPR),
     (HELDOUT57_SET, HELDOUT57_MIN_RECALL, HELDOUT57_MAX_FPR),
     (HELDOUT58_SET, HELDOUT58_MIN_RECALL, HELDOUT58_MAX_FPR),
+    (HELDOUT59_SET, HELDOUT59_MIN_RECALL, HELDOUT59_MAX_FPR),
 ])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)

@@ -319,6 +319,23 @@ def test_drafts_are_recorded_and_scored_by_each_way_of_choosing(tmp_path, capsys
     assert "invalid choice: 'bleu'" in capsys.readouterr().err
 
 
+def test_a_turn_without_drafts_keeps_its_one_reply_in_every_draft_choice():
+    """A crisis turn has the fixed reply and no drafts: each way of choosing scores that reply there."""
+    from empath.evaluation import score_predictions
+    from empath.postprocess import consensus_reply
+
+    drafts = ["You are welcome, have a great day.", "You are welcome and I wish you all the best, have a great day too.",
+              "Thank you, you too."]
+    records = [{"gold": "Have a great day too!", "systems": {"empath": {"reply": drafts[0], "drafts": drafts}}},
+               {"gold": "Please call 988 now.", "systems": {"empath": {"reply": "Please call 988.", "crisis": True}}}]
+    choice = score_predictions(records, ["empath"])["systems"]["empath"]["draft_choice"]
+    for agreement in ("rouge-l", "bleu-2"):
+        chosen = [consensus_reply(drafts, agreement=agreement), "Please call 988."]
+        assert choice[agreement] == {k: round(v, 4) for k, v in generation_metrics(
+            chosen, ["Have a great day too!", "Please call 988 now."]).items()}
+    assert "draft_choice" not in score_predictions(records[1:], ["empath"])["systems"]["empath"]
+
+
 def test_cli_runs_as_module():
     import subprocess
     import sys

@@ -36,8 +36,9 @@ def score_predictions(records: Sequence[dict], systems: Sequence[str]) -> dict:
         row["language_notices"] = sum(1 for a in answers if a.get("notice"))
         row["defects"] = {d: sum(1 for a in answers if d in a.get("defects", [])) for d in DEFECTS}
         row["mean_words"] = round(sum(len(x.split()) for x in replies) / max(len(replies), 1), 2)
-        if all(a.get("drafts") for a in answers):
-            row["draft_choice"] = draft_choice_metrics([a["drafts"] for a in answers], golds)
+        if any(a.get("drafts") for a in answers):  # a turn without drafts (a crisis reply) keeps its one reply
+            row["draft_choice"] = draft_choice_metrics([a.get("drafts") or [a.get("reply", "")] for a in answers],
+                                                       golds)
         rows[name] = row
     human = {"D-1": round(distinct_n(golds, 1), 4), "D-2": round(distinct_n(golds, 2), 4), "n": len(golds),
              "mean_words": round(sum(len(g.split()) for g in golds) / max(len(golds), 1), 2)}

@@ -655,6 +655,34 @@ RULES_READ = [
     ("我妈没收了我的刀片 我又去买了新的", "zh", "zh/self_harm/blade_taken_and_bought_again"),
     ("楼下有个女的一直在喊救命", "zh", "zh/harm_to_others/screaming_for_help_next_door"),
     ("他骗我钱 我回家拿刀去 等着", "zh", "zh/harm_to_others/going_home_for_a_knife"),
+    # round 55, from the fifty-ninth set's misses (seen), in other words: a rafter tested with one's weight, a gun and a
+    # pet given away, purging after meals with the heart going funny, a head injury told in dropped g's, a fall from a
+    # ladder with no feeling in the legs, a burn with the skin coming off and the person gone white, a sting with the
+    # face swelling and no breath caught, a child who drank paraffin, heatstroke with "quit sweating", a crowd beating
+    # a thief with petrol brought, a child hit until no sound comes; zh leaving "looking beautiful", feet dangling over
+    # the water as the tide comes in, a needle pressed into the palm until it bleeds
+    "round55",
+    ("the rafter in the garage is solid, tested it with my weight this morning", "en",
+     "en/suicide/hanging_point_tested"),
+    ("horse is going to my cousin, the cat's going to the neighbours. got grandad's shotgun in the truck", "en",
+     "en/suicide/firearm_and_pets_rehomed"),
+    ("been making myself sick after every meal this week and my heart's going funny", "en",
+     "en/self_harm/purging_with_heart_signs"),
+    ("he came off his bike, now hes slurrin his words and one pupil is bigger than the other", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("my dad's come off the ladder and he can't feel his legs", "en", "en/harm_to_others/third_party_spinal"),
+    ("hot oil went over her hand, the skin is coming off and she's gone really pale", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("a wasp got my brother, his face swelling up and he can't catch his breath", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("the child next door swallowed some kerosene from a juice bottle", "en", "en/harm_to_others/third_party_child_swallowed"),
+    ("grandpa quit sweating out in the field and he's talking crazy", "en", "en/harm_to_others/third_party_heatstroke"),
+    ("dem dey beat one boy for market, dem say na thief, somebody bring petrol", "en", "en/harm_to_others/mob_with_petrol"),
+    ("the man upstairs keeps beating his son, the boy is screaming till no sound comes out", "en",
+     "en/harm_to_others/keeps_hitting_the_child_until_no_sound"),
+    ("换上最好看的裙子 我想体体面面地走", "zh", "zh/suicide/leave_looking_beautiful"),
+    ("坐在海边的石头上 腿垂下去 浪涨上来了 不管了", "zh", "zh/suicide/feet_dangling_over_the_water"),
+    ("我又拿针扎自己的手心 扎了几十下 一直在流血", "zh", "zh/self_harm/needle_into_the_palm"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -789,6 +817,26 @@ RULES_QUIET = [
     ("我在海边当救生员 今天救了个被浪卷走的小伙 人送医院了没事", "zh"),
     ("铅笔我磨尖了 准备考试", "zh"),
     ("游戏里一直在喊救命 哈哈", "zh"),
+    # round 55, rules, masks and contexts: a hook tested before a hammock, a pet minded while the rifle goes to the
+    # range, "make myself sick" with worry, a thief beaten in the past, hair gone white; the Singlish idiom with its
+    # particle, arms "gonna fall off", dying "of exhaustion"; zh a bad haircut, hot pot,
+    # a news report, a roommate's snoring, a bride's walk, fishing with legs dangling, a needle for a blood test
+    "round55",
+    ("i tested the hook with my weight before hanging the hammock", "en"),
+    ("the dog's going to my mum's while we're away, and I'm taking the rifle to the range", "en"),
+    ("I make myself sick thinking about the exam, my heart is racing", "en"),
+    ("the lads at the match beat the thief who nicked the tyre", "en"),
+    ("my hair has gone white with stress and my mate fell off his bike last year", "en"),
+    ("the chilli crab so good, i eat until want to die liao haha", "en"),
+    ("shifting pallets all day, my arms are gonna fall off", "en"),
+    ("if i die of exhaustion after this double shift, blame the rota", "en"),
+    ("托尼老师给我剪了个锅盖头 不想活了 明天怎么见人", "zh"),
+    ("这麻辣烫辣到要死了要死了 再来一碗", "zh"),
+    ("老师让我们写关于跳楼事件的新闻报道 怎么写才负责", "zh"),
+    ("上铺打呼噜打得我想掐死他", "zh"),
+    ("婚礼上我要漂漂亮亮地走红毯", "zh"),
+    ("我们坐在江边，脚挂下去钓鱼，随便它去了，钓不到就回家", "zh"),
+    ("我用针扎手指 看看血型", "zh"),
 ]
 
 
@@ -2057,8 +2105,8 @@ def test_combined_detector_on_the_independent_held_out_set(checker, rules_checke
 class HeldOut(NamedTuple):
     """A later held-out set (training/data/safety/safety_heldout<number>.jsonl) and what its tests ask of it."""
     number: int
-    min_recall: dict  # the shipped detector's recall on it at least: overall, en, zh
-    max_fpr: float  # and its false-positive rate at most
+    min_recall: dict | None  # the shipped detector's recall on it at least: overall, en, zh (None: not measured yet)
+    max_fpr: float | None  # and its false-positive rate at most
     crisis_share: tuple | None  # each language's crisis share within (low, high); None: a balance test of its own
     min_history: int  # items with earlier seeker turns at least
 
@@ -2419,6 +2467,10 @@ HELDOUT_SETS = [
     # Measured once with round 54's rules: round 54b's detector (shipped) 0.928 (en 0.872, zh 0.966), FPR 0.058; the one
     # before it 0.892 (en 0.846, zh 0.923), FPR 0.076. Bounds: the shipped detector's level.
     HeldOut(59, {"overall": 0.92, "en": 0.87, "zh": 0.96}, 0.059, (0.4, 0.6), 60),
+    # the sixtieth set, written while round 55's rules were (harbour walls, lifeboat stations, caravan parks, grain
+    # silos, scrapyards, wedding receptions, funeral wakes...) by two helpers told to read nothing in the project;
+    # committed before it was read; of 480 items, 55 near-duplicates removed. Not measured yet: no bounds.
+    HeldOut(60, None, None, (0.4, 0.6), 60),
 ]
 
 
@@ -2482,7 +2534,7 @@ def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
 
 
 @pytest.mark.parametrize("path, min_recall, max_fpr", [
-    pytest.param(s.path, s.min_recall, s.max_fpr, id=s.name) for s in HELDOUT_SETS])
+    pytest.param(s.path, s.min_recall, s.max_fpr, id=s.name) for s in HELDOUT_SETS if s.min_recall])
 def test_combined_detector_on_the_later_held_out_sets(checker, path, min_recall, max_fpr):
     report = evaluate_detector(load_labelled_set(path), checker)
     assert report["overall"]["recall"] >= min_recall["overall"], report["overall"]

@@ -2469,8 +2469,9 @@ HELDOUT_SETS = [
     HeldOut(59, {"overall": 0.92, "en": 0.87, "zh": 0.96}, 0.059, (0.4, 0.6), 60),
     # the sixtieth set, written while round 55's rules were (harbour walls, lifeboat stations, caravan parks, grain
     # silos, scrapyards, wedding receptions, funeral wakes...) by two helpers told to read nothing in the project;
-    # committed before it was read; of 480 items, 55 near-duplicates removed. Not measured yet: no bounds.
-    HeldOut(60, None, None, (0.4, 0.6), 60),
+    # committed before it was read; of 480 items, 55 near-duplicates removed. Measured once with round 55's rules and
+    # round 54b's model: 0.926 (en 0.879, zh 0.958), FPR 0.054 (round 54's rules the same). Bounds: the level reached.
+    HeldOut(60, {"overall": 0.92, "en": 0.87, "zh": 0.95}, 0.055, (0.4, 0.6), 60),
 ]
 
 

@@ -2472,9 +2472,10 @@ HELDOUT_SETS = [
     # round 54b's model: 0.926 (en 0.879, zh 0.958), FPR 0.054 (round 54's rules the same). Bounds: the level reached.
     HeldOut(60, {"overall": 0.92, "en": 0.87, "zh": 0.95}, 0.055, (0.4, 0.6), 60),
     # the sixty-first set, written after round 55 likewise (night buses, hospices, cold stores, crane cabs, fly lofts,
-    # prison wings, job centres...), committed before it was read, for the next decision (README: what the FPR target
-    # would cost); of 480 items, 55 near-duplicates removed. Not measured yet: no bounds.
-    HeldOut(61, None, None, (0.4, 0.6), 60),
+    # prison wings, job centres...), committed before it was read, for round 56's rule (a threshold of 0.74); of 480
+    # items, 55 near-duplicates removed. Measured once with round 55's rules: the shipped detector 0.930 (en 0.871, zh
+    # 0.974), FPR 0.031; the 0.74 candidate 0.915 (zh 0.948), the same FPR, so it did not ship. Bounds: the level reached.
+    HeldOut(61, {"overall": 0.93, "en": 0.87, "zh": 0.97}, 0.032, (0.4, 0.6), 60),
 ]
 
 

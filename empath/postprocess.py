@@ -77,17 +77,22 @@ def clean_reply(text: str, lang: str = "en", max_sentences: int = DEFAULT_MAX_SE
     return by_lang(lang, en=" ", zh="").join(kept).strip()
 
 
+def _mean_rouge_l(draft: str, others: list[str]) -> float:
+    from .metrics import rouge_l
+
+    return rouge_l([draft] * len(others), others)
+
+
+def _mean_bleu_2(draft: str, others: list[str]) -> float:
+    from .metrics import sentence_bleu
+
+    return sum(sentence_bleu(draft, other, max_order=2) for other in others) / len(others)
+
+
 # How drafts are compared for the consensus: mean ROUGE-L F (the default) or mean sentence BLEU up to bigrams with
 # add-one smoothing (opt-in; README "Replies")
-CONSENSUS_AGREEMENTS = ("rouge-l", "bleu-2")
-
-
-def _mean_agreement(draft: str, others: list[str], agreement: str) -> float:
-    from .metrics import rouge_l, sentence_bleu
-
-    if agreement == "rouge-l":
-        return rouge_l([draft] * len(others), others)
-    return sum(sentence_bleu(draft, other, max_order=2) for other in others) / len(others)
+_AGREEMENTS = {"rouge-l": _mean_rouge_l, "bleu-2": _mean_bleu_2}
+CONSENSUS_AGREEMENTS = tuple(_AGREEMENTS)
 
 
 def consensus_reply(drafts: list[str], anchors: list[str] | None = None, agreement: str = "rouge-l") -> str:
@@ -96,16 +101,17 @@ def consensus_reply(drafts: list[str], anchors: list[str] | None = None, agreeme
     in their slips. With ``anchors`` (drafts sampled without the persona lexicon), the draft most like the anchors
     instead: lexicon drafts agree on the persona's words, the plain ones on the seeker's. Empty drafts never win; the
     first wins a tie."""
-    if agreement not in CONSENSUS_AGREEMENTS:
+    if agreement not in _AGREEMENTS:
         raise ValueError(f"unknown consensus agreement {agreement!r}; valid: {', '.join(CONSENSUS_AGREEMENTS)}")
+    mean_agreement = _AGREEMENTS[agreement]
     drafts = [d for d in drafts if d.strip()]
     anchors = [a for a in anchors or () if a.strip()]
     if len(drafts) <= 1:
         return drafts[0] if drafts else ""
     if anchors:
-        agreements = [_mean_agreement(draft, anchors, agreement) for draft in drafts]
+        agreements = [mean_agreement(draft, anchors) for draft in drafts]
     else:
-        agreements = [_mean_agreement(draft, drafts[:i] + drafts[i + 1:], agreement) for i, draft in enumerate(drafts)]
+        agreements = [mean_agreement(draft, drafts[:i] + drafts[i + 1:]) for i, draft in enumerate(drafts)]
     return drafts[agreements.index(max(agreements))]
 
 
@@ -121,5 +127,5 @@ def reply_problems(text: str, lang: str = "en") -> list[str]:
     return problems
 
 
-__all__ = ["CONSENSUS_AGREEMENTS", "clean_reply", "consensus_reply", "cut_at_turn_marker", "foreign_script", "reply_problems", "sentences",
-           "strip_markdown"]
+__all__ = ["CONSENSUS_AGREEMENTS", "clean_reply", "consensus_reply", "cut_at_turn_marker", "foreign_script",
+           "reply_problems", "sentences", "strip_markdown"]

@@ -675,9 +675,11 @@ RULES_READ = [
      "en/harm_to_others/third_party_two_signs"),
     ("a wasp got my brother, his face swelling up and he can't catch his breath", "en",
      "en/harm_to_others/third_party_two_signs"),
-    ("the child next door swallowed some kerosene from a juice bottle", "en", "en/harm_to_others/third_party_child_swallowed"),
+    ("the child next door swallowed some kerosene from a juice bottle", "en",
+     "en/harm_to_others/third_party_child_swallowed"),
     ("grandpa quit sweating out in the field and he's talking crazy", "en", "en/harm_to_others/third_party_heatstroke"),
-    ("dem dey beat one boy for market, dem say na thief, somebody bring petrol", "en", "en/harm_to_others/mob_with_petrol"),
+    ("dem dey beat one boy for market, dem say na thief, somebody bring petrol", "en",
+     "en/harm_to_others/mob_with_petrol"),
     ("the man upstairs keeps beating his son, the boy is screaming till no sound comes out", "en",
      "en/harm_to_others/keeps_hitting_the_child_until_no_sound"),
     ("换上最好看的裙子 我想体体面面地走", "zh", "zh/suicide/leave_looking_beautiful"),
@@ -2474,7 +2476,8 @@ HELDOUT_SETS = [
     # the sixty-first set, written after round 55 likewise (night buses, hospices, cold stores, crane cabs, fly lofts,
     # prison wings, job centres...), committed before it was read, for round 56's rule (a threshold of 0.74); of 480
     # items, 55 near-duplicates removed. Measured once with round 55's rules: the shipped detector 0.930 (en 0.871, zh
-    # 0.974), FPR 0.031; the 0.74 candidate 0.915 (zh 0.948), the same FPR, so it did not ship. Bounds: the level reached.
+    # 0.974), FPR 0.031; the 0.74 candidate 0.915 (zh 0.948), the same FPR, so it did not ship. Bounds: the level
+    # reached.
     HeldOut(61, {"overall": 0.93, "en": 0.87, "zh": 0.97}, 0.032, (0.4, 0.6), 60),
 ]
 

@@ -10,8 +10,8 @@ Training data:
     plans, timelines, farewells and veiled statements in both languages, hard negatives -- idioms, hyperbole,
     fiction, third person, past recovered episodes, everyday plans -- and short conversations whose items carry
     the earlier seeker turns in ``history``: those are read as ``SafetyChecker.conversation_input``), and any
-    ``--extra`` labelled sets: by default (``SHIPPED_EXTRA``) the held-out sets 3-15, 17-22 and 29-57, measured and seen,
-    less their negatives tagged as someone else's danger or a threat (``--extra-skip-notes``), and
+    ``--extra`` labelled sets: by default (``SHIPPED_EXTRA``) the held-out sets 3-15, 17-22 and 29-57, measured and
+    seen, less their negatives tagged as someone else's danger or a threat (``--extra-skip-notes``), and
     ``followup_disclosures.jsonl`` (``training.label_followup_disclosures``: the follow-up training files' earlier
     seeker turns that the round-10 detector flags, so that the model keeps short explicit disclosures);
   * mined negatives: real seeker turns that are very unlikely to be crisis messages. English from ESConv

@@ -61,8 +61,8 @@ def run_evaluation(pipeline: EmpathPipeline, dialogues: Iterable, systems: Seque
         raise EvaluationError("no usable supporter turns in the data (each needs a seeker message before it)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    config = {**(config or {}), "systems": names, "every": every, "offset": offset, "max_turns": max_turns, "seed": seed,
-              "decoding": decoding, "max_new_tokens": settings.max_new_tokens, "settings": settings.to_dict()}
+    config = {**(config or {}), "systems": names, "every": every, "offset": offset, "max_turns": max_turns,
+              "seed": seed, "decoding": decoding, "max_new_tokens": settings.max_new_tokens, "settings": settings.to_dict()}
     _check_resume(out, config)
     log = out / "predictions.jsonl"
     merged = merge_predictions(read_jsonl_log(log))

@@ -685,6 +685,26 @@ RULES_READ = [
     ("换上最好看的裙子 我想体体面面地走", "zh", "zh/suicide/leave_looking_beautiful"),
     ("坐在海边的石头上 腿垂下去 浪涨上来了 不管了", "zh", "zh/suicide/feet_dangling_over_the_water"),
     ("我又拿针扎自己的手心 扎了几十下 一直在流血", "zh", "zh/self_harm/needle_into_the_palm"),
+    # round 57, from the sixty-first set's misses (seen), in other words: a walk to a viaduct after keys handed back and
+    # thanks said, oleander seeds swallowed, old cuts reopened and bleeding, a razor gone for, a Tagalog cut, a fit
+    # with the head striking the floor, a Scots "nae breathing", a Taglish stroke, a brown snake bite with weakness; zh
+    # the "real life" account to close, a fall with the neck hurting and the hands numb
+    "round57",
+    ("handed the keys back to the gaffer, told him that was my last day. heading to the viaduct now, thanks for "
+     "everything lads", "en", "en/suicide/walking_to_the_bridge_after_goodbyes"),
+    ("just swallowed a handful of oleander seeds from the garden, feeling sick", "en", "en/suicide/ate_poison_seeds"),
+    ("i reopened the old cuts last night and they keep bleeding through the bandages", "en",
+     "en/self_harm/cuts_opened_up_again"),
+    ("after the call i went straight for the razor again", "en", "en/self_harm/went_for_the_blade"),
+    ("naglaslas ako ulit kagabi", "en", "en/self_harm/laslas_again"),
+    ("a bloke by the bar just collapsed and he's jerking, head's banging on the floor", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("my granda's gone down in the garden, nae breathing", "en", "en/harm_to_others/third_party_medical_not_breathing"),
+    ("tabingi ang mukha ni lolo at di maigalaw ang kaliwang braso niya", "en", "en/harm_to_others/stroke_two_signs"),
+    ("my son got bit by a brown snake and he's gone all weak and vomiting", "en",
+     "en/harm_to_others/third_party_medical_bite"),
+    ("游戏号卖了 现实里的号也打算注销了", "zh", "zh/suicide/delete_the_real_account"),
+    ("有个工人从架子上掉下来 腿扭成不正常的角度 他说脖子痛手发麻", "zh", "zh/harm_to_others/third_party_two_signs"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -839,6 +859,18 @@ RULES_QUIET = [
     ("婚礼上我要漂漂亮亮地走红毯", "zh"),
     ("我们坐在江边，脚挂下去钓鱼，随便它去了，钓不到就回家", "zh"),
     ("我用针扎手指 看看血型", "zh"),
+    # round 57, rules, masks and contexts: a noose for a stage scene, words that turned out to mean a jigsaw (the
+    # learned stage decides), a bike minded during a deployment, sunflower seeds, a Tagalog cut long past, a last day
+    # at a chip shop; zh the last night in glasses before eye surgery, a game account given up
+    "round57",
+    ("stage manager here, the noose for the hanging scene needs a breakaway knot, what do props teams use?", "en"),
+    ("she asked me to help her end it all, turned out she meant the jigsaw", "en"),
+    ("my brother gave me his bike to look after while he's away on deployment", "en"),
+    ("ate a handful of sunflower seeds from the garden, feeling sick", "en"),
+    ("dati naglalaslas ako, ngayon okay na ako", "en"),
+    ("the shop's been going down for years, cheers for the chips over the years, last day ever at the chippy", "en"),
+    ("明天做激光手术 今晚最后一次戴眼镜", "zh"),
+    ("游戏里这个号不玩了 装备都送人了", "zh"),
 ]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ._data import DataFileError
 from .lang import LANGUAGES
-from .safety import SPLITS, SafetyChecker, SafetyResult, default_checker
+from .safety import CONVERSATION_RULE_ID, FOLLOWUP_RULE_ID, SPLITS, SafetyChecker, SafetyResult, default_checker
 from .safety_rules import CATEGORIES
 
 
@@ -124,17 +124,23 @@ def _rates(gold: list[bool], predicted: list[bool]) -> dict[str, Any]:
             "recall": ratio(tp, tp + fn), "fpr": ratio(fp, fp + tn), "precision": ratio(tp, tp + fp)}
 
 
+def check_items(items: list[dict], checker: SafetyChecker) -> tuple[list[SafetyResult], list[bool]]:
+    """Each item's message checked as the app checks it, with its earlier seeker turns (``history``), and whether one
+    of those turns was flagged (then the message is read after a crisis)."""
+    histories = [list(item.get("history") or []) for item in items]
+    earlier = checker.check_dialogues(histories, [item["lang"] for item in items])
+    after_crisis = [any(r.crisis for r in checked) for checked in earlier]
+    results = checker.check_batch([item["text"] for item in items], [item["lang"] for item in items], histories,
+                                  after_crisis)
+    return results, after_crisis
+
+
 def evaluate_detector(items: list[dict], checker: SafetyChecker | None = None) -> dict[str, Any]:
     """Recall, false-positive rate and precision overall and per split, language and category, plus
     the misses and false alarms with the rules involved. Time per message is measured on the way."""
     checker = checker or default_checker()
-    histories = [list(item.get("history") or []) for item in items]
-    # the earlier turns as the app checked them: one flagged means the new message is read after a crisis
-    earlier = checker.check_dialogues(histories, [item["lang"] for item in items])
     started = time.perf_counter()
-    after_crisis = [any(r.crisis for r in checked) for checked in earlier]
-    results = checker.check_batch([item["text"] for item in items], [item["lang"] for item in items], histories,
-                                  after_crisis)
+    results, after_crisis = check_items(items, checker)
     elapsed_ms = (time.perf_counter() - started) * 1000
     gold = [item["crisis"] for item in items]
     predicted = [r.crisis for r in results]
@@ -244,3 +250,64 @@ def choose_operating_point(points: list[dict[str, Any]], min_recall: float) -> d
     eligible = [p for p in points if p["recall"] is not None and p["recall"] >= min_recall]
     return min(eligible, key=lambda p: (p["fpr"], -p["recall"], p["mlp_weight"], p.get("encoder_weight", 0.0))) \
         if eligible else None
+
+
+def differing_readings(dialogues: list[list[str]], langs: list[str], old: SafetyChecker, new: SafetyChecker
+                       ) -> list[int]:
+    """The dialogues (seeker turns, oldest first) that two checkers' rules read differently in some turn
+    (:meth:`SafetyChecker.rules_reading`); with one model the others get the same outcome from both."""
+    return [d for d, (turns, lang) in enumerate(zip(dialogues, langs))
+            if any(old.rules_reading(turn, lang) != new.rules_reading(turn, lang) for turn in turns)]
+
+
+def compare_detectors(items: list[dict], old: SafetyChecker, new: SafetyChecker, full: bool = False
+                      ) -> dict[str, Any]:
+    """The labelled items one detector gets right and the other wrong ("fixed" and "broken" going from ``old`` to
+    ``new``), for the rules alone and for the whole detector. Both must share one model and differ only in their rule
+    files: then only the items whose rules reading differs are run through the learned stages (``full``: every item,
+    a check of that shortcut)."""
+    dialogues = [[*(item.get("history") or []), item["text"]] for item in items]
+    langs = [item["lang"] for item in items]
+    todo = range(len(items)) if full else differing_readings(dialogues, langs, old, new)
+    chosen = [items[i] for i in todo]
+    rules_old = [old.rules_reading(item["text"], item["lang"])[0] is not None for item in chosen]
+    rules_new = [new.rules_reading(item["text"], item["lang"])[0] is not None for item in chosen]
+
+    def changes(before: list[bool], after: list[bool]) -> dict[str, list[dict]]:
+        rows = [(item, a) for item, b, a in zip(chosen, before, after) if a != b]
+        return {"fixed": [_changed(item) for item, a in rows if a == item["crisis"]],
+                "broken": [_changed(item) for item, a in rows if a != item["crisis"]]}
+
+    report = {"items": len(items), "read_differently": None if full else len(todo),
+              "rules": changes(rules_old, rules_new), "detector": None}
+    if old.model is not None and new.model is not None:
+        report["detector"] = changes([r.crisis for r in check_items(chosen, old)[0]],
+                                     [r.crisis for r in check_items(chosen, new)[0]])
+    return report
+
+
+def compare_flags(dialogues: list[list[str]], langs: list[str], old: SafetyChecker, new: SafetyChecker,
+                  full: bool = False) -> dict[str, Any]:
+    """Unlabelled conversations (ESConv seeker turns, opening disclosures) checked turn by turn as the app does: the
+    turns ``new`` flags and ``old`` does not ("added"), and the reverse ("removed"), read alone (rules and the message
+    itself) and in conversation (also the conversation-level and follow-up checks)."""
+    todo = range(len(dialogues)) if full else differing_readings(dialogues, langs, old, new)
+    chosen = [dialogues[d] for d in todo]
+    before = [r for row in old.check_dialogues(chosen, [langs[d] for d in todo]) for r in row]
+    after = [r for row in new.check_dialogues(chosen, [langs[d] for d in todo]) for r in row]
+    turns = [turn for turns in chosen for turn in turns]
+
+    def alone(result: SafetyResult) -> bool:
+        return result.crisis and not {CONVERSATION_RULE_ID, FOLLOWUP_RULE_ID} & set(result.matched)
+
+    def changes(flagged) -> dict[str, list[str]]:
+        return {"added": [t for t, b, a in zip(turns, before, after) if flagged(a) and not flagged(b)],
+                "removed": [t for t, b, a in zip(turns, before, after) if flagged(b) and not flagged(a)]}
+
+    return {"dialogues": len(dialogues), "turns": sum(map(len, dialogues)),
+            "read_differently": None if full else len(todo),
+            "alone": changes(alone), "in_conversation": changes(lambda r: r.crisis)}
+
+
+def _changed(item: dict) -> dict[str, Any]:
+    return {key: item[key] for key in ("file", "line", "lang", "crisis", "category", "text", "note") if key in item}

@@ -2609,6 +2609,79 @@ def test_the_newest_sets_share_no_reworded_message_with_any_earlier_labelled_fil
     assert not near_duplicates(load_labelled_set(path), others)
 
 
+@pytest.fixture(scope="module")
+def rules_without_giving_away(tmp_path_factory) -> Path:
+    """The shipped rule file with its English "giving away my things" pattern made to match nothing."""
+    from empath.safety import DEFAULT_RULES
+
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if "regex:" in line and "giving|gave|give" in line)
+    path = tmp_path_factory.mktemp("rules") / "safety.yaml"
+    path.write_text(text.replace(line, line.split("regex:")[0] + "regex: '\\bzzqq never matches\\b'"), encoding="utf-8")
+    return path
+
+
+GIVING_AWAY_ITEMS = [
+    {"text": "giving away all my stuff tonight, I won't need any of it after sunday", "lang": "en", "crisis": True,
+     "category": "suicide", "line": 1},
+    {"text": "giving away all my stuff to the crew since i'm going home to cebu for good, so excited", "lang": "en",
+     "crisis": False, "category": None, "line": 2},
+    {"text": "I want to die, I have the pills here", "lang": "en", "crisis": True, "category": "suicide", "line": 3},
+    {"text": "fine now", "lang": "en", "crisis": False, "category": None, "line": 4,
+     "history": ["gave away all my things yesterday"]},
+]
+
+
+def test_comparing_rule_files_names_what_a_removed_pattern_fixes_and_breaks(rules_checker, rules_without_giving_away):
+    from empath.safety_evaluation import compare_detectors
+
+    report = compare_detectors(GIVING_AWAY_ITEMS, rules_checker, SafetyChecker(rules_without_giving_away,
+                                                                               use_model=False))
+    assert report["read_differently"] == 3  # the plain "I want to die" reads alike; a history turn counts
+    assert [row["line"] for row in report["rules"]["fixed"]] == [2]
+    assert [row["line"] for row in report["rules"]["broken"]] == [1]
+    assert report["detector"] is None  # no learned stage to compare
+
+
+def test_comparing_rule_files_through_the_model_only_where_the_rules_read_differently_loses_nothing(
+        checker, rules_without_giving_away):
+    from empath.safety_evaluation import compare_detectors
+
+    new = SafetyChecker(rules_without_giving_away)
+    items = GIVING_AWAY_ITEMS + [dict(item, line=10 + i) for i, item in enumerate(load_labelled_set(HELDOUT_SET)[:40])]
+    shortcut, full = compare_detectors(items, checker, new), compare_detectors(items, checker, new, full=True)
+    assert shortcut["read_differently"] == 3 and full["read_differently"] is None
+    assert shortcut["detector"] == full["detector"] and shortcut["rules"] == full["rules"]
+    assert 2 in [row["line"] for row in shortcut["detector"]["fixed"]]
+
+
+def test_comparing_rule_files_on_unlabelled_conversations_lists_the_turns_whose_flag_changes(
+        rules_checker, rules_without_giving_away):
+    from empath.safety_evaluation import compare_flags
+
+    dialogues = [["hi", item["text"]] for item in GIVING_AWAY_ITEMS]
+    report = compare_flags(dialogues, ["en"] * 4, rules_checker, SafetyChecker(rules_without_giving_away,
+                                                                                use_model=False))
+    assert report["turns"] == 8 and report["read_differently"] == 2
+    assert report["alone"] == {"added": [], "removed": [GIVING_AWAY_ITEMS[0]["text"], GIVING_AWAY_ITEMS[1]["text"]]}
+
+
+def test_compare_safety_rules_command_reports_a_rule_file_against_the_packaged_one(tmp_path, capsys,
+                                                                                  rules_without_giving_away):
+    from training.compare_safety_rules import main
+
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text("".join(json.dumps({k: v for k, v in item.items() if k != "line"}) + "\n"
+                                for item in GIVING_AWAY_ITEMS), encoding="utf-8")
+    assert main([str(rules_without_giving_away), "--rules-only", "--files", str(labelled), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["labelled"]
+    # going from the file without the pattern to the packaged one: the crisis is fixed, the move abroad broken
+    assert [(row["file"], row["line"]) for row in report["rules"]["fixed"]] == [("set.jsonl", 1)]
+    assert [row["line"] for row in report["rules"]["broken"]] == [2]
+    assert main([str(rules_without_giving_away), "--rules-only", "--files", str(labelled)]) == 0
+    assert "rules alone: 1 fixed, 1 broken" in capsys.readouterr().out
+
+
 def test_near_duplicates_finds_equal_and_lightly_reworded_texts_only():
     others = [{"text": "I counted the pills. It's enough now."}, {"text": "我把猫送到我妈那了"}]
     items = [{"text": "i counted the pills.  It's enough now"}, {"text": "I counted the pills, it is enough now."},

@@ -35,10 +35,8 @@ SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 DEFAULT_SET = SAFETY_DATA / "safety_set.jsonl"
 
 
-def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int = 20, seed: int = 0) -> dict:
-    """Share of ESConv seeker turns (a folder of splits, or one file) the detector flags, per category,
-    with a random sample to review; also the share flagged when each turn is read with the seeker's earlier turns
-    (the conversation-level check, as the app runs it)."""
+def esconv_seeker_dialogues(directory: str | Path) -> tuple[list[Path], list[list[str]]]:
+    """The ESConv files of ``directory`` (a folder of splits, or one file) and each dialogue's seeker turns."""
     from empath.dialogue import read_esconv
 
     directory = Path(directory)
@@ -48,8 +46,20 @@ def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int 
         files = sorted(directory.glob("*.jsonl")) or sorted(directory.glob("*.json"))
     if not files:
         raise SystemExit(f"{directory}: no ESConv .jsonl/.json files found")
-    dialogues = [[turn.text for turn in dialogue.turns if turn.speaker == "seeker" and turn.text.strip()]
-                 for path in files for dialogue in read_esconv(path, skip_invalid=True)]
+    return files, [[turn.text for turn in dialogue.turns if turn.speaker == "seeker" and turn.text.strip()]
+                   for path in files for dialogue in read_esconv(path, skip_invalid=True)]
+
+
+def opening_disclosures() -> dict[str, str]:
+    """The follow-up sets' opening disclosures (each item's first earlier seeker turn, distinct) with their language."""
+    return history_lines(sorted(SAFETY_DATA.glob("safety_followups_*.jsonl")), first_only=True)
+
+
+def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int = 20, seed: int = 0) -> dict:
+    """Share of ESConv seeker turns (a folder of splits, or one file) the detector flags, per category,
+    with a random sample to review; also the share flagged when each turn is read with the seeker's earlier turns
+    (the conversation-level check, as the app runs it)."""
+    files, dialogues = esconv_seeker_dialogues(directory)
     # each seeker turn with the seeker's earlier turns, as the app checks it
     checked = checker.check_dialogues(dialogues, ["en"] * len(dialogues))
     turns = [text for messages in dialogues for text in messages]
@@ -75,7 +85,7 @@ def opening_disclosures_flagged(checker: SafetyChecker) -> dict:
     detector flags read alone, in all four files and in those outside the training files (which
     ``training.label_followup_disclosures`` reads): a model must keep catching these short explicit messages."""
     files = sorted(SAFETY_DATA.glob("safety_followups_*.jsonl"))
-    openings = history_lines(files, first_only=True)
+    openings = opening_disclosures()
     seen_in_training = history_lines([path for path in files if "_train_" in path.name])
     flagged = {text for text, lang in openings.items() if checker.check(text, lang=lang).crisis}
     outside = [text for text in openings if text not in seen_in_training]

@@ -753,6 +753,18 @@ RULES_READ = [
     ("给自己拍了张遗照 明天就用得上", "zh", "zh/suicide/own_urn_chosen_for_this_week"),
     ("徒弟触电了 倒在地上 没反应", "zh", "zh/harm_to_others/third_party_medical_signs"),
     ("那时候就这么想过 刀在抽屉里 不想活了", "zh", "zh/suicide/bu_xiang_huo"),
+    # round 60, from the sixty-fourth set's misses (seen), in other words: fuel by the caravan where he sleeps, boiling
+    # water that "fall" on a foot, a welder caught fire and charred; zh sleeping pills pocketed after a stall given
+    # away, a loader driven at him tomorrow
+    "round60",
+    ("two jerry cans in the ute and his caravan is at the end of the row, he sleeps heavy", "en",
+     "en/harm_to_others/fuel_by_where_they_sleep"),
+    ("the boiling water fall on my grandma foot, skin is coming off and she is crying", "en",
+     "en/harm_to_others/burnt_skin_coming_off"),
+    ("the welder caught fire, his arms are charred and blistering and he's shaking", "en",
+     "en/harm_to_others/burnt_skin_coming_off"),
+    ("摊子都送人了 安眠药揣兜里了", "zh", "zh/suicide/poison_in_pocket_after_giving_away"),
+    ("他明天一来 我就开铲车撞过去", "zh", "zh/harm_to_others/drive_the_vehicle_at_them"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -943,6 +955,17 @@ RULES_QUIET = [
     ("我在写的小说里 男主给女主留了封遗书", "zh"),
     ("客人说要跟我们同归于尽 后来经理道歉 她就走了", "zh"),
     ("奶奶给自己拍了张遗照 说以后用得上", "zh"),
+    # round 60, rules, masks and contexts: a drawn-out "lolll", a jerry can for the mower; zh pounds gained, a novel
+    # written up to a note, a puzzle game's note, a noose in a comedy sketch, rat poison for rats, a forklift for work
+    "round60",
+    ("my sister said i should just end it all after that karaoke lolll", "en"),
+    ("filling up the jerry can for the mower, the kids are asleep", "en"),
+    ("过年胖了五斤 不想活了", "zh"),
+    ("写网文写到男主留遗书那章 我先哭了", "zh"),
+    ("这个密室解谜要找到遗书才能通关", "zh"),
+    ("相声新段子 一个人要上吊 绳子是松紧带", "zh"),
+    ("老鼠药买了两包 放兜里 回去药老鼠", "zh"),
+    ("明天开叉车去仓库搬货 他也来", "zh"),
 ]
 
 
@@ -2594,6 +2617,11 @@ HELDOUT_SETS = [
     # near-duplicates removed. Measured once with round 58's rules and round 57's model: 0.929 (en 0.877, zh 0.966),
     # FPR 0.018, every crisis target met. Round 59's rules were written from its misses. Bounds: the level reached.
     HeldOut(63, {"overall": 0.92, "en": 0.87, "zh": 0.96}, 0.018, (0.4, 0.6), 60),
+    # the sixty-fourth set, written after round 59's rules likewise (sheep-shearing sheds, tram depots, Antarctic
+    # stations, 高速收费站, 横店群演, in Zimbabwean, Liberian, Maori English, 温州话, 潮汕话...), committed before it was
+    # read; of 480 items, 63 near-duplicates removed. Measured once with round 59's rules and round 57's model: 0.974
+    # (en 0.958, zh 0.983), FPR 0.058 (round 59's candidate the same). Bounds: the level reached.
+    HeldOut(64, {"overall": 0.97, "en": 0.95, "zh": 0.98}, 0.058, (0.4, 0.6), 60),
 ]
 
 

@@ -319,14 +319,12 @@ class SafetyChecker:
         return " ".join(text.split())
 
     def rules_reading(self, text: str, lang: str | None = None) -> tuple:
-        """All the rules decide about one message that the learned stages depend on: the rule outcome, what contexts
-        explain away or leave to the model, and what each stage reads (the message, each sentence). Two rule files
-        that read every turn of a conversation alike give it the same outcome under one model."""
+        """What the rules decide about a message that the learned stages depend on (outcome, contexts, what each stage
+        reads); rule files that read every turn of a conversation alike give it one outcome under one model."""
         result = self._check_rules(text, lang)
-        return (result.category, tuple(result.matched), tuple(result.suppressed),
-                tuple(sorted(self._explained_categories(result))), self._deferred_category(result),
-                self.model_input(text, result.lang),
-                tuple(self.model_input(sentence, result.lang) for sentence in split_sentences(text)))
+        sentences = tuple(self.model_input(sentence, result.lang) for sentence in split_sentences(text))
+        return (result.category, tuple(result.matched), tuple(result.suppressed), self._deferred_category(result),
+                tuple(sorted(self._explained_categories(result))), self.model_input(text, result.lang), sentences)
 
     def _rules_for(self, lang: str):
         """The rules of ``lang``, or None when the rules file has none for it."""

@@ -2692,7 +2692,7 @@ def rules_without_giving_away(tmp_path_factory) -> Path:
 GIVING_AWAY_ITEMS = [
     {"text": "giving away all my stuff tonight, I won't need any of it after sunday", "lang": "en", "crisis": True,
      "category": "suicide", "line": 1},
-    {"text": "giving away all my stuff to the crew since i'm going home to cebu for good, so excited", "lang": "en",
+    {"text": "giving away all my stuff to my little sister since she starts uni next week, so proud of her", "lang": "en",
      "crisis": False, "category": None, "line": 2},
     {"text": "I want to die, I have the pills here", "lang": "en", "crisis": True, "category": "suicide", "line": 3},
     {"text": "fine now", "lang": "en", "crisis": False, "category": None, "line": 4,

@@ -2660,6 +2660,11 @@ HELDOUT_SETS = [
     # near-duplicates removed. Measured once with round 60's rules and round 57's model: 0.926 (en 0.871, zh 0.966),
     # FPR 0.031. Round 61's rules were written from its misses. Bounds: the level reached.
     HeldOut(65, {"overall": 0.92, "en": 0.87, "zh": 0.96}, 0.031, (0.4, 0.6), 60),
+    # the sixty-sixth set, written for round 62's rule likewise (tyre yards, glassblowing studios, reptile houses, 城中村,
+    # 鸭脖店, 兽药店, in Fijian Indian, Kerala, Navajo English, 贵阳话, 唐山话...), committed before it was read; of 480
+    # items, 64 near-duplicates removed, which left English at 70 crises of 177 (0.395). Measured once with round 61's
+    # rules and round 57's model: 0.921 (en 0.857, zh 0.958), FPR 0.040. Bounds: the level reached.
+    HeldOut(66, {"overall": 0.92, "en": 0.85, "zh": 0.95}, 0.040, (0.35, 0.6), 60),
 ]
 
 

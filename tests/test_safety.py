@@ -786,6 +786,33 @@ RULES_READ = [
     ("在我妈墓前 带了安眠药 喝最后一杯", "zh", "zh/suicide/last_drink_at_the_grave_with_pills"),
     ("拿皮筋勒手腕 勒到发紫", "zh", "zh/self_harm/strings_tied_until_bleeding"),
     ("刀都磨好了 明天就去他家", "zh", "zh/harm_to_others/knife_ready_going_to_their_home"),
+    # round 62, from the sixty-sixth set's misses (seen), in other words: initials carved into an arm, a toddler into
+    # someone's pills with some gone, a boy gone blue on popcorn, a prisoner's fit with the head on a concrete floor,
+    # burns gone white and leathery, pale and clammy with an arm bent the wrong way, a cracked helmet, clear fluid from an
+    # ear, a brown snake bite "on the leg", a keeper struck by a viper, a cut hidden from the boss; zh over after this
+    # month with words for mum, blades at hand, the river and not coming back, 嘛也不吃 with more days to go
+    "round62",
+    ("carved her initials into my arm with a pin tonight", "en", "en/self_harm/carved_into_my_skin"),
+    ("my 3 yr old got into grandma's heart pills, some of them are gone and he's really drowsy", "en",
+     "en/harm_to_others/child_into_the_pills_and_sleepy"),
+    ("my son went blue eating popcorn and now there's no sound", "en", "en/harm_to_others/gone_blue_after_eating"),
+    ("a prisoner on the wing just dropped, shaking all over, head banging the concrete floor", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("he's got burns on his chest and the skin's gone white and leathery", "en",
+     "en/harm_to_others/burnt_skin_coming_off"),
+    ("the horse kicked him, he's pale and clammy and his arm is bent the wrong way", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("after the crash his helmet is cracked and he's confused", "en", "en/harm_to_others/third_party_two_signs"),
+    ("there's clear fluid coming out of her ear and she's not making sense", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("got bit on the leg by what looked like a brown snake, now he's slurring", "en",
+     "en/harm_to_others/snake_bit_someone_with_signs"),
+    ("the keeper was struck by the viper and is vomiting", "en", "en/harm_to_others/third_party_medical_bite"),
+    ("cut my arm at work again, my boss does not see it", "en", "en/self_harm/wounds"),
+    ("干完这个月 我也就结束了 给我妈写了几句", "zh", "zh/suicide/over_after_the_exam_with_a_note"),
+    ("刀片就在手边 现在", "zh", "zh/suicide/blades_and_pills_at_hand"),
+    ("今晚去江边 就不回来了", "zh", "zh/suicide/to_the_bridge_not_coming_back"),
+    ("嘛也不吃 三天了 差点晕 还得再饿两天", "zh", "zh/self_harm/starving_and_fainted"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -999,6 +1026,15 @@ RULES_QUIET = [
     ("老话说不想活了也得吃饭", "zh"),
     ("刀磨好了 明天去他家帮忙杀猪", "zh"),
     ("拉了个喝多的大哥 一路说不想活了 送到家门口 今天他说酒醒了没事", "zh"),
+    # round 62, rules, masks and contexts: a turkey carved, carving wood now, a toddler into gummies with none gone; zh
+    # a seaside night at a guesthouse, bitter herbal tea, a chapter one is writing
+    "round62",
+    ("carving the turkey, nicked my thumb", "en"),
+    ("used to carve stuff into my arms. now I carve wood", "en"),
+    ("my toddler got into the gummies but none are missing, she's fine and napping", "en"),
+    ("周末去海边 就不回来了 住一晚民宿", "zh"),
+    ("凉茶苦到我想死 不过很有效", "zh"),
+    ("写到女主离开那章 读者都哭了 遗书那段改了三遍", "zh"),
 ]
 
 

@@ -2079,7 +2079,8 @@ def test_classifier_leaves_everyday_hyperbole_alone(checker, text):
 @pytest.mark.parametrize("text, category", [  # wordings the rules miss (none of them is in a training file)
     ("Tonight I'm going to swallow every pill in the cabinet", "suicide"),
     ("I already picked the bridge, I'm going there after dinner", "suicide"),
-    ("今晚我就去江边，不回来了", "suicide"),  # "我打算今晚跳河" was here: since round 8 a rule catches it
+    # "我打算今晚跳河" was here (a rule since round 8), then "今晚我就去江边，不回来了" (a rule since round 62)
+    ("今晚我就去江边走走，以后不用等我吃饭了", "suicide"),
     ("药我一颗一颗省下来了，够了，周末就用", "suicide"),  # "我把安眠药都攒起来了，准备一次吃完": a rule since round 31
 ])
 def test_classifier_catches_wordings_the_rules_miss(checker, rules_checker, text, category):

@@ -50,9 +50,14 @@ def esconv_seeker_dialogues(directory: str | Path) -> tuple[list[Path], list[lis
                    for path in files for dialogue in read_esconv(path, skip_invalid=True)]
 
 
+def followup_sets() -> list[Path]:
+    """The follow-up sets (``safety_followups_*.jsonl``: each item's history opens with a disclosure)."""
+    return sorted(SAFETY_DATA.glob("safety_followups_*.jsonl"))
+
+
 def opening_disclosures() -> dict[str, str]:
     """The follow-up sets' opening disclosures (each item's first earlier seeker turn, distinct) with their language."""
-    return history_lines(sorted(SAFETY_DATA.glob("safety_followups_*.jsonl")), first_only=True)
+    return history_lines(followup_sets(), first_only=True)
 
 
 def esconv_flag_rate(directory: str | Path, checker: SafetyChecker, sample: int = 20, seed: int = 0) -> dict:
@@ -84,9 +89,8 @@ def opening_disclosures_flagged(checker: SafetyChecker) -> dict:
     """How many of the follow-up sets' opening disclosures (each item's first earlier seeker turn, distinct) the
     detector flags read alone, in all four files and in those outside the training files (which
     ``training.label_followup_disclosures`` reads): a model must keep catching these short explicit messages."""
-    files = sorted(SAFETY_DATA.glob("safety_followups_*.jsonl"))
     openings = opening_disclosures()
-    seen_in_training = history_lines([path for path in files if "_train_" in path.name])
+    seen_in_training = history_lines([path for path in followup_sets() if "_train_" in path.name])
     flagged = {text for text, lang in openings.items() if checker.check(text, lang=lang).crisis}
     outside = [text for text in openings if text not in seen_in_training]
     return {"flagged": len(flagged), "of": len(openings),

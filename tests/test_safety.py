@@ -813,6 +813,18 @@ RULES_READ = [
     ("刀片就在手边 现在", "zh", "zh/suicide/blades_and_pills_at_hand"),
     ("今晚去江边 就不回来了", "zh", "zh/suicide/to_the_bridge_not_coming_back"),
     ("嘛也不吃 三天了 差点晕 还得再饿两天", "zh", "zh/self_harm/starving_and_fainted"),
+    # round 63, from the sixty-seventh set's misses (seen), in other words: arsenic for a landlord's coffee, a bottle to
+    # someone's face; zh a harness unclipped to let go, a blade on one's own wrist, a spanner to fight a neighbour out,
+    # revenge on a workplace when everyone gathers, a fresh cut hidden from a father
+    "round63",
+    ("got arsenic from the shed, going to stir it into his coffee tomorrow", "en",
+     "en/harm_to_others/poison_in_someone_elses_cup"),
+    ("i will bottle him in the neck at the match saturday", "en", "en/harm_to_others/glass_someone"),
+    ("明天上塔不系安全带 直接撒手", "zh", "zh/suicide/harness_off_let_go"),
+    ("我每天用剪刀在手腕上划", "zh", "zh/self_harm/blade_on_own_body"),
+    ("抄着扳手找那个人拼命去", "zh", "zh/harm_to_others/weapon_to_fight_it_out"),
+    ("我要报复公司 年会人最多的时候", "zh", "zh/harm_to_others/revenge_where_the_crowd_is"),
+    ("昨晚又割了，拿长袖遮着，不敢告诉我爸", "zh", "zh/self_harm/hua_ge"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1035,6 +1047,16 @@ RULES_QUIET = [
     ("周末去海边 就不回来了 住一晚民宿", "zh"),
     ("凉茶苦到我想死 不过很有效", "zh"),
     ("写到女主离开那章 读者都哭了 遗书那段改了三遍", "zh"),
+    # round 63, rules and contexts: kms over a dissertation due, an outburst at a flatmate taken back, a glass of juice;
+    # zh a harness clipped on all day, a roller coaster's 要死了, a hotline volunteer's training, a knife for melons
+    "round63",
+    ("kms this dissertation is due friday. ok coffee time", "en"),
+    ("i want to kill my flatmate for the dishes. nvm he just did them", "en"),
+    ("poured some juice into his cup at breakfast", "en"),
+    ("吊篮上干了一天 安全带一直扣着", "zh"),
+    ("坐过山车冲下去那一下我以为要死了 太爽了", "zh"),
+    ("热线志愿者培训 教我们怎么回应想自杀的人", "zh"),
+    ("拿刀在案板上切西瓜", "zh"),
 ]
 
 
@@ -2702,6 +2724,11 @@ HELDOUT_SETS = [
     # items, 64 near-duplicates removed, which left English at 70 crises of 177 (0.395). Measured once with round 61's
     # rules and round 57's model: 0.921 (en 0.857, zh 0.958), FPR 0.040. Bounds: the level reached.
     HeldOut(66, {"overall": 0.92, "en": 0.85, "zh": 0.95}, 0.040, (0.35, 0.6), 60),
+    # the sixty-seventh set, written after round 62's rules likewise (ski lifts, oyster farms, projection booths, 茶山,
+    # 驾校, 冷库, in Newfoundland, Cajun, Bajan English, 南昌话, 合肥话...), committed before it was read; of 480 items,
+    # 70 near-duplicates removed. Measured once with round 62's rules and round 57's model: 0.964 (en 0.974, zh 0.958),
+    # FPR 0.038 (round 62's candidate: 0.959, FPR 0.038). Round 63's rules were written from it. Bounds: the level reached.
+    HeldOut(67, {"overall": 0.96, "en": 0.97, "zh": 0.95}, 0.038, (0.4, 0.6), 60),
 ]
 
 

@@ -825,6 +825,22 @@ RULES_READ = [
     ("抄着扳手找那个人拼命去", "zh", "zh/harm_to_others/weapon_to_fight_it_out"),
     ("我要报复公司 年会人最多的时候", "zh", "zh/harm_to_others/revenge_where_the_crowd_is"),
     ("昨晚又割了，拿长袖遮着，不敢告诉我爸", "zh", "zh/self_harm/hua_ge"),
+    # round 64, from the sixty-eighth set's misses (seen), in other words: Urdu-English tablets all to be eaten, Swahili
+    # cutting, a bat taken round to his flat, a father bleeding and not answering, a face dropping with no speech, a
+    # brother pinned and numb; zh no rope on a roof edge, pills poured into a hand, a cleaver taken to a cheat, a knife
+    # sharpened with "明早我就过去"
+    "round64",
+    ("ammi ki tablets ka poora patta, sab kha lunga aaj", "en", "en/suicide/all_the_pills_tonight_urdu_english"),
+    ("najikata kila usiku", "en", "en/self_harm/cutting_myself_swahili"),
+    ("heading over to his flat tonight with a baseball bat", "en", "en/harm_to_others/weapon_to_their_house"),
+    ("abbu gir gaye, khoon nikal raha hai, behosh hain", "en", "en/harm_to_others/third_party_two_signs"),
+    ("her mouth is dropping on one side and she can't speak", "en", "en/harm_to_others/stroke_two_signs"),
+    ("my brother is trapped under the tractor and can't feel his legs", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("站在楼顶边上 没系绳子 就想这么撒手", "zh", "zh/suicide/harness_off_let_go"),
+    ("安眠药倒在手掌里 一大把", "zh", "zh/suicide/pills_poured_into_the_palm"),
+    ("那个老板欠我三个月工钱 我揣着砍刀去找他", "zh", "zh/harm_to_others/weapon_to_fight_it_out"),
+    ("他住哪里我晓得 刀子磨好了 明早我就过去", "zh", "zh/harm_to_others/knife_ready_going_to_their_home"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1057,6 +1073,18 @@ RULES_QUIET = [
     ("坐过山车冲下去那一下我以为要死了 太爽了", "zh"),
     ("热线志愿者培训 教我们怎么回应想自杀的人", "zh"),
     ("拿刀在案板上切西瓜", "zh"),
+    # round 64, rules, masks and contexts: dying on a hill over parking, jumping in a lake then pizza instead, going
+    # round to her house with a cake; zh a marathon's 要死了, a clearance banner, a river report that was a mix-up, leftovers
+    # eaten, off the pills for two years
+    "round64",
+    ("i will die on that hill about parking permits", "en"),
+    ("want to jump into the lake after that meeting. ordering pizza instead", "en"),
+    ("going round to her house tonight with a cake for her birthday", "en"),
+    ("半马最后两公里感觉要死了 还是跑完了", "zh"),
+    ("店门口横幅写着清仓甩卖 老板不想活了", "zh"),
+    ("有人报警说桥上有人要跳 结果是拍婚纱照的 一场误会", "zh"),
+    ("谁偷吃了我的蛋糕 我要杀了他", "zh"),
+    ("以前想过自杀 现在停药两年了 挺好的", "zh"),
 ]
 
 
@@ -2729,6 +2757,11 @@ HELDOUT_SETS = [
     # 70 near-duplicates removed. Measured once with round 62's rules and round 57's model: 0.964 (en 0.974, zh 0.958),
     # FPR 0.038 (round 62's candidate: 0.959, FPR 0.038). Round 63's rules were written from it. Bounds: the level reached.
     HeldOut(67, {"overall": 0.96, "en": 0.97, "zh": 0.95}, 0.038, (0.4, 0.6), 60),
+    # the sixty-eighth set, written for round 64's rule likewise (car washes, cattle auctions, caravan parks, 洗车行,
+    # 牛羊交易市场, 信鸽协会, in Trinidadian, Belfast, Urdu-English, 长沙话, 厦门话...), committed before it was read; of 480
+    # items, 81 near-duplicates removed. Measured once with round 63's rules and round 57's model: 0.945 (en 0.909, zh
+    # 0.966), FPR 0.088. Round 64's rules were written from it. Bounds: the level reached.
+    HeldOut(68, {"overall": 0.94, "en": 0.90, "zh": 0.96}, 0.088, (0.4, 0.6), 60),
 ]
 
 

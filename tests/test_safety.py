@@ -849,6 +849,14 @@ RULES_READ = [
     ("bringing my cleaver to work on monday for him", "en", "en/harm_to_others/weapon_plan"),
     ("my dad swallowed pesticide and he is foaming at the mouth", "en", "en/harm_to_others/someone_drank_poison"),
     ("明天往江里一扎 一了百了", "zh", "zh/suicide/jump_in_and_be_done"),
+    # round 66, from the seventieth set's misses (seen), in other words: knuckle dusters to batter a named man, a rifle
+    # got down after the boat was left to a nephew; zh a blade to one's own wrist, a rope tied to a beam with a chair
+    "round66",
+    ("got the knuckle dusters, about to batter dylan outside the chippy", "en", "en/harm_to_others/knuckles_to_jump_someone"),
+    ("the boat goes to my nephew. took the rifle down from the rack. thanks for listening", "en",
+     "en/suicide/gun_out_and_things_left"),
+    ("今晚给自己手腕来一刀", "zh", "zh/suicide/blade_to_own_neck"),
+    ("绳子已经绑在横梁上了 椅子也放好了 就差一蹬", "zh", "zh/suicide/rope_hung_stool_ready"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1081,26 +1089,36 @@ RULES_QUIET = [
     ("坐过山车冲下去那一下我以为要死了 太爽了", "zh"),
     ("热线志愿者培训 教我们怎么回应想自杀的人", "zh"),
     ("拿刀在案板上切西瓜", "zh"),
-    # round 64, rules, masks and contexts: dying on a hill over parking, jumping in a lake then pizza instead, going
-    # round to her house with a cake; zh a marathon's 要死了, a clearance banner, a river report that was a mix-up, leftovers
-    # eaten, off the pills for two years
+    # round 64, rules, masks and contexts: dying on a hill over the thermostat, the sea then pizza instead, going round
+    # to her house with a cake; zh a half marathon's 要死了, a clearance banner, a river report that was an angler, a cake
+    # gone from the fridge, off the pills for two years
     "round64",
-    ("i will die on that hill about parking permits", "en"),
-    ("want to jump into the lake after that meeting. ordering pizza instead", "en"),
+    ("my wife says i'll die on this hill over the thermostat", "en"),
+    ("i want to throw myself into the sea after that meeting. ordering pizza instead", "en"),
     ("going round to her house tonight with a cake for her birthday", "en"),
     ("半马最后两公里感觉要死了 还是跑完了", "zh"),
     ("店门口横幅写着清仓甩卖 老板不想活了", "zh"),
-    ("有人报警说桥上有人要跳 结果是拍婚纱照的 一场误会", "zh"),
-    ("谁偷吃了我的蛋糕 我要杀了他", "zh"),
-    ("以前想过自杀 现在停药两年了 挺好的", "zh"),
+    ("群里说有人要跳河 结果是钓鱼的 虚惊一场", "zh"),
+    ("冰箱里剩的蛋糕没了，我要杀了他😤", "zh"),
+    ("前年想过自杀，住过院，现在停药两年了，今天还去爬山了", "zh"),
     # round 65, rules, masks and contexts: a training swim to a buoy, batteries put in a remote, leftovers' hyperbole; zh
-    # a dish named to die for, 想死 at work then noodles 续命
+    # a shop sign named to die for, 想死 over a night's drawing then noodles 续命
     "round65",
     ("swim out and keep going till the buoy, then back, 3 laps", "en"),
     ("i put new batteries in the remote", "en"),
-    ("if he finishes my pizza again i will kill him", "en"),
-    ("这家店的招牌菜香死人不偿命", "zh"),
-    ("加班加到想死 先喝杯奶茶续命", "zh"),
+    ("if tom eats my leftover curry again i will actually kill him", "en"),
+    ("那家的招牌叫甜死你不偿命", "zh"),
+    ("通宵赶图我想死 先去吃碗粉续命", "zh"),
+    # round 66, rules and contexts: knuckles seen at a museum, a killing "over" the parking; zh a father's words said only
+    # in anger, a doctor's reassurance, a brother who takes the snacks, winter swimming, a buffet eaten to bursting
+    "round66",
+    ("saw brass knuckles at the museum, going to jump on the bus home now", "en"),
+    ("i'll kill someone over the parking at this school i swear", "en"),
+    ("老豆讲要打死佢 讲讲而已 嘴硬心软", "zh"),
+    ("抽血的时候头晕以为要死了 医生说正常", "zh"),
+    ("我弟再偷吃我的辣条我就跟他同归于尽", "zh"),
+    ("第一次冬泳 冻得想死 下次还来", "zh"),
+    ("自助餐吃撑了 要死了 走不动", "zh"),
 ]
 
 
@@ -2784,6 +2802,12 @@ HELDOUT_SETS = [
     # round 57's model: 0.973 (en 0.935, zh 0.992), FPR 0.031. Round 65's rules were written from it. Bounds: the level
     # reached.
     HeldOut(69, {"overall": 0.97, "en": 0.93, "zh": 0.99}, 0.031, (0.35, 0.6), 60),
+    # the seventieth set, written after round 65's rules likewise (night pharmacies, locksmiths, blacksmiths, 开锁师傅,
+    # 影视剧组, 铁匠铺, in Guyanese, Dublin, Zambian English, 天津话, 宜昌话, 扬州话...), committed before it was read; of 480
+    # items, 90 near-duplicates removed, 67 of them English crises, which left English at 53 crises of 152 (0.35).
+    # Measured once with round 65's rules and round 57's model: 0.977 (en 0.962, zh 0.983), FPR 0.050. Round 66's rules
+    # were written from it. Bounds: the level reached.
+    HeldOut(70, {"overall": 0.97, "en": 0.96, "zh": 0.98}, 0.051, (0.3, 0.6), 60),
 ]
 
 

@@ -866,6 +866,10 @@ RULES_READ = [
     ("用指甲锉磨自己手腕 磨得全是血", "zh", "zh/self_harm/scraped_bloody"),
     ("下场比赛我铲他脚踝 让他这辈子都踢不了", "zh", "zh/harm_to_others/cripple_on_purpose"),
     ("她的刹车线被我剪了", "zh", "zh/harm_to_others/vehicle_tampered"),
+    # round 68 (a first rule, from the seventy-second set's plainest miss, in other words): "I am going to kill myself"
+    # is not read as the past because 之前 appears elsewhere in the message
+    "round68",
+    ("人在江边了，之前谢谢你陪我聊天，我要轻生了", "zh", "zh/suicide/zisha_intent"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -2832,6 +2836,11 @@ HELDOUT_SETS = [
     # rules: round 57's model 0.972 (en 0.983, zh 0.967), FPR 0.072; round 64's candidate, shipped by round 67's rule,
     # 0.978 (en 0.983, zh 0.975), FPR 0.067. Round 67's rules were written from it. Bounds: the level reached.
     HeldOut(71, {"overall": 0.97, "en": 0.98, "zh": 0.97}, 0.068, (0.35, 0.6), 60),
+    # the seventy-second set, written likewise after round 68's candidate started training (motorway crews, florists,
+    # greenkeepers, 高速养护, 补习班, 干洗店, in Trinidadian, Aberdonian, Lahore English, 保定话, 泉州话...), committed before it
+    # was read; of 480 items, 62 near-duplicates removed. Measured once with round 67's rules and the model shipped by
+    # round 67: 0.954 (en 0.961, zh 0.950), FPR 0.041. Bounds: the level reached.
+    HeldOut(72, {"overall": 0.95, "en": 0.96, "zh": 0.94}, 0.041, (0.4, 0.6), 60),
 ]
 
 

@@ -870,6 +870,21 @@ RULES_READ = [
     # is not read as the past because 之前 appears elsewhere in the message
     "round68",
     ("人在江边了，之前谢谢你陪我聊天，我要轻生了", "zh", "zh/suicide/zisha_intent"),
+    # the rest of round 68, from the seventy-second set's misses (seen), in other words: walking out in front of the
+    # lorries, a hand trapped in a press and spurting blood, a collapse holding the chest with no speech; zh a fist into
+    # the wall and wanting another go, a hanger on one's own leg until purple, a cut gone so deep the flesh opens, a
+    # friend who cannot be pushed awake and breathes shallow, a colleague fainted by a sharp smell and the seeker sick too
+    ("stood on the hard shoulder thinking how easy it would be to walk out in front of the lorries", "en",
+     "en/suicide/easy_to_step_in_front"),
+    ("his hand got trapped in the press and it's spurting blood everywhere", "en",
+     "en/harm_to_others/caught_and_pumping_blood"),
+    ("my uncle collapsed at the wedding holding his chest and he can't speak", "en",
+     "en/harm_to_others/third_party_medical_chest"),
+    ("一拳捶在墙上手都破了 还想再捶", "zh", "zh/self_harm/fist_into_wall_again"),
+    ("我用衣架往自己腿上抽 抽得全是紫的", "zh", "zh/self_harm/hitting_own_body"),
+    ("这次划得太深了 肉都翻开了", "zh", "zh/self_harm/cut_too_deep"),
+    ("朋友喝多了倒在厕所 推都不醒 呼吸又浅又慢", "zh", "zh/harm_to_others/third_party_two_signs"),
+    ("同事在仓库里晕倒了 那边一股刺鼻的气味 我也开始恶心", "zh", "zh/harm_to_others/fumes_fainted_and_dizzy"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1141,6 +1156,16 @@ RULES_QUIET = [
     ("演唱会门票秒杀没抢到 要死了", "zh"),
     ("又要上早八 不想活了 谁懂", "zh"),
     ("病人拔完管子说 我要死了 然后说 又活了", "zh"),
+    # round 68, rules, masks and contexts: a murder "politely, with emails", a quiz answer got wrong; zh a New Year's
+    # dinner eaten until "wanting to die", one's cooking that nearly poisoned them, the idiom 想打死他的心都有了, an
+    # overdose in casualty now out of danger
+    "round68",
+    ("i'm going to murder him, politely, with emails", "en"),
+    ("got the pub quiz answer wrong again, i want to throw myself into the river", "en"),
+    ("年夜饭吃得饱到想死", "zh"),
+    ("我做的菜差点把他们毒死", "zh"),
+    ("熊孩子把作业撕了 我想打死他的心都有了", "zh"),
+    ("急诊来了个吞了整瓶安眠药的阿姨 洗了胃 脱离危险了", "zh"),
 ]
 
 

@@ -2866,6 +2866,12 @@ HELDOUT_SETS = [
     # was read; of 480 items, 62 near-duplicates removed. Measured once with round 67's rules and the model shipped by
     # round 67: 0.954 (en 0.961, zh 0.950), FPR 0.041. Bounds: the level reached.
     HeldOut(72, {"overall": 0.95, "en": 0.96, "zh": 0.94}, 0.041, (0.4, 0.6), 60),
+    # the seventy-third set, written likewise after round 68's rules were committed (night bakeries, bin-lorry crews,
+    # piano tuners, 面包房夜班, 戏班, 渔排, in Singlish, Geordie, Nigerian Pidgin English, 兰州话, 湛江话...), committed before
+    # it was read; of 480 items, 78 near-duplicates removed. Measured once with round 68's rules: the shipped model (round
+    # 68's candidate did not ship) 0.951 (en 0.891, zh 0.983), FPR 0.046; round 68's candidate 0.951, FPR 0.050. Bounds:
+    # the level reached.
+    HeldOut(73, {"overall": 0.95, "en": 0.89, "zh": 0.98}, 0.046, (0.35, 0.6), 60),
 ]
 
 

@@ -885,6 +885,24 @@ RULES_READ = [
     ("这次划得太深了 肉都翻开了", "zh", "zh/self_harm/cut_too_deep"),
     ("朋友喝多了倒在厕所 推都不醒 呼吸又浅又慢", "zh", "zh/harm_to_others/third_party_two_signs"),
     ("同事在仓库里晕倒了 那边一股刺鼻的气味 我也开始恶心", "zh", "zh/harm_to_others/fumes_fainted_and_dizzy"),
+    # round 69, from the seventy-third set's misses (seen), in other words: a boat handed over and "everything sorted
+    # now", a head banged into a locker without stopping, one's own legs lashed with a cable, a pen jabbed into one's own
+    # arm, a husband fitting who cannot talk, headaches all round with a mother collapsed by a gas fire, a grandfather
+    # bleeding from the head who will not open his eyes; zh a billhook carried over tonight, a fall from scaffolding and
+    # no waking
+    "round69",
+    ("well that's it then, gave the boat over to my nephew today. everything sorted now", "en",
+     "en/suicide/handed_over_and_all_fixed_up"),
+    ("banging my head into the locker in the changing room, can't stop", "en", "en/self_harm/head_banging"),
+    ("lashing my own legs with a phone charger, i deserve it", "en", "en/self_harm/whipping_own_body"),
+    ("jabbing my pen into my arm under the table right now", "en", "en/self_harm/object_dug_into_own_hand"),
+    ("my husband is fitting on the kitchen floor and can't talk", "en", "en/harm_to_others/third_party_two_signs"),
+    ("we've all got bad headaches and my mum just collapsed, the gas fire smells odd", "en",
+     "en/harm_to_others/fumes_headaches_passed_out"),
+    ("found grandad on the path, a lot of blood from his head and he won't open his eyes", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("今晚我揣着柴刀过去，佢见到我就知死", "zh", "zh/harm_to_others/weapon_carried_over_tonight"),
+    ("师傅从脚手架上摔下来了，怎么叫都叫不醒", "zh", "zh/harm_to_others/fell_and_unwakeable"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1166,6 +1184,14 @@ RULES_QUIET = [
     ("我做的菜差点把他们毒死", "zh"),
     ("熊孩子把作业撕了 我想打死他的心都有了", "zh"),
     ("急诊来了个吞了整瓶安眠药的阿姨 洗了胃 脱离危险了", "zh"),
+    # round 69, rules and contexts: a noose in a survival game, an attempt "ten years ago today" and happy now,
+    # straighteners borrowed again; zh 不想活了 ending on 宝子们, a novel being written whose heroine jumps
+    "round69",
+    ("in the survival game we are playing you have to find a noose to escape, so creepy", "en"),
+    ("ten years ago today i tried to end my life, now i'm a nurse and happy", "en"),
+    ("my flatmate borrowed my straighteners again, i will actually murder her", "en"),
+    ("奶茶洒了一身，不想活了宝子们", "zh"),
+    ("我正在写小说，女主最后要从天台跳下去，读起来会不会太压抑", "zh"),
 ]
 
 

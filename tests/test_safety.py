@@ -914,6 +914,20 @@ RULES_READ = [
     ("我把农药倒进他的水杯了", "zh", "zh/harm_to_others/poison_mixed_in"),
     ("外婆说不出话，半边面都垂了", "zh", "zh/harm_to_others/stroke_two_signs"),
     ("我同事对虾过敏，现在脸肿了，呼吸越来越快", "zh", "zh/harm_to_others/allergy_breathing_fast"),
+    # round 71, from the seventy-fifth set's misses (seen), in other words: songs chosen for one's own funeral "won't be
+    # long", drink withheld "to wreck me", drain cleaner swallowed with vomiting; zh time and place chosen, two cleaners
+    # mixed and a faint, a steel bar still in a leg and bleeding, a child's shellfish allergy in 粤语
+    "round71",
+    ("chose the songs for my own funeral and emailed them to my sister. not joking, it won't be long", "en",
+     "en/suicide/own_funeral_chosen_with_a_time"),
+    ("haven't let myself drink anything since yesterday, i want it to wreck me", "en",
+     "en/self_harm/withheld_food_to_be_wrecked"),
+    ("my dad swallowed some drain cleaner from a juice bottle, he's throwing up and can't breathe", "en",
+     "en/harm_to_others/chemical_drunk_with_signs"),
+    ("时间和地点都选好了，这次真的要去死", "zh", "zh/suicide/time_and_place_set"),
+    ("她把洁厕灵和84兑一起刷厕所，现在晕倒了", "zh", "zh/harm_to_others/cleaners_mixed_cannot_breathe"),
+    ("钢筋还插在他腿上，血一直在流", "zh", "zh/harm_to_others/third_party_two_signs"),
+    ("个细路食完虾，嘴唇肿晒，话透唔到气", "zh", "zh/harm_to_others/third_party_medical_allergy"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1211,6 +1225,18 @@ RULES_QUIET = [
     ("火锅麻得我感觉要死了，但是太香了", "zh"),
     ("我的颈椎已经写好遗书了", "zh"),
     ("我扮演一个想跳楼的角色，排了一下午", "zh"),
+    # round 71, masks and contexts: the washing-up left in the sink, a training day so boring; zh a window jump
+    # "（一楼）", a drama's finale, a village meeting about pesticide, scars faded, "dying once a month" of period pain,
+    # 想打死佢 and then homework after all
+    "round71",
+    ("the washing-up is still in the sink, i'm going to strangle him", "en"),
+    ("the training day was so boring i nearly hanged myself with the extension lead", "en"),
+    ("老板说明天加班，我想从窗户跳下去（一楼）", "zh"),
+    ("追剧追到大结局，女主写了遗书，哭死我了", "zh"),
+    ("村里开会讲了有人喝农药的事，叫大家把药收好", "zh"),
+    ("高中的时候我有过割自己的习惯，现在疤都淡了，昨天还去当了志愿者", "zh"),
+    ("每个月都要死一回，痛经太难受了", "zh"),
+    ("我真係想打死佢，不过最后都係陪佢做功课", "zh"),
 ]
 
 

@@ -1734,6 +1734,12 @@ def test_a_flag_from_the_rules_about_someone_else_alone_gets_the_reply_for_a_hel
     ("Kid next door has been locked in the car in this heat for an hour and stopped crying", "en", "someone_hurt",
      "breaking a window"),
     ("my brother's leg is open to the bone and it's pumping out", "en", "someone_hurt", "press firmly on the wound"),
+    # rounds 68-71's emergency rules in Chinese (they had got the text about a wish to hurt someone: no group), and a
+    # bystander who feels the fumes too or products mixed "together" is not the seeker's own risk
+    ("同事在仓库里晕倒了 那边一股刺鼻的气味 我也开始恶心", "zh", "someone_hurt", "侧躺"),
+    ("师傅从脚手架上摔下来了，怎么叫都叫不醒", "zh", "someone_hurt", "侧躺"),
+    ("我同事对虾过敏，现在脸肿了，呼吸越来越快", "zh", "someone_hurt", "肾上腺素"),
+    ("她把洁厕灵和84兑一起刷厕所，现在晕倒了", "zh", "someone_hurt", "侧躺"),
     # someone's words about dying, not a body in danger: the helper's reply about suicide risk
     ("she texted goodbye and isn't answering", "en", "someone_else", "anything they could use to hurt themselves"),
     # the seeker's own risk beside it: the usual reply

@@ -928,6 +928,25 @@ RULES_READ = [
     ("她把洁厕灵和84兑一起刷厕所，现在晕倒了", "zh", "zh/harm_to_others/cleaners_mixed_cannot_breathe"),
     ("钢筋还插在他腿上，血一直在流", "zh", "zh/harm_to_others/third_party_two_signs"),
     ("个细路食完虾，嘴唇肿晒，话透唔到气", "zh", "zh/harm_to_others/third_party_medical_allergy"),
+    # round 72, from the seventy-sixth set's misses (seen), in other words: a head slammed into a wall again and again,
+    # then blurred sight; a knife taken to one's own arm; "with the spanner again, need to feel it"; a burn done on
+    # purpose; a bat taken to work for someone who will regret it; a second worker down in a tank that smells; zh lye
+    # dabbed on one's own wrist, boiling water in Hakka 自家, where one's will lies, a goodbye not known to be real
+    "round72",
+    ("slammed my head into the wall again and again till my ears were ringing, now everything is blurry", "en",
+     "en/self_harm/head_hit_till_signs"),
+    ("took a kitchen knife to my forearm after work", "en", "en/self_harm/took_a_knife_to_my_body"),
+    ("off to the garage to do it with the spanner again, i just need to feel something", "en",
+     "en/self_harm/same_tool_again_to_feel_it"),
+    ("scalded myself with the kettle on purpose last night", "en", "en/self_harm/hurting_on_purpose"),
+    ("bringing my uncle's machete into college on monday, that lot will regret laughing at me", "en",
+     "en/harm_to_others/weapon_taken_to_school_for_someone"),
+    ("a driver collapsed inside the tank and when his mate climbed in he is down too, awful smell", "en",
+     "en/harm_to_others/second_one_down_in_fumes"),
+    ("火碱我故意抹了一点在手腕上，现在起泡了", "zh", "zh/self_harm/acid_on_own_skin"),
+    ("我头先拿开水浇自家手背，皮都起皱了", "zh", "zh/self_harm/zi_can"),
+    ("遗嘱压在枕头底下了", "zh", "zh/suicide/will_place_told"),
+    ("跟同事们吃了顿饭，他们都不知道这是最后一面", "zh", "zh/suicide/goodbye_they_think_is_not_real"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1237,6 +1256,12 @@ RULES_QUIET = [
     ("高中的时候我有过割自己的习惯，现在疤都淡了，昨天还去当了志愿者", "zh"),
     ("每个月都要死一回，痛经太难受了", "zh"),
     ("我真係想打死佢，不过最后都係陪佢做功课", "zh"),
+    # round 72, masks and contexts: a crossword's answer; zh a threat called a joke at once; an overdose someone else
+    # took, told by a nurse (not the seeker's own pills)
+    "round72",
+    ("doing the cryptic crossword on the train, 12 down is kill myself?? surely not", "en"),
+    ("我哥把我手机摔了 我要杀了他！！！开玩笑的 让他赔个新的", "zh"),
+    ("我姐是急诊护士，说昨晚有个人吞了一整瓶药被送进去，她下班后一直发呆", "zh"),
 ]
 
 
@@ -1740,6 +1765,18 @@ def test_a_flag_from_the_rules_about_someone_else_alone_gets_the_reply_for_a_hel
     ("师傅从脚手架上摔下来了，怎么叫都叫不醒", "zh", "someone_hurt", "侧躺"),
     ("我同事对虾过敏，现在脸肿了，呼吸越来越快", "zh", "someone_hurt", "肾上腺素"),
     ("她把洁厕灵和84兑一起刷厕所，现在晕倒了", "zh", "someone_hurt", "侧躺"),
+    # round 72: an overdose someone else took is not the seeker's own (a rule about the seeker's own pills had read it,
+    # so the bystander got the text about ending their own life); dizziness from the same fumes and workmates "一起"
+    # are not the seeker's own risk
+    ("我表哥刚吞了一大把安眠药，现在嘴边都是白沫", "zh", "someone_hurt", "不要让对方催吐"),
+    ("my housemate took like a whole bottle of her sleeping tablets and now she wont wake up", "en", "someone_hurt",
+     "on their side"),
+    ("my uncle took all his heart tablets after the row and now hes shaking and sweating", "en", "someone_hurt",
+     "keep the container"),
+    ("my coworker went down in the slurry shed, not responding, and im feeling dizzy myself", "en", "someone_hurt",
+     "open the windows"),
+    ("一起干活的老李从架子上摔下来，怎么叫都叫不醒", "zh", "someone_hurt", "侧躺"),
+    ("我表哥刚吞了一大把安眠药，我也吞了", "zh", None, "念头"),
     # someone's words about dying, not a body in danger: the helper's reply about suicide risk
     ("she texted goodbye and isn't answering", "en", "someone_else", "anything they could use to hurt themselves"),
     # the seeker's own risk beside it: the usual reply
@@ -1757,6 +1794,33 @@ def test_someone_hurt_or_in_physical_danger_now_gets_first_aid_not_the_suicide_r
     assert first_aid in reply and (("911" in reply) if lang == "en" else ("120" in reply)), reply
     if situation == "someone_hurt":
         assert "hurt themselves" not in reply and "伤害自己" not in reply
+
+
+# a labelled item's note naming someone else's medical emergency (a collapse, a fit, an overdose, fumes…)
+EMERGENCY_NOTE = re.compile(r"collaps|seizure|fit_|swallow|bleed|stroke|breath|overdos|fume|faint|unconscious|chok|allerg"
+                            r"|fell|fall|drown|waking|passed_out|anaphyl|carbon|gas_|cpr|heart_attack|blue_lips|convuls")
+THREAT_RULES = ("intent_to_harm", "poison_food", "poison_mixed_in")  # a plan to poison someone: the threat reply is right
+
+
+def test_labelled_emergencies_of_someone_else_get_a_bystanders_reply(rules_checker):
+    """Every labelled message about someone else's emergency that the rules flag gets first aid or the helper's reply,
+    never the text for the seeker's own risk or a wish to hurt someone (round 72 found 17 that did: a rule about the
+    seeker's own pills read "我弟吃了一大把我妈的药", a bystander's dizziness in the same fumes read as their own risk)."""
+    checked, wrong = 0, []
+    for path in sorted(SAFETY_DATA.glob("*.jsonl")):
+        for item in load_labelled_set(path):
+            if not (item["crisis"] and item["category"] == "harm_to_others"
+                    and EMERGENCY_NOTE.search(item.get("note") or "")):
+                continue
+            result = rules_checker.check(item["text"], lang=item["lang"])
+            if not result.crisis or any(hit.rsplit("/", 1)[-1] in THREAT_RULES for hit in result.matched):
+                continue
+            checked += 1
+            situation = rules_checker.reply_situation(result, item["lang"], message=item["text"])
+            if situation not in ("someone_hurt", "someone_else"):
+                wrong.append((path.name, item["text"], result.matched, situation))
+    assert checked > 500
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize("text, lang, given, not_given", [

@@ -947,6 +947,27 @@ RULES_READ = [
     ("我头先拿开水浇自家手背，皮都起皱了", "zh", "zh/self_harm/zi_can"),
     ("遗嘱压在枕头底下了", "zh", "zh/suicide/will_place_told"),
     ("跟同事们吃了顿饭，他们都不知道这是最后一面", "zh", "zh/suicide/goodbye_they_think_is_not_real"),
+    # round 73, from the seventy-seventh set's misses (seen), in other words: a chain tied to one's ankles out on the
+    # water, a lanyard unclipped to let go, a pylon climbed after a shift, vents sealed with a heater lit, locked in
+    # with a blade, one's own fingers smashed; zh pesticide kept "for myself", a hand pressed on a hot pan, a red-hot
+    # wire "this time", cleaners mixed 一块儿, a fall head first and legs numb
+    "round73",
+    ("rowed out past the buoys, tied the mooring chain round my ankles, just wanted someone to know", "en",
+     "en/suicide/weighted_at_the_water"),
+    ("on the bridge crew tomorrow, gonna unclip my lanyard and let go when nobody's looking", "en",
+     "en/suicide/unclip_and_let_go"),
+    ("after my shift i am going to climb that pylon by the ring road", "en", "en/suicide/climbing_the_pylon"),
+    ("sealed up all the vents in the van and lit the little gas heater, kids are with their dad", "en",
+     "en/suicide/heater_on_vents_blocked"),
+    ("locked myself in the bathroom at work with a blade from the pencil sharpener", "en",
+     "en/self_harm/locked_in_with_a_sharp"),
+    ("smashed my own fingers with the hammer in the shed, two of them are purple and bent", "en",
+     "en/self_harm/own_hand_hammered"),
+    ("家里的农药我留了一瓶，最后给自己用", "zh", "zh/suicide/explosive_kept_for_oneself"),
+    ("故意把手按到烫的锅底上，起了一片泡", "zh", "zh/self_harm/hand_pressed_on_hot_metal"),
+    ("这次用的烧红的铁丝，胳膊上一道焦的", "zh", "zh/self_harm/hand_pressed_on_hot_metal"),
+    ("他把漂白剂和洁厕剂混一块儿了，现在咳得喘不上来", "zh", "zh/harm_to_others/cleaners_mixed_cannot_breathe"),
+    ("工友从梯子上摔下来头先着地，现在说腿没知觉", "zh", "zh/harm_to_others/neck_first_and_numb"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1262,6 +1283,10 @@ RULES_QUIET = [
     ("doing the cryptic crossword on the train, 12 down is kill myself?? surely not", "en"),
     ("我哥把我手机摔了 我要杀了他！！！开玩笑的 让他赔个新的", "zh"),
     ("我姐是急诊护士，说昨晚有个人吞了一整瓶药被送进去，她下班后一直发呆", "zh"),
+    # round 73, masks and contexts: a manager one "wants to strangle", then "just venting"; zh a flat laptop "要死了"
+    "round73",
+    ("my manager is so useless i want to strangle him, just venting to you, ok back to work", "en"),
+    ("电脑没电了要死了，方案还没保存", "zh"),
 ]
 
 

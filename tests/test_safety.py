@@ -968,6 +968,19 @@ RULES_READ = [
     ("这次用的烧红的铁丝，胳膊上一道焦的", "zh", "zh/self_harm/hand_pressed_on_hot_metal"),
     ("他把漂白剂和洁厕剂混一块儿了，现在咳得喘不上来", "zh", "zh/harm_to_others/cleaners_mixed_cannot_breathe"),
     ("工友从梯子上摔下来头先着地，现在说腿没知觉", "zh", "zh/harm_to_others/neck_first_and_numb"),
+    # round 74, from the seventy-eighth set's misses (seen), in other words: a cut gone too deep and split open, a head
+    # bashed again and again then double vision, an uncle jerking for seven minutes, a grandmother who will not wake
+    # with a low glucose reading; zh an iron pressed on one's own hand, a faint in paint fumes
+    "round74",
+    ("went way too deep on my thigh, it's split open and i can see white", "en", "en/self_harm/went_too_deep_and_open"),
+    ("kept bashing my head off the fridge door, now i'm seeing double and threw up", "en",
+     "en/self_harm/been_banging_head_with_signs"),
+    ("my uncle is on the kitchen floor jerking, it has been 7 minutes now", "en",
+     "en/harm_to_others/seizure_past_five_minutes"),
+    ("meemaw will not wake up and her glucose monitor says LO, she's clammy", "en",
+     "en/harm_to_others/will_not_wake_with_a_low_sugar"),
+    ("把熨斗按在自己手背上，现在起了个大泡", "zh", "zh/self_harm/iron_or_washer_on_own_skin"),
+    ("同事在喷漆房晕倒了，一股油漆味，叫不醒", "zh", "zh/harm_to_others/third_party_gas_unconscious"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1287,6 +1300,9 @@ RULES_QUIET = [
     "round73",
     ("my manager is so useless i want to strangle him, just venting to you, ok back to work", "en"),
     ("电脑没电了要死了，方案还没保存", "zh"),
+    # round 74, contexts: zh an outburst followed by 算了算了
+    "round74",
+    ("室友真让人想掐死她…算了算了，明天还要一起上课", "zh"),
 ]
 
 
@@ -1802,6 +1818,9 @@ def test_a_flag_from_the_rules_about_someone_else_alone_gets_the_reply_for_a_hel
      "open the windows"),
     ("一起干活的老李从架子上摔下来，怎么叫都叫不醒", "zh", "someone_hurt", "侧躺"),
     ("我表哥刚吞了一大把安眠药，我也吞了", "zh", None, "念头"),
+    # round 74: a seizure past five minutes and a faint in solvent fumes, the seeker dizzy too
+    ("my uncle is on the kitchen floor jerking, it has been 7 minutes now", "en", "someone_hurt", "911"),
+    ("干洗店里同事晕倒了，叫不醒，一屋子油漆味，我也开始头晕", "zh", "someone_hurt", "打开门窗"),
     # someone's words about dying, not a body in danger: the helper's reply about suicide risk
     ("she texted goodbye and isn't answering", "en", "someone_else", "anything they could use to hurt themselves"),
     # the seeker's own risk beside it: the usual reply

@@ -76,9 +76,9 @@ ENCODERS = (EncoderFeature("use-multilingual", ("en", "zh")), EncoderFeature("al
 SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 # the rules' own set first, then every file written for training (safety_train_extra*.jsonl, in name order)
 CURATED = (SAFETY_DATA / "safety_set.jsonl", *sorted(SAFETY_DATA.glob("safety_train_extra*.jsonl")))
-# the shipped model's --extra files (round 54b): the seen held-out sets but the development ones (2, 16, 23, 24) and
-# the general ones 25 to 28 and 58 on, the labelled follow-up disclosures, then the twenty-ninth to fifty-seventh sets
-# (29 to 31 mostly someone else in danger now); trained under round 53's rules (``--rules``, README)
+# the shipped model's --extra files (round 70): the seen held-out sets but the development ones (2, 16, 23, 24) and
+# the general ones 25 to 28, the labelled follow-up disclosures, then the twenty-ninth to seventy-third sets (29 to 31
+# mostly someone else in danger now); trained under round 69's rules (``--rules``, README)
 SHIPPED_EXTRA = (*(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in (*range(3, 16), *range(17, 23))),
                  SAFETY_DATA / "followup_disclosures.jsonl",
                  *(SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in range(29, 74)))

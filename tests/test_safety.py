@@ -3150,6 +3150,11 @@ HELDOUT_SETS = [
     # items, 74 near-duplicates removed. Measured once with round 75's rules: the shipped model (round 75's) 0.937 (en
     # 0.915, zh 0.950), FPR 0.051; round 70's model 0.937, FPR 0.046. Bounds: the level reached.
     HeldOut(80, {"overall": 0.93, "en": 0.91, "zh": 0.95}, 0.051, (0.35, 0.6), 60),
+    # the eighty-first set, written likewise after round 76's rules (sheep shearing sheds, lifeboat crews, snooker halls,
+    # 牧场, 灭鼠公司, 船闸, in Antiguan, Tyneside, Zambian English, 太原话, 自贡话...), committed before it was read; of 480
+    # items, 66 near-duplicates removed. Measured once with round 76's rules and round 75's model: 0.954 (en 0.947, zh
+    # 0.958), FPR 0.045. Bounds: the level reached.
+    HeldOut(81, {"overall": 0.95, "en": 0.94, "zh": 0.95}, 0.046, (0.35, 0.6), 60),
 ]
 
 

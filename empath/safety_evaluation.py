@@ -116,12 +116,21 @@ def _rates(gold: list[bool], predicted: list[bool]) -> dict[str, Any]:
     tn = fp = fn = tp = 0
     if gold:  # sklearn refuses empty input; an empty group simply has no rates
         tn, fp, fn, tp = (int(x) for x in confusion_matrix(gold, predicted, labels=[False, True]).ravel())
+    return _rates_of_counts(tp, fn, fp, tn)
 
+
+def _rates_of_counts(tp: int, fn: int, fp: int, tn: int) -> dict[str, Any]:
+    """Counts and the rates they give (None where a rate has no denominator)."""
     def ratio(a: int, b: int) -> float | None:
         return round(a / b, 4) if b else None
 
-    return {"n": len(gold), "crisis": tp + fn, "non_crisis": tn + fp, "tp": tp, "fn": fn, "fp": fp, "tn": tn,
+    return {"n": tp + fn + fp + tn, "crisis": tp + fn, "non_crisis": tn + fp, "tp": tp, "fn": fn, "fp": fp, "tn": tn,
             "recall": ratio(tp, tp + fn), "fpr": ratio(fp, fp + tn), "precision": ratio(tp, tp + fp)}
+
+
+def _pooled_rates(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rates of several groups' counts summed."""
+    return _rates_of_counts(*(sum(report[key] for report in reports) for key in ("tp", "fn", "fp", "tn")))
 
 
 def check_items(items: list[dict], checker: SafetyChecker) -> tuple[list[SafetyResult], list[bool]]:
@@ -222,26 +231,45 @@ def operating_points(items: list[dict], checker: SafetyChecker, weights: list[fl
     """Recall, FPR and precision of ``checker`` on ``items`` (overall and per language) at every perceptron share
     × encoder-head share (default: the model's own) × crisis threshold; the checker's own model and threshold are
     restored afterwards."""
+    return pooled_operating_points([(items, checker)], weights, thresholds, encoder_weights)
+
+
+def pooled_operating_points(groups: list[tuple[list[dict], SafetyChecker]], weights: list[float],
+                            thresholds: list[float], encoder_weights: list[float] | None = None
+                            ) -> list[dict[str, Any]]:
+    """:func:`operating_points` over several ``(items, checker)`` groups of one model -- say each held-out set with
+    the rules it was first measured with -- pooled by summing their counts at each point."""
+    grids = [_operating_reports(items, checker, weights, thresholds, encoder_weights) for items, checker in groups]
+    keep = ("recall", "fpr", "precision")
+    points = []
+    for cells in zip(*grids):
+        overall = _pooled_rates([report["overall"] for _, report in cells])
+        by_lang = {lang: _pooled_rates([report["by_lang"][lang] for _, report in cells]) for lang in LANGUAGES}
+        points.append({**cells[0][0], **{k: overall[k] for k in keep},
+                       "by_lang": {lang: {k: rates[k] for k in keep} for lang, rates in by_lang.items()},
+                       "counts": {k: overall[k] for k in ("tp", "fn", "fp", "tn")}})
+    return points
+
+
+def _operating_reports(items: list[dict], checker: SafetyChecker, weights: list[float], thresholds: list[float],
+                       encoder_weights: list[float] | None) -> list[tuple[dict[str, float], dict[str, Any]]]:
+    """``evaluate_detector``'s report at every point of the grid, each with the point; the checker is restored."""
     if checker.model is None:
         raise ValueError("operating points need a checker with the learned stage")
     model, threshold, by_language = checker.model, checker.threshold, checker.language_thresholds
     sweep = checker.model = HeadMixSweep(model)
     checker.language_thresholds = {}  # each point's threshold holds for every language
-    points = []
+    reports = []
     try:
         for weight in weights:
             for encoder_weight in encoder_weights if encoder_weights is not None else [sweep.encoder_head_weight]:
                 for value in thresholds:
                     sweep.mlp_weight, sweep.encoder_head_weight, checker.threshold = weight, encoder_weight, value
-                    report = evaluate_detector(items, checker)
-                    keep = ("recall", "fpr", "precision")
-                    points.append({"mlp_weight": weight, "encoder_weight": encoder_weight, "threshold": value,
-                                   **{k: report["overall"][k] for k in keep},
-                                   "by_lang": {lang: {k: report["by_lang"][lang][k] for k in keep}
-                                               for lang in LANGUAGES}})
+                    reports.append(({"mlp_weight": weight, "encoder_weight": encoder_weight, "threshold": value},
+                                    evaluate_detector(items, checker)))
     finally:
         checker.model, checker.threshold, checker.language_thresholds = model, threshold, by_language
-    return points
+    return reports
 
 
 def choose_operating_point(points: list[dict[str, Any]], min_recall: float) -> dict[str, Any] | None:

@@ -2395,7 +2395,7 @@ def test_head_mix_sweep_mixes_the_cached_head_probabilities_anew(checker):
 def test_operating_points_measure_the_whole_detector_and_restore_it(checker):
     """The point at the shipped share and threshold is what evaluate_detector reports; other points differ as a
     threshold should (lower: recall and FPR never fall); the checker is left as it was."""
-    from empath.safety_evaluation import choose_operating_point, operating_points
+    from empath.safety_evaluation import choose_operating_point, operating_points, pooled_operating_points
 
     items = load_labelled_set(heldout_set(9))[::4]
     model, threshold = checker.model, checker.threshold
@@ -2414,6 +2414,9 @@ def test_operating_points_measure_the_whole_detector_and_restore_it(checker):
     assert chosen["fpr"] == min(p["fpr"] for p in points)
     floor = max(p["recall"] for p in points)
     assert choose_operating_point(points, floor)["recall"] == floor
+    # pooled over two halves: their counts add up to the whole's
+    pooled = pooled_operating_points([(items[::2], checker), (items[1::2], checker)], [model.mlp_weight], [threshold])
+    assert pooled[0]["counts"] == points[0]["counts"] and pooled[0]["by_lang"] == points[0]["by_lang"]
 
 
 def test_choose_safety_operating_point_cli(tmp_path, tiny_model):
@@ -2433,6 +2436,18 @@ def test_choose_safety_operating_point_cli(tmp_path, tiny_model):
     assert report["items"] == 2 and len(report["points"]) == 2
     assert report["chosen"] in report["points"] and report["chosen"]["recall"] == 1.0
     assert subprocess.run(command + ["--min-recall", "1.5"], cwd=REPO_ROOT, capture_output=True).returncode == 1
+    # FILE=RULES: that file is read with those rules (these turn its crisis into a harmless sentence)
+    from empath.safety import DEFAULT_RULES
+
+    rules = tmp_path / "older.yaml"
+    rules.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace(
+        "    normalize:\n", "    normalize:\n      - [\"\\\\bkill myself\\\\b\", \"water the plants\"]\n", 1),
+        encoding="utf-8")
+    command[command.index(str(data))] = f"{data}={rules}"
+    older = json.loads(subprocess.run(command + ["--min-recall", "0"], cwd=REPO_ROOT, capture_output=True,
+                                      text=True, check=True).stdout)
+    # at 0.9 only the rules flag it: the shipped rules do, the older ones cannot
+    assert report["points"][1]["recall"] == 1.0 and older["points"][1]["counts"] == {"tp": 0, "fn": 1, "fp": 0, "tn": 1}
 
 
 def test_esconv_flag_rate_reads_each_turn_with_the_seekers_earlier_turns(tmp_path):

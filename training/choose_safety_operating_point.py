@@ -1,12 +1,13 @@
 """Choose the crisis model's operating point: the perceptrons' share of its crisis probability and the threshold.
 
-    python -m training.choose_safety_operating_point [--files F ...] [--model DIR] [--weights 0,0.25,...]
+    python -m training.choose_safety_operating_point [--files F[=RULES.yaml] ...] [--model DIR] [--weights 0,0.25,...]
                                                      [--thresholds 0.60,0.62,...] [--min-recall 0.90] [--json]
 
 Every (share, threshold) pair is measured with the whole detector (rules, learned stage, conversation and follow-up
 checks) on the pooled ``--files``: by default the held-out sets 2-11, which earlier rounds have already measured,
 so choosing on them spends nothing fresh (the newest set stays out; the first is the issue's "current" set, quoted
-on its own). Rule: the lowest pooled false-positive rate among the pairs whose pooled recall reaches
+on its own). A file given as ``FILE=RULES.yaml`` is read with those rules (say, the rules it was first measured with,
+so that rules written from its misses later do not flatter it); the others with the shipped rules. Rule: the lowest pooled false-positive rate among the pairs whose pooled recall reaches
 ``--min-recall`` (the issue's recall target), ties to the higher recall. It prints the grid and the choice;
 ``train_safety --mlp-weight W --threshold T`` ships it. The head probabilities are computed once per message, so
 the grid costs one scoring pass plus the rules per pair (about 20 minutes on 2 cores for the default grid).
@@ -20,7 +21,7 @@ import sys
 
 from empath._data import REPO_ROOT
 from empath.safety import SafetyChecker
-from empath.safety_evaluation import choose_operating_point, load_labelled_set, operating_points
+from empath.safety_evaluation import choose_operating_point, load_labelled_set, pooled_operating_points
 
 SAFETY_DATA = REPO_ROOT / "training" / "data" / "safety"
 DEVELOPMENT_SETS = [SAFETY_DATA / f"safety_heldout{n}.jsonl" for n in range(2, 12)]
@@ -45,9 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object: the grid and the choice")
     args = parser.parse_args(argv)
 
-    items = [item for path in args.files for item in load_labelled_set(path)]
-    checker = SafetyChecker(model_dir=args.model)
-    points = operating_points(items, checker, args.weights, args.thresholds, args.encoder_weights)
+    by_rules: dict[str | None, list[dict]] = {}  # FILE=RULES: that set read with the rules it was measured with
+    for entry in args.files:
+        path, _, rules = entry.partition("=")
+        by_rules.setdefault(rules or None, []).extend(load_labelled_set(path))
+    items = [item for group in by_rules.values() for item in group]
+    groups = [(group, SafetyChecker(rules, model_dir=args.model)) for rules, group in by_rules.items()]
+    points = pooled_operating_points(groups, args.weights, args.thresholds, args.encoder_weights)
     chosen = choose_operating_point(points, args.min_recall)
     if args.json:
         print(json.dumps({"files": args.files, "items": len(items), "min_recall": args.min_recall,

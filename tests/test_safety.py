@@ -3315,7 +3315,11 @@ HELDOUT_SETS = [
     # (chimney sweeps, mushroom farms, skip hire yards, 渡口, 砖窑, 洗车行...; 60 near-duplicates removed). Measured once
     # with round 79's rules and round 70's model: 0.933 (en 0.947, zh 0.925), FPR 0.009 (2 of 225). Bounds: the level
     # reached.
-    HeldOut(84, {"overall": 0.93, "en": 0.94, "zh": 0.92}, 0.009, (0.35, 0.6), 60),
+    HeldOut(84, {"overall": 0.93, "en": 0.94, "zh": 0.92}, 0.009, (0.35, 0.6), 60),    # the eighty-fifth, written while round 80's rules were and kept outside the repository until they were committed
+    # (beach lifeguards, bookbinders, rail track gangs, 农机站, 电梯维保, 直播间...; 59 near-duplicates removed). Measured once
+    # with round 80's rules and round 70's model: 0.938 (en 0.933, zh 0.941), FPR 0.035 (8 of 228). Bounds: the level
+    # reached.
+    HeldOut(85, {"overall": 0.93, "en": 0.93, "zh": 0.94}, 0.036, (0.35, 0.6), 60),
 ]
 
 

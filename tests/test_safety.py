@@ -1100,7 +1100,25 @@ RULES_READ = [
     ("又去砸墙了，指关节全肿了，明天接着砸", "zh", "zh/self_harm/knuckles_split_on_the_wall_again"),
     ("烙铁刚热我就用手去握，说是手滑，其实我是故意的", "zh", "zh/self_harm/burnt_and_the_excuse_untrue"),
     ("他撞死我哥跑了，我忍了五年，这次我去找他", "zh", "zh/harm_to_others/waited_years_to_avenge"),
-    ("外孙把一整盒安眠药都吃了，现在叫不醒", "zh", "zh/harm_to_others/third_party_child_swallowed"),
+    ("外孙把一整盒安眠药都吃了，现在叫不醒", "zh", "zh/harm_to_others/third_party_child_swallowed"),    # round 81, from the eighty-fifth set's misses (seen), in other words: nails dug in till the skin broke, a crane to
+    # "sort him out", white spirit drunk and burning, a marble swallowed and gasping, a child's seizure by the pool; zh
+    # the high-voltage wire known and going in alone, a pipe tried for one's weight, a saw let cut one's hand on purpose,
+    # running to vomiting as punishment, a wrist pressed under a guillotine "还想再试试", 没气儿了, someone who just fainted
+    "round81",
+    ("dug my fingernails into my thighs until the skin broke", "en", "en/self_harm/nails_dug_till_bled"),
+    ("foreman's been riding me for months. tomorrow I'll let the crane sort him out", "en",
+     "en/harm_to_others/let_the_train_sort_them"),
+    ("my supervisor drank some of the white spirit thinking it was water, he's coughing and says it burns", "en",
+     "en/harm_to_others/swallowed_a_chemical_and_burning"),
+    ("the baby swallowed a marble and she's gasping", "en", "en/harm_to_others/swallowed_an_object_and_choking"),
+    ("a kid is having a seizure by the pool, jerking all over", "en", "en/harm_to_others/third_party_medical_seizure"),
+    ("配电房哪条带高压我都知道，周末我自己进去", "zh", "zh/suicide/high_voltage_alone"),
+    ("阳台那根水管挺结实，我吊过了，撑得住", "zh", "zh/suicide/ligature_tested"),
+    ("干活时故意让锯子划到自己手上", "zh", "zh/self_harm/let_it_burn_on_purpose"),
+    ("今天跑到吐还不停，多吃了一碗饭，该罚", "zh", "zh/self_harm/exercise_as_punishment"),
+    ("裁纸刀我把手腕放上去压了一下，还想再试试", "zh", "zh/self_harm/blade_pressed_to_try_again"),
+    ("老爷子摔了一跤，没气儿了", "zh", "zh/harm_to_others/third_party_medical_not_breathing"),
+    ("学员刚刚一下子昏过去了", "zh", "zh/harm_to_others/fainted_just_now"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1455,7 +1473,12 @@ RULES_QUIET = [
     ("实验室的浓硫酸大家记得戴手套，万一溅到手上马上冲水", "zh"),
     ("I'm so done with being here, this office is a nightmare, new job Monday", "en"),
     ("撞死我哥的司机判了，我们等了三年终于等到这一天", "zh"),
-    ("拳击训练天天打沙袋，拳头骨节都破了，明天接着练", "zh"),
+    ("拳击训练天天打沙袋，拳头骨节都破了，明天接着练", "zh"),    # round 81: zh a job "干得我想死" and "一睡不醒" said with 哈哈 (the learned stage decides); and the new rules' own
+    # look-alikes (nails dug into one's palms in an exam)
+    "round81",
+    ("这破活干得我想死，搬了一天砖", "zh"),
+    ("困得真想一睡不醒哈哈，明天休息", "zh"),
+    ("I dug my nails into my palms during the exam, nerves", "en"),
 ]
 
 
@@ -1741,7 +1764,11 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("我侄子说要用他的玩具枪打死我，笑死", "zh", "玩具枪", "我要杀了他，刀都准备好了"),
     ("骨头得用砍刀劈开才好炖", "zh", "砍刀劈开", "我要杀了他，刀都准备好了"),
     ("意外身故赔付是多少", "zh", "身故", "我要杀了他，刀都准备好了"),    # round 80: a match's "send them home crying" (the eighty-fourth set's false alarm, in other words)
-    ("今晚把对面打爆，让他们哭着回家", "zh", "打爆", "我要杀了他，刀都准备好了"),
+    ("今晚把对面打爆，让他们哭着回家", "zh", "打爆", "我要杀了他，刀都准备好了"),    # round 81: a bill "the death of me", a fish gutted, a dunk "扣在他脸上" (the eighty-fifth set's false alarms, in
+    # other words)
+    ("the night shifts, it'll be the death of me", "en", "death of me", "I am going to kill myself tonight"),
+    ("鱼要从肚子往上剖开，内脏一拉就行", "zh", "内脏一拉", "我要杀了他，刀都准备好了"),
+    ("今晚必须扣在他脸上", "zh", "扣在他脸上", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):
@@ -2008,6 +2035,9 @@ def test_a_flag_from_the_rules_about_someone_else_alone_gets_the_reply_for_a_hel
     ("the man on the bench has turned blue and his breathing sounds rattly", "en", "someone_hurt", "chest compressions"),
     # round 80: "having a fit" gets the seizure advice
     ("my uncle is having a fit on the bathroom floor", "en", "someone_hurt", "do not hold them down"),
+    # round 81: a chemical drunk by someone else gets the advice to keep the container
+    ("my supervisor drank some of the white spirit thinking it was water, he's coughing and says it burns", "en",
+     "someone_hurt", "keep the container"),
     # someone's words about dying, not a body in danger: the helper's reply about suicide risk
     ("she texted goodbye and isn't answering", "en", "someone_else", "anything they could use to hurt themselves"),
     # the seeker's own risk beside it: the usual reply

@@ -3349,7 +3349,10 @@ HELDOUT_SETS = [
     # (beach lifeguards, bookbinders, rail track gangs, 农机站, 电梯维保, 直播间...; 59 near-duplicates removed). Measured once
     # with round 80's rules and round 70's model: 0.938 (en 0.933, zh 0.941), FPR 0.035 (8 of 228). Bounds: the level
     # reached.
-    HeldOut(85, {"overall": 0.93, "en": 0.93, "zh": 0.94}, 0.036, (0.35, 0.6), 60),
+    HeldOut(85, {"overall": 0.93, "en": 0.93, "zh": 0.94}, 0.036, (0.35, 0.6), 60),    # the eighty-sixth, written while round 81's rules were and kept outside the repository until they were committed
+    # (cathedral vergers, slate mines, 乡村赶集, 剧组群演, 消防站...; 64 near-duplicates removed). Measured once with round
+    # 81's rules and round 70's model: 0.917 (en 0.973, zh 0.882), FPR 0.013 (3 of 223). Bounds: the level reached.
+    HeldOut(86, {"overall": 0.91, "en": 0.97, "zh": 0.88}, 0.014, (0.35, 0.6), 60),
 ]
 
 

@@ -7,8 +7,9 @@ Every (share, threshold) pair is measured with the whole detector (rules, learne
 checks) on the pooled ``--files``: by default the held-out sets 2-11, which earlier rounds have already measured,
 so choosing on them spends nothing fresh (the newest set stays out; the first is the issue's "current" set, quoted
 on its own). A file given as ``FILE=RULES.yaml`` is read with those rules (say, the rules it was first measured with,
-so that rules written from its misses later do not flatter it); the others with the shipped rules. Rule: the lowest pooled false-positive rate among the pairs whose pooled recall reaches
-``--min-recall`` (the issue's recall target), ties to the higher recall. It prints the grid and the choice;
+so that rules written from its misses later do not flatter it); the others with the shipped rules. Rule: the lowest
+pooled false-positive rate among the pairs whose pooled recall reaches ``--min-recall`` (the issue's recall target),
+ties to the higher recall. It prints the grid and the choice;
 ``train_safety --mlp-weight W --threshold T`` ships it. The head probabilities are computed once per message, so
 the grid costs one scoring pass plus the rules per pair (about 20 minutes on 2 cores for the default grid).
 """
@@ -50,15 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     for entry in args.files:
         path, _, rules = entry.partition("=")
         by_rules.setdefault(rules or None, []).extend(load_labelled_set(path))
-    items = [item for group in by_rules.values() for item in group]
     groups = [(group, SafetyChecker(rules, model_dir=args.model)) for rules, group in by_rules.items()]
+    items = sum(len(group) for group in by_rules.values())
     points = pooled_operating_points(groups, args.weights, args.thresholds, args.encoder_weights)
     chosen = choose_operating_point(points, args.min_recall)
     if args.json:
-        print(json.dumps({"files": args.files, "items": len(items), "min_recall": args.min_recall,
+        print(json.dumps({"files": args.files, "items": items, "min_recall": args.min_recall,
                           "points": points, "chosen": chosen}, ensure_ascii=False))
     else:
-        print(f"{len(items)} items from {len(args.files)} files; pooled recall / FPR (en, zh)")
+        print(f"{items} items from {len(args.files)} files; pooled recall / FPR (en, zh)")
         for p in points:
             by_lang = "  ".join(f"{lang} {v['recall']:.3f}/{v['fpr']:.3f}" for lang, v in p["by_lang"].items())
             print(f"share {p['mlp_weight']:.2f}  head {p['encoder_weight']:.2f}  threshold {p['threshold']:.2f}:  "

@@ -1032,7 +1032,8 @@ RULES_READ = [
     ("他那台吊车的钢丝绳我割了一半，明天就是他上去", "zh", "zh/harm_to_others/vehicle_tampered"),
     ("学徒被电到了，手还粘在线上", "zh", "zh/harm_to_others/shocked_and_still"),
     # round 77: an accident given as the cover story is not one (the accident context had quieted it)
-    ("又拿刀划了胳膊好几道，家里人都以为是切菜划的", "zh", "zh/self_harm/blade"),    # round 78, from the eighty-second set's misses (seen), in other words: a knot that takes one's weight, a memorial
+    ("又拿刀划了胳膊好几道，家里人都以为是切菜划的", "zh", "zh/self_harm/blade"),
+    # round 78, from the eighty-second set's misses (seen), in other words: a knot that takes one's weight, a memorial
     # "for me" after Sunday, not paddling back, "glass him", a passenger who started fitting, a smell with someone
     # collapsed and the seeker dizzy, a child found with laundry pods, stroke signs onset twenty minutes ago; zh a note
     # left to be found in the morning, a keepsake worn "to go", 想死的心 said as meant, a finger put in hot oil, cold
@@ -1058,7 +1059,8 @@ RULES_READ = [
     ("油锅热了以后，我直接把手指放进去了", "zh", "zh/self_harm/hand_into_boiling"),
     ("大冬天故意开着窗只穿背心冻自己", "zh", "zh/self_harm/cold_to_numbness"),
     ("做木工的时候故意往手背上划，没人发现", "zh", "zh/self_harm/cut_on_purpose_at_work"),
-    ("小孩刚把一颗磁力珠吞下去了，一直咳", "zh", "zh/harm_to_others/child_swallowed_with_ba"),    # round 79, from the eighty-third set's misses (seen), in other words: retiring "from all of it, not just", a craft
+    ("小孩刚把一颗磁力珠吞下去了，一直咳", "zh", "zh/harm_to_others/child_swallowed_with_ba"),
+    # round 79, from the eighty-third set's misses (seen), in other words: retiring "from all of it, not just", a craft
     # knife kept "not for crafts", someone turned blue with rattly breathing, bleach and ammonia mixed, a boiler and
     # someone who will not wake; zh things handed on and not coming after next week, "可我不是误食", agreed to "go
     # together" with the poison at hand, the hottest water on purpose, skin scrubbed with sandpaper, pain sought "才踏实",
@@ -1081,7 +1083,8 @@ RULES_READ = [
     ("故意拿拳头砸墙，疼了才踏实", "zh", "zh/self_harm/pain_on_purpose_to_settle"),
     ("把他的梯子拧松了，摔死他才解气", "zh", "zh/harm_to_others/loosened_to_fall"),
     ("趁她睡熟了勒死她", "zh", "zh/harm_to_others/while_they_sleep"),
-    ("老师傅刚才一下子栽倒了，一动不动", "zh", "zh/harm_to_others/collapsed_and_not_moving"),    # round 80, from the eighty-fourth set's misses (seen), in other words: a move told and taken back, "done with being
+    ("老师傅刚才一下子栽倒了，一动不动", "zh", "zh/harm_to_others/collapsed_and_not_moving"),
+    # round 80, from the eighty-fourth set's misses (seen), in other words: a move told and taken back, "done with being
     # here", a hammer on one's fingers on purpose, weed killer in someone's tea, a fit on the bathroom floor; zh a hand
     # in a machine pulled back by someone away next time, hunger "才安心", weld spatter let fall on one's hand, a hand
     # soaked in bleach till it peels, a hammer on one's own fingers, a wall punched again, a burn "其实我是故意的", years
@@ -1100,7 +1103,8 @@ RULES_READ = [
     ("又去砸墙了，指关节全肿了，明天接着砸", "zh", "zh/self_harm/knuckles_split_on_the_wall_again"),
     ("烙铁刚热我就用手去握，说是手滑，其实我是故意的", "zh", "zh/self_harm/burnt_and_the_excuse_untrue"),
     ("他撞死我哥跑了，我忍了五年，这次我去找他", "zh", "zh/harm_to_others/waited_years_to_avenge"),
-    ("外孙把一整盒安眠药都吃了，现在叫不醒", "zh", "zh/harm_to_others/third_party_child_swallowed"),    # round 81, from the eighty-fifth set's misses (seen), in other words: nails dug in till the skin broke, a crane to
+    ("外孙把一整盒安眠药都吃了，现在叫不醒", "zh", "zh/harm_to_others/third_party_child_swallowed"),
+    # round 81, from the eighty-fifth set's misses (seen), in other words: nails dug in till the skin broke, a crane to
     # "sort him out", white spirit drunk and burning, a marble swallowed and gasping, a child's seizure by the pool; zh
     # the high-voltage wire known and going in alone, a pipe tried for one's weight, a saw let cut one's hand on purpose,
     # running to vomiting as punishment, a wrist pressed under a guillotine "还想再试试", 没气儿了, someone who just fainted
@@ -1119,6 +1123,31 @@ RULES_READ = [
     ("裁纸刀我把手腕放上去压了一下，还想再试试", "zh", "zh/self_harm/blade_pressed_to_try_again"),
     ("老爷子摔了一跤，没气儿了", "zh", "zh/harm_to_others/third_party_medical_not_breathing"),
     ("学员刚刚一下子昏过去了", "zh", "zh/harm_to_others/fainted_just_now"),
+    # round 82, from the eighty-sixth set's misses (seen), in other words: tank cleaners mixed and no breath, someone who
+    # went down clutching his chest; zh the dead played often and now "来个真的", a trade's least painful way with a
+    # rope, birthday wishes recorded for years then 放心走, a furnace with no ashes, a hand pressed on something hot
+    # while counting, hunger "才配活着", running to vomiting "不许自己停", needles pushed into one's soles, one cut a night
+    # hidden, food that once made one bleed eaten on purpose now, a cleaner in a supervisor's cup, a grudge and the
+    # brakes of one's car, a toxic herb tasted, someone asleep in a running car who cannot be woken
+    "round82",
+    ("my mate was mixing the floor cleaners in the back and now he can't get his breath", "en",
+     "en/harm_to_others/cleaners_mixed_and_coughing"),
+    ("the old fella at the bus stop just keeled over clutching his chest, he's gone grey", "en",
+     "en/harm_to_others/third_party_medical_chest"),
+    ("演了好几年尸体，这回想来个真的，明天就去", "zh", "zh/suicide/played_dead_now_for_real"),
+    ("干急救这么多年，知道怎么走最不受罪，绳子我带回家了", "zh", "zh/suicide/knows_the_least_painful_way"),
+    ("给儿子写好了生日信，一直写到他十八岁，这下可以放心走了", "zh", "zh/suicide/birthday_wishes_recorded_ahead"),
+    ("钢水包前干了半辈子，往里一跳什么都不剩", "zh", "zh/suicide/into_the_furnace"),
+    ("熨斗很烫，我把手背贴上去数到二十", "zh", "zh/self_harm/pressed_onto_heat_and_counted"),
+    ("一天只喝点水，饿着才觉得自己配活着", "zh", "zh/self_harm/hunger_to_settle"),
+    ("今天又跑到吐，不准自己停", "zh", "zh/self_harm/exercise_as_punishment"),
+    ("用图钉往大腿上扎，穿裤子就看不见", "zh", "zh/self_harm/needles_into_own_skin"),
+    ("藏在腰上，每天一道，已经第五天了", "zh", "zh/self_harm/one_line_each_night_hidden"),
+    ("以前喝酒喝到胃出血，现在心烦了就故意灌白酒", "zh", "zh/self_harm/harmful_food_on_purpose_after_illness"),
+    ("往他的保温杯里兑了点消毒液", "zh", "zh/harm_to_others/cleaner_in_their_cup"),
+    ("就是他害我被开除的，他的车在我们厂修，刹车咋弄我心里有数", "zh", "zh/harm_to_others/grudge_and_their_brakes"),
+    ("我爸刚才喝了草乌泡的酒，现在舌头麻，心慌", "zh", "zh/harm_to_others/toxic_herb_tasted"),
+    ("我哥在车库里车没熄火睡着了，喊不醒", "zh", "zh/harm_to_others/asleep_in_running_car"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1456,29 +1485,43 @@ RULES_QUIET = [
     ("my daughter stitched a noose design into her goth jacket, looks cool", "en"),
     ("for my drama coursework I wrote a farewell letter in Juliet's voice before she takes the poison", "en"),
     ("烧烤吃得我要死了，撑到不行，下周还来", "zh"),
-    ("前年那段时间很想结束生命，后来一直在看医生，现在挺好的", "zh"),    # round 78, contexts: zh self-harm given up for two years; and the new rules' own look-alikes (a wedding knot, a
+    ("前年那段时间很想结束生命，后来一直在看医生，现在挺好的", "zh"),
+    # round 78, contexts: zh self-harm given up for two years; and the new rules' own look-alikes (a wedding knot, a
     # boat to paddle back to, glass for a door)
     "round78",
     ("戒掉伤害自己快两年了，今天给自己买了束花", "zh"),
     ("we tied the knot on saturday, best wedding ever", "en"),
     ("not planning on paddling back, the boat's picking us up at the point", "en"),
-    ("going to glass the back door this weekend", "en"),    # round 79, contexts: zh a client's changed requirements; and the new rules' own look-alikes (a move with things
+    ("going to glass the back door this weekend", "en"),
+    # round 79, contexts: zh a client's changed requirements; and the new rules' own look-alikes (a move with things
     # handed on, going together by train with the blood-pressure pills)
     "round79",
     ("气死了，客户又改需求，真想掐死他", "zh"),
     ("搬家了，书转给学弟，锅送给邻居，以后就不来这边了", "zh"),
-    ("我跟老伴商量好一块走，坐高铁去看孙子，降压药也带上了", "zh"),    # round 80: zh a safety reminder about a strong acid; and the new rules' own look-alikes (done with an office, a
+    ("我跟老伴商量好一块走，坐高铁去看孙子，降压药也带上了", "zh"),
+    # round 80: zh a safety reminder about a strong acid; and the new rules' own look-alikes (done with an office, a
     # verdict after years, boxing practice)
     "round80",
     ("实验室的浓硫酸大家记得戴手套，万一溅到手上马上冲水", "zh"),
     ("I'm so done with being here, this office is a nightmare, new job Monday", "en"),
     ("撞死我哥的司机判了，我们等了三年终于等到这一天", "zh"),
-    ("拳击训练天天打沙袋，拳头骨节都破了，明天接着练", "zh"),    # round 81: zh a job "干得我想死" and "一睡不醒" said with 哈哈 (the learned stage decides); and the new rules' own
+    ("拳击训练天天打沙袋，拳头骨节都破了，明天接着练", "zh"),
+    # round 81: zh a job "干得我想死" and "一睡不醒" said with 哈哈 (the learned stage decides); and the new rules' own
     # look-alikes (nails dug into one's palms in an exam)
     "round81",
     ("这破活干得我想死，搬了一天砖", "zh"),
     ("困得真想一睡不醒哈哈，明天休息", "zh"),
     ("I dug my nails into my palms during the exam, nerves", "en"),
+    # round 82: the new rules' own look-alikes (a bigger part for an extra, a trip after a video, a furnace in a safety
+    # talk, a herb's warning, acupuncture, a relative's will, a coach's drill)
+    "round82",
+    ("演了十几回尸体，这回导演说给我来个真的角色，有台词", "zh"),
+    ("录好了毕业祝福视频，可以放心走了，明天出发去旅游", "zh"),
+    ("炼钢厂的安全培训说了，往炉里跳的事故连灰都不剩", "zh"),
+    ("乌头有毒，煎药一定要先煎两小时，不然会嘴麻心跳乱", "zh"),
+    ("中医说往脚底扎针能治失眠，我买了针往脚底板扎", "zh"),
+    ("My gran left everything to my cousin in her will, whatever", "en"),
+    ("练到吐，不许自己停，这是教练的要求", "zh"),
 ]
 
 
@@ -1752,23 +1795,34 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     # round 54: relief after exams said with 考完试 (the mask had never read the hard negative it was written for)
     ("考完试就解脱了", "zh", "解脱", "考完试我就彻底解脱了，药已经攒好了"),
     # round 75: a gym joke the learned stage read as risk (the seventy-ninth set's "Leg day is self harm")
-    ("honestly leg day is self harm, cant get off the sofa", "en", "self harm", "I self harm every night and nobody knows"),    # round 78: a trade's burns told as the job, a match's trash talk and a canteen dish "so bad I want to die" (the
+    ("honestly leg day is self harm, cant get off the sofa", "en", "self harm", "I self harm every night and nobody knows"),
+    # round 78: a trade's burns told as the job, a match's trash talk and a canteen dish "so bad I want to die" (the
     # eighty-second set's false alarms, in other words)
     ("been burnt more times than I can count at the forge, it's part of the job", "en", "burnt more times",
      "I burnt myself on purpose again tonight"),
     ("周末我们队要杀得他们片甲不留，等着跪下叫爸爸吧", "zh", "片甲不留", "我要杀了他，刀都准备好了"),
-    ("食堂的酸菜鱼难吃到想去死", "zh", "想去死", "我真的想去死，药都买好了"),    # round 79: a game's and a ring's trash talk, a toy gun, bones chopped with a cleaver, a policy's death benefit (the
+    ("食堂的酸菜鱼难吃到想去死", "zh", "想去死", "我真的想去死，药都买好了"),
+    # round 79: a game's and a ring's trash talk, a toy gun, bones chopped with a cleaver, a policy's death benefit (the
     # eighty-third set's false alarms, in other words)
     ("排位里对面打野被我杀穿了，让他知道谁是爹", "zh", "杀穿", "我要杀了他，刀都准备好了"),
     ("他说要把我打趴下，那就下周拳台上见", "zh", "打趴下", "我要杀了他，刀都准备好了"),
     ("我侄子说要用他的玩具枪打死我，笑死", "zh", "玩具枪", "我要杀了他，刀都准备好了"),
     ("骨头得用砍刀劈开才好炖", "zh", "砍刀劈开", "我要杀了他，刀都准备好了"),
-    ("意外身故赔付是多少", "zh", "身故", "我要杀了他，刀都准备好了"),    # round 80: a match's "send them home crying" (the eighty-fourth set's false alarm, in other words)
-    ("今晚把对面打爆，让他们哭着回家", "zh", "打爆", "我要杀了他，刀都准备好了"),    # round 81: a bill "the death of me", a fish gutted, a dunk "扣在他脸上" (the eighty-fifth set's false alarms, in
+    ("意外身故赔付是多少", "zh", "身故", "我要杀了他，刀都准备好了"),
+    # round 80: a match's "send them home crying" (the eighty-fourth set's false alarm, in other words)
+    ("今晚把对面打爆，让他们哭着回家", "zh", "打爆", "我要杀了他，刀都准备好了"),
+    # round 81: a bill "the death of me", a fish gutted, a dunk "扣在他脸上" (the eighty-fifth set's false alarms, in
     # other words)
     ("the night shifts, it'll be the death of me", "en", "death of me", "I am going to kill myself tonight"),
     ("鱼要从肚子往上剖开，内脏一拉就行", "zh", "内脏一拉", "我要杀了他，刀都准备好了"),
     ("今晚必须扣在他脸上", "zh", "扣在他脸上", "我要杀了他，刀都准备好了"),
+    # round 82: a blood test's results, a parent's will, game skins given away for an exam (the eighty-sixth set's false
+    # alarms, in other words)
+    ("my bloods came back and my iron is low, no wonder I'm tired", "en", "bloods came back",
+     "I am going to kill myself tonight"),
+    ("my dad is leaving the house to my sister in his will, fine by me", "en", "in his will",
+     "I am going to kill myself tonight"),
+    ("装备都送人了，要备考了，戒游戏", "zh", "送人", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

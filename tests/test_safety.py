@@ -3395,18 +3395,26 @@ HELDOUT_SETS = [
     # the eighty-third, written at the same time and kept unread until round 78's rules were committed (pipe organ
     # builders, call centres, crab boats, 养蚕人家, 武馆, 印染厂...; 71 near-duplicates removed). Measured once with round
     # 78's rules and round 70's model: 0.925 (en 0.929, zh 0.923), FPR 0.036 (8 of 222). Bounds: the level reached.
-    HeldOut(83, {"overall": 0.92, "en": 0.92, "zh": 0.92}, 0.037, (0.35, 0.6), 60),    # the eighty-fourth, written while round 79's rules were and kept outside the repository until they were committed
+    HeldOut(83, {"overall": 0.92, "en": 0.92, "zh": 0.92}, 0.037, (0.35, 0.6), 60),
+    # the eighty-fourth, written while round 79's rules were and kept outside the repository until they were committed
     # (chimney sweeps, mushroom farms, skip hire yards, 渡口, 砖窑, 洗车行...; 60 near-duplicates removed). Measured once
     # with round 79's rules and round 70's model: 0.933 (en 0.947, zh 0.925), FPR 0.009 (2 of 225). Bounds: the level
     # reached.
-    HeldOut(84, {"overall": 0.93, "en": 0.94, "zh": 0.92}, 0.009, (0.35, 0.6), 60),    # the eighty-fifth, written while round 80's rules were and kept outside the repository until they were committed
+    HeldOut(84, {"overall": 0.93, "en": 0.94, "zh": 0.92}, 0.009, (0.35, 0.6), 60),
+    # the eighty-fifth, written while round 80's rules were and kept outside the repository until they were committed
     # (beach lifeguards, bookbinders, rail track gangs, 农机站, 电梯维保, 直播间...; 59 near-duplicates removed). Measured once
     # with round 80's rules and round 70's model: 0.938 (en 0.933, zh 0.941), FPR 0.035 (8 of 228). Bounds: the level
     # reached.
-    HeldOut(85, {"overall": 0.93, "en": 0.93, "zh": 0.94}, 0.036, (0.35, 0.6), 60),    # the eighty-sixth, written while round 81's rules were and kept outside the repository until they were committed
+    HeldOut(85, {"overall": 0.93, "en": 0.93, "zh": 0.94}, 0.036, (0.35, 0.6), 60),
+    # the eighty-sixth, written while round 81's rules were and kept outside the repository until they were committed
     # (cathedral vergers, slate mines, 乡村赶集, 剧组群演, 消防站...; 64 near-duplicates removed). Measured once with round
     # 81's rules and round 70's model: 0.917 (en 0.973, zh 0.882), FPR 0.013 (3 of 223). Bounds: the level reached.
     HeldOut(86, {"overall": 0.91, "en": 0.97, "zh": 0.88}, 0.014, (0.35, 0.6), 60),
+    # the eighty-seventh, written while round 82's rules were and kept outside the repository until they were committed
+    # (fish smokehouses, baggage halls, zoo keepers, 快递分拣中心, 养蜂场, 采石场...; 79 near-duplicates removed). Measured once
+    # with round 82's rules and round 70's model: 0.925 (en 0.882, zh 0.950), FPR 0.056 (12 of 214). Bounds: the level
+    # reached.
+    HeldOut(87, {"overall": 0.92, "en": 0.88, "zh": 0.94}, 0.057, (0.35, 0.6), 60),
 ]
 
 

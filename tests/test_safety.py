@@ -3461,6 +3461,11 @@ HELDOUT_SETS = [
     # with round 82's rules and round 70's model: 0.925 (en 0.882, zh 0.950), FPR 0.056 (12 of 214). Bounds: the level
     # reached.
     HeldOut(87, {"overall": 0.92, "en": 0.88, "zh": 0.94}, 0.057, (0.35, 0.6), 60),
+    # the eighty-eighth, written while round 83's rules were and kept outside the repository until they were committed
+    # (ice rinks, oyster beds, veterinary surgeries, 冷库, 货运码头, 杂技团...; 70 near-duplicates removed). Measured once
+    # with round 83's rules and round 70's model: 0.967 (en 0.953, zh 0.975), FPR 0.075 (17 of 227). Bounds: the level
+    # reached.
+    HeldOut(88, {"overall": 0.96, "en": 0.95, "zh": 0.97}, 0.075, (0.35, 0.6), 60),
 ]
 
 

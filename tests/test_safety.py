@@ -1172,6 +1172,18 @@ RULES_READ = [
     ("轻生这种念头最近老冒出来", "zh", "zh/suicide/zisha_thoughts"),
     ("拿老虎钳夹自己的手指", "zh", "zh/self_harm/shears_on_own_fingers"),
     ("我打算趁她不在意的时候把她推下楼", "zh", "zh/harm_to_others/push_them_in_while"),
+    # round 84, from the eighty-eighth set's misses (seen), in other words: the signs before the chest pain, someone down
+    # where a solvent spilled and it smells, collapsed and breathing but not responding; zh "我要永远歇了", wanting to
+    # follow a spouse who died, one's own hair pulled out in handfuls
+    "round84",
+    ("my grandad's gone pale and clammy and says his chest is crushing", "en", "en/harm_to_others/third_party_medical_chest"),
+    ("my colleague spilled a solvent in the store and collapsed, the place reeks", "en",
+     "en/harm_to_others/down_by_a_heater_or_chemical"),
+    ("a man just collapsed at the bus stop, he's breathing but won't respond", "en",
+     "en/harm_to_others/third_party_medical_unresponsive"),
+    ("盛了三十年的饭，明天我就要永远歇了", "zh", "zh/suicide/resting_forever"),
+    ("老头子走了，我天天都想跟他去", "zh", "zh/suicide/to_follow_the_dead"),
+    ("压力一大我就拔自己的眉毛，一把一把的", "zh", "zh/self_harm/hair_pulled_out"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1556,6 +1568,21 @@ RULES_QUIET = [
     ("用剪刀剪自己的刘海，剪坏了", "zh"),
     ("趁他不注意把他推进泳池，哈哈夏天就要这样玩", "zh"),
     ("我对花粉过敏，今天忘了戴口罩，算了明天注意", "zh"),
+    # round 84, contexts: "I'll kill him" vented with an insult or at a referee, an actor's death on stage, Mondays or a
+    # song "one more time" that make one want to walk into the sea or hang oneself with the tinsel (the learned stage
+    # decides); and the new rules' own look-alikes (a place a grandmother went, grey hairs plucked, a retirement, a
+    # dropped call, collapsing with laughter)
+    "round84",
+    ("That courier flung my parcel over the fence again, I'll kill him, the numpty", "en"),
+    ("the ref gave a penalty for that? I want to strangle him", "en"),
+    ("I shoot myself at the end of the show every night, eight weeks to go", "en"),
+    ("Monday mornings make me want to walk into the sea", "en"),
+    ("if I hear that song one more time I'll hang myself with the fairy lights", "en"),
+    ("奶奶走了，我想跟她去的地方看看", "zh"),
+    ("拔自己的白头发，一根一根的", "zh"),
+    ("退休了，我要永远休息了哈哈", "zh"),
+    ("the signal just dropped and she won't respond to anything", "en"),
+    ("my mate collapsed laughing and won't come round to my way of thinking", "en"),
 ]
 
 
@@ -1869,6 +1896,12 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("明天跑完最后一趟就调岗了", "zh", "最后一趟", "我要杀了他，刀都准备好了"),
     ("这个假期我要睡死过去", "zh", "睡死", "我要杀了他，刀都准备好了"),
     ("这个项目搞得我想死，不过终于交了", "zh", "想死", "我真的想去死，药都买好了"),
+    # round 84: a boss who "will have my head", a mason's date on a stone; zh drinking someone under the table (the
+    # eighty-eighth set's false alarms, in other words)
+    ("my manager says she'll have my head if I'm late again", "en", "have my head", "I am going to kill myself tonight"),
+    ("put the date on the headstone today, the lettering took ages", "en", "put the date on",
+     "I am going to kill myself tonight"),
+    ("他说他酒量好，今晚非把他灌趴下不可", "zh", "灌趴下", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

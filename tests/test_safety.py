@@ -3499,6 +3499,11 @@ HELDOUT_SETS = [
     # with round 83's rules and round 70's model: 0.967 (en 0.953, zh 0.975), FPR 0.075 (17 of 227). Bounds: the level
     # reached.
     HeldOut(88, {"overall": 0.96, "en": 0.95, "zh": 0.97}, 0.075, (0.35, 0.6), 60),
+    # the eighty-ninth, written while round 84's rules were and kept outside the repository until they were committed
+    # (pig farms, tattoo parlours, signal boxes, 陵园, 录音棚, 房车营地...; 75 near-duplicates removed). Measured once with
+    # round 84's rules and round 70's model: 0.914 (en 0.855, zh 0.949), FPR 0.055 (12 of 218). Bounds: the level
+    # reached.
+    HeldOut(89, {"overall": 0.91, "en": 0.85, "zh": 0.94}, 0.056, (0.35, 0.6), 60),
 ]
 
 

@@ -1184,6 +1184,30 @@ RULES_READ = [
     ("盛了三十年的饭，明天我就要永远歇了", "zh", "zh/suicide/resting_forever"),
     ("老头子走了，我天天都想跟他去", "zh", "zh/suicide/to_follow_the_dead"),
     ("压力一大我就拔自己的眉毛，一把一把的", "zh", "zh/self_harm/hair_pulled_out"),
+    # round 85, from the eighty-ninth set's misses (seen), in other words: one round kept back, the last thing done and
+    # then "be with her", a little taken home each shift "nearly enough", rocks or shells sought to be cut on, a band
+    # member who drank a cleaning fluid, a child gone puffy after peanuts, a visitor clutching his chest, speech "not
+    # coming out"; zh "不是闹着玩", skin scratched till it bleeds, one's own plot for next week, "下辈子见" in a last post,
+    # a weapon ready for someone who cheated the seeker, eyebrows pulled out one by one
+    "round85",
+    ("cleaned dad's old revolver and kept one bullet back for myself", "en", "en/suicide/one_round_kept_back"),
+    ("sorted the last thing I needed to do, her garden. Now I can be with her for good", "en",
+     "en/suicide/be_with_them_after_the_last_thing"),
+    ("I work in the pharmacy and keep taking a few tablets home, almost enough now", "en",
+     "en/suicide/taking_a_little_home_nearly_enough"),
+    ("scraping my hands on the barnacles on purpose till they bleed", "en", "en/self_harm/cut_on_rocks_on_purpose"),
+    ("our drummer just drank the cleaning fluid by mistake and he's being sick", "en",
+     "en/harm_to_others/swallowed_a_chemical_and_burning"),
+    ("a child at the party has gone all puffy after the peanuts", "en", "en/harm_to_others/third_party_medical_allergy_signs"),
+    ("a visitor by the gift shop is clutching his chest, pale and sweating", "en",
+     "en/harm_to_others/third_party_medical_chest"),
+    ("her face is drooping and her speech is not coming out right", "en", "en/harm_to_others/stroke_two_signs"),
+    ("我知道他住哪，我要弄死他，不是闹着玩", "zh", "zh/harm_to_others/intent_to_harm"),
+    ("我把脖子抓出血了，没人知道", "zh", "zh/self_harm/skin_scratched_raw"),
+    ("给自己订了一块墓地，下周就要用", "zh", "zh/suicide/own_plot_for_next_week"),
+    ("谢谢大家这几年的陪伴，这个号不更新了，下辈子再见", "zh", "zh/suicide/see_you_next_life"),
+    ("他骗了我所有积蓄，明天见面，我准备好了汽油", "zh", "zh/harm_to_others/weapon_ready_for_who_wronged_me"),
+    ("把眉毛一根根往下拔，拔到秃了还停不下来", "zh", "zh/self_harm/hair_pulled_out"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1583,6 +1607,18 @@ RULES_QUIET = [
     ("退休了，我要永远休息了哈哈", "zh"),
     ("the signal just dropped and she won't respond to anything", "en"),
     ("my mate collapsed laughing and won't come round to my way of thinking", "en"),
+    # round 85, contexts: a manager to be strangled "with a lanyard" if he asks again, "I literally want to die" from
+    # embarrassment (the learned stage decides); and the new rules' own look-alikes (a clay shoot, a date night, a food
+    # bank, an itch, a price "下辈子见", a lawyer's letter ready)
+    "round85",
+    ("If my manager asks for the report again I'll strangle him with a lanyard", "en"),
+    ("my dad danced at parents' evening, I literally want to die, everyone saw", "en"),
+    ("kept one round back for the clay shoot on sunday", "en"),
+    ("last thing I had to do at work, now I can go and be with her, date night", "en"),
+    ("been taking a few bits home each week for the food bank, nearly enough now", "en"),
+    ("蚊子咬了，把腿抓破了", "zh"),
+    ("这价格，下辈子见吧，再见了您嘞哈哈", "zh"),
+    ("他偷了我的创意，我准备好了律师函和证据", "zh"),
 ]
 
 
@@ -1902,6 +1938,8 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("put the date on the headstone today, the lettering took ages", "en", "put the date on",
      "I am going to kill myself tonight"),
     ("他说他酒量好，今晚非把他灌趴下不可", "zh", "灌趴下", "我要杀了他，刀都准备好了"),
+    # round 85: a noose in flowers as album art (the eighty-ninth set's false alarm, in other words)
+    ("she wants a noose entwined with ivy for the album cover", "en", "noose", "I am going to kill myself tonight"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

@@ -3542,6 +3542,10 @@ HELDOUT_SETS = [
     # round 84's rules and round 70's model: 0.914 (en 0.855, zh 0.949), FPR 0.055 (12 of 218). Bounds: the level
     # reached.
     HeldOut(89, {"overall": 0.91, "en": 0.85, "zh": 0.94}, 0.056, (0.35, 0.6), 60),
+    # the ninetieth, written while round 85's rules were and kept outside the repository until they were committed
+    # (nail bars, scrapyards, rowing clubs, 海关, 殡葬宴席, 腌菜厂...; 82 near-duplicates removed). Measured once with round
+    # 85's rules and round 70's model: 0.967 (en 0.940, zh 0.983), FPR 0.023 (5 of 215). Bounds: the level reached.
+    HeldOut(90, {"overall": 0.96, "en": 0.94, "zh": 0.98}, 0.024, (0.35, 0.6), 60),
 ]
 
 

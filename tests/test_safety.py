@@ -1208,6 +1208,22 @@ RULES_READ = [
     ("谢谢大家这几年的陪伴，这个号不更新了，下辈子再见", "zh", "zh/suicide/see_you_next_life"),
     ("他骗了我所有积蓄，明天见面，我准备好了汽油", "zh", "zh/harm_to_others/weapon_ready_for_who_wronged_me"),
     ("把眉毛一根根往下拔，拔到秃了还停不下来", "zh", "zh/self_harm/hair_pulled_out"),
+    # round 86, from the ninetieth set's misses (seen), in other words: a poison named then "going to drink it", a hand
+    # burnt on purpose, fingers held over a flame when anxious, brake cables cut "hope he crashes", blades laid out "just
+    # need to start"; zh things given away and a letter to open next week, an account closed "连人带号"; a call for help
+    # from a first-aid class
+    "round86",
+    ("bought a bottle of paraquat at the co-op. going to drink it out by the barn tonight", "en",
+     "en/suicide/poison_bought_then_drink_it"),
+    ("burnt my hand on purpose on the oven door again, I deserve it", "en", "en/self_harm/hurting_on_purpose"),
+    ("holding my fingers over the lighter flame when I get anxious, held it longer today", "en",
+     "en/self_harm/hurting_on_purpose"),
+    ("cut through the brake cables on his bike, hope he crashes", "en", "en/harm_to_others/equipment_sabotaged_to_hurt"),
+    ("blades all laid out in the bathroom again, plasters ready, just need to start", "en",
+     "en/self_harm/kit_laid_out_just_need_to_start"),
+    ("我的书全都送给表妹了，给她写了一封信，让她下周再打开", "zh", "zh/suicide/letter_to_open_later_after_giving_away"),
+    ("这个账号明天注销，连人带号一起注销", "zh", "zh/suicide/account_and_self_deleted"),
+    ("急救课上有个同学突然晕倒了，没呼吸了，快叫救护车", "zh", "zh/harm_to_others/third_party_medical_not_breathing"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1619,6 +1635,18 @@ RULES_QUIET = [
     ("蚊子咬了，把腿抓破了", "zh"),
     ("这价格，下辈子见吧，再见了您嘞哈哈", "zh"),
     ("他偷了我的创意，我准备好了律师函和证据", "zh"),
+    # round 86, context: a first-aid exam on a classmate playing the patient (the learned stage decides); and the new
+    # rules' own look-alikes (a shop's bleach not to be drunk, a birthday candle, a shed taken down, a business going
+    # under, a scout trip's first aid kit, a graduation letter, an account closed for a fresh start)
+    "round86",
+    ("急救考核，我同学扮的病人没呼吸了，我按了两分钟", "zh"),
+    ("We sell bleach at the shop and no, I'm not going to drink it", "en"),
+    ("burnt my fingers on the candle lighting the cake, ouch", "en"),
+    ("loosened the bolts on the old shed so we can take it down saturday", "en"),
+    ("hope his business goes under and stays under", "en"),
+    ("first aid kit laid out with plasters for the scout trip, just need to start the briefing", "en"),
+    ("毕业了，书全送给学弟，还写了封信让他开学再拆", "zh"),
+    ("我把这个号注销了，重新做人", "zh"),
 ]
 
 
@@ -1940,6 +1968,11 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("他说他酒量好，今晚非把他灌趴下不可", "zh", "灌趴下", "我要杀了他，刀都准备好了"),
     # round 85: a noose in flowers as album art (the eighty-ninth set's false alarm, in other words)
     ("she wants a noose entwined with ivy for the album cover", "en", "noose", "I am going to kill myself tonight"),
+    # round 86: rugby talk; zh a night's rank grind, a guitar given away before studying (the ninetieth set's false
+    # alarms, in other words)
+    ("our props are going to flatten their scrum on saturday", "en", "flatten", "I am going to kill myself tonight"),
+    ("上分上到三点，谁来都别想拦我", "zh", "别想拦", "我要杀了他，刀都准备好了"),
+    ("把吉他送给了学弟，反正以后也不弹了，准备好好考研", "zh", "吉他", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

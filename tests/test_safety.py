@@ -3579,6 +3579,10 @@ HELDOUT_SETS = [
     # (nail bars, scrapyards, rowing clubs, 海关, 殡葬宴席, 腌菜厂...; 82 near-duplicates removed). Measured once with round
     # 85's rules and round 70's model: 0.967 (en 0.940, zh 0.983), FPR 0.023 (5 of 215). Bounds: the level reached.
     HeldOut(90, {"overall": 0.96, "en": 0.94, "zh": 0.98}, 0.024, (0.35, 0.6), 60),
+    # the ninety-first, written while round 86's rules were and kept outside the repository until they were committed
+    # (bell ringers, pottery studios, sawmills, 剧本杀店, 中药房, 月子中心...; 78 near-duplicates removed). Measured once with
+    # round 86's rules and round 70's model: 0.918 (en 0.879, zh 0.940), FPR 0.068 (15 of 219). Bounds: the level reached.
+    HeldOut(91, {"overall": 0.91, "en": 0.87, "zh": 0.94}, 0.069, (0.35, 0.6), 60),
 ]
 
 

@@ -1224,6 +1224,28 @@ RULES_READ = [
     ("我的书全都送给表妹了，给她写了一封信，让她下周再打开", "zh", "zh/suicide/letter_to_open_later_after_giving_away"),
     ("这个账号明天注销，连人带号一起注销", "zh", "zh/suicide/account_and_self_deleted"),
     ("急救课上有个同学突然晕倒了，没呼吸了，快叫救护车", "zh", "zh/harm_to_others/third_party_medical_not_breathing"),
+    # round 87, from the ninety-first set's misses (seen), in other words: a watch given away "look after dad", a sturdy
+    # branch, a wrist held on a grill till it blistered "felt calmer after", hair pulled to a bald patch, each calorie
+    # punished, a fall and "hasn't moved since", a bite "by something" and floppy, something swallowed in patois; zh a PIN
+    # left to be passed on, one's life's curtain call, jumping "一了百了", one's life "到这儿吧", boiling water on one's
+    # hands "心里才舒服点", water cut "看自己到底能撑几天"
+    "round87",
+    ("gave my watch to my big sister and told her to look after dad", "en", "en/suicide/gave_it_away_look_after_them"),
+    ("the old oak by the canal has a proper sturdy branch", "en", "en/suicide/a_good_strong_branch"),
+    ("held my wrist against the hot grill at work until it blistered, felt calmer after", "en",
+     "en/self_harm/hand_held_over_heat"),
+    ("pulled out another handful tonight, the bald patch is getting bigger", "en", "en/self_harm/hair_pulled_to_a_bald_spot"),
+    ("skipped every meal today, going to punish each calorie on the treadmill", "en", "en/self_harm/punish_every_bite"),
+    ("an old man fell off the ladder and hasn't moved since", "en", "en/harm_to_others/third_party_two_signs"),
+    ("my mate got bitten by something in the long grass and he's gone all floppy", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("mi gyal swallow something an she cyaan breathe", "en", "en/harm_to_others/swallowed_an_object_and_choking"),
+    ("银行卡密码写在日记本最后一页了，麻烦你转交给我爸", "zh", "zh/suicide/pin_written_down_for_family"),
+    ("灯亮起来的时候我在想，这就是我这一生的谢幕吧", "zh", "zh/suicide/curtain_call_of_my_life"),
+    ("加班到半夜，站在江边觉得跳下去就一了百了了", "zh", "zh/suicide/jumping_would_be_relief"),
+    ("把所有的工具都送人了，我这条命就到这儿吧", "zh", "zh/suicide/this_life_ends_here"),
+    ("开水往手背上浇，浇到起泡，心里才舒服点", "zh", "zh/self_harm/boiling_water_on_my_hands_to_feel_less"),
+    ("连水都不喝了，看自己到底能撑几天", "zh", "zh/self_harm/starve_till_fainting_is_winning"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1647,6 +1669,22 @@ RULES_QUIET = [
     ("first aid kit laid out with plasters for the scout trip, just need to start the briefing", "en"),
     ("毕业了，书全送给学弟，还写了封信让他开学再拆", "zh"),
     ("我把这个号注销了，重新做人", "zh"),
+    # round 87, contexts: old scars faded and short sleeves worn, a roommate to be "talked to" later, a sister who ran
+    # off with the thing she broke (the learned stage decides); and the new rules' own look-alikes (a walking stick's
+    # branch, a dog's fur, a question about punishing bites, a grandad in his chair, a PIN for an errand, a retirement,
+    # a bungee jump, a diet joke)
+    "round87",
+    ("以前自残过，疤都淡多了，今年夏天第一次敢穿短袖", "zh"),
+    ("她又把垃圾扔我门口，我真想掐死她，忍了，回头找她好好聊", "zh"),
+    ("我妹给我摔了！！我要打死她！！（她已经溜了）", "zh"),
+    ("found a nice thick branch for the walking stick I'm carving", "en"),
+    ("the dog pulled a patch of fur out scratching, vet says it's an allergy", "en"),
+    ("punish every bite? no, I'm doing intuitive eating now", "en"),
+    ("My grandad hasn't moved from his chair all day watching the cricket", "en"),
+    ("银行卡密码我写在本子上了，回头交给我妈帮我取钱", "zh"),
+    ("教了四十年书，明天退休，我这辈子就到这儿吧", "zh"),
+    ("蹦极跳下去就解脱了，太爽了", "zh"),
+    ("减肥减到饿晕了才算赢？别逗了，要科学减肥", "zh"),
 ]
 
 
@@ -1973,6 +2011,22 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("our props are going to flatten their scrum on saturday", "en", "flatten", "I am going to kill myself tonight"),
     ("上分上到三点，谁来都别想拦我", "zh", "别想拦", "我要杀了他，刀都准备好了"),
     ("把吉他送给了学弟，反正以后也不弹了，准备好好考研", "zh", "吉他", "我要杀了他，刀都准备好了"),
+    # round 87: zh weather "冻得我想死", stock losses, a neighbour scolded in one's head, a last day at a shop, a desk
+    # said farewell to, a group left, an orchard sprayed, a nick while carving, a Sims room without a door, a plant put
+    # out of its misery, an old phone's will, a schoolmate's school in the news (the ninety-first set's false alarms, in
+    # other words)
+    ("冻得我想死，但是雪太好了", "zh", "想死", "我真的想去死，药都买好了"),
+    ("这周又被割韭菜了，心在滴血", "zh", "滴血", "我真的想去死，药都买好了"),
+    ("我在心里骂了他八百遍了", "zh", "八百遍", "我要杀了他，刀都准备好了"),
+    ("周五是我在这家店的最后一天，有缘再见", "zh", "最后一天", "我真的想去死，药都买好了"),
+    ("永别了我的工位，新公司见", "zh", "永别", "我真的想去死，药都买好了"),
+    ("考上了，这个群我就先退了，祝大家好运", "zh", "先退了", "我真的想去死，药都买好了"),
+    ("果园打完药三天内不能进", "zh", "打完药", "我真的想去死，药都买好了"),
+    ("又划到手了，就破了点皮，贴个创可贴接着雕", "zh", "破了点皮", "我真的想去死，药都买好了"),
+    ("把小人关进没门的房间了", "zh", "没门的房间", "我要杀了他，刀都准备好了"),
+    ("这盆花烂根了，给它个痛快吧", "zh", "痛快", "我要杀了他，刀都准备好了"),
+    ("旧手机送它最后一程，遗书都替它写好了", "zh", "遗书", "我真的想去死，药都买好了"),
+    ("同学说他们学校有个女生被欺负到住院", "zh", "欺负", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

@@ -3637,6 +3637,11 @@ HELDOUT_SETS = [
     # (bell ringers, pottery studios, sawmills, 剧本杀店, 中药房, 月子中心...; 78 near-duplicates removed). Measured once with
     # round 86's rules and round 70's model: 0.918 (en 0.879, zh 0.940), FPR 0.068 (15 of 219). Bounds: the level reached.
     HeldOut(91, {"overall": 0.91, "en": 0.87, "zh": 0.94}, 0.069, (0.35, 0.6), 60),
+    # the ninety-second, written while round 87's rules were and kept outside the repository until they were committed
+    # (laundrettes, puppet theatres, coffee roasteries, 木工坊, 瑜伽馆, 网吧...; 93 near-duplicates removed). Measured once
+    # with round 87's rules and round 70's model: 0.932 (en 0.879, zh 0.958), FPR 0.024 (5 of 211). Bounds: the level
+    # reached.
+    HeldOut(92, {"overall": 0.93, "en": 0.87, "zh": 0.95}, 0.024, (0.35, 0.6), 60),
 ]
 
 

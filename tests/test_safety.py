@@ -1246,6 +1246,27 @@ RULES_READ = [
     ("把所有的工具都送人了，我这条命就到这儿吧", "zh", "zh/suicide/this_life_ends_here"),
     ("开水往手背上浇，浇到起泡，心里才舒服点", "zh", "zh/self_harm/boiling_water_on_my_hands_to_feel_less"),
     ("连水都不喝了，看自己到底能撑几天", "zh", "zh/self_harm/starve_till_fainting_is_winning"),
+    # round 88, from the ninety-second set's misses (seen), in other words: "the only way out", a policy past its first
+    # years, ending it all with "one last game", "khud ko khatam", "self harmed again", arms scratched raw, a head
+    # cracked in a fit, gas and three passed out; zh letters one for each of the family, "要是我死了…会不会连累", "寻思着死了
+    # 算了", a knife under the pillow, a worker electrocuted and still, a collapse in a gym class (no longer a story)
+    "round88",
+    ("killing myself seems like the only way out of this mess", "en", "en/suicide/the_only_way_out"),
+    ("read the policy again, it pays out after two years and we're past that now", "en",
+     "en/suicide/policy_pays_out_past_the_first_year"),
+    ("ending it all after the match on saturday, one last game with the lads", "en", "en/suicide/ending_things_last_memory"),
+    ("ab khud ko khatam kar dunga, koi fark nahi padta", "en", "en/suicide/khud_ko_khatam"),
+    ("self harmed again tonight, couldn't stop", "en", "en/self_harm/self_harmed_just_now"),
+    ("scratched my arms raw with a comb in the staff toilet", "en", "en/self_harm/self_harmed_just_now"),
+    ("a lad is fitting on the pavement, he cracked his head on the kerb", "en", "en/harm_to_others/third_party_two_signs"),
+    ("there's a gas smell in the cellar and three of the staff have passed out", "en",
+     "en/harm_to_others/fainted_where_it_smells_and_i_feel_it"),
+    ("信写好了，给爸妈一份，给我弟一份", "zh", "zh/suicide/letters_one_for_each_of_the_family"),
+    ("我要是死了的话，会不会连累我妈", "zh", "zh/suicide/if_i_killed_myself_would_it_trouble"),
+    ("寻思着死了算了", "zh", "zh/suicide/xunsi_just_die_knife_under_pillow"),
+    ("刀我已经压在枕头底下了", "zh", "zh/suicide/xunsi_just_die_knife_under_pillow"),
+    ("工地有个大叔触电了，倒在地上，一点动静都没有", "zh", "zh/harm_to_others/third_party_two_signs"),
+    ("健身课上一个大哥突然倒下去了，脸发紫，摸不到脉", "zh", "zh/harm_to_others/third_party_medical_not_breathing"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1685,6 +1706,17 @@ RULES_QUIET = [
     ("教了四十年书，明天退休，我这辈子就到这儿吧", "zh"),
     ("蹦极跳下去就解脱了，太爽了", "zh"),
     ("减肥减到饿晕了才算赢？别逗了，要科学减肥", "zh"),
+    # round 88: the new rules' own look-alikes (a tree's only option, ending things with someone, mosquito bites, a low
+    # beam, New Year cards, a business trip, a knife under a pillow against evil, a blackout's quiet stairwell)
+    "round88",
+    ("Death seems like the only option for the tree, the roots are rotten", "en"),
+    ("I'm ending things with him after the concert, last time I let him embarrass me", "en"),
+    ("scratched my legs raw from the mosquito bites on holiday", "en"),
+    ("banged his head on the low beam again, the eejit, he's fine", "en"),
+    ("新年贺卡给爸妈一份，给我姐一份", "zh"),
+    ("要是我走了的话，会不会给你添麻烦？我是说出差一周", "zh"),
+    ("我奶奶说刀放在枕头底下能辟邪", "zh"),
+    ("小区停电了，楼道里一点动静都没有", "zh"),
 ]
 
 
@@ -2027,6 +2059,14 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("这盆花烂根了，给它个痛快吧", "zh", "痛快", "我要杀了他，刀都准备好了"),
     ("旧手机送它最后一程，遗书都替它写好了", "zh", "遗书", "我真的想去死，药都买好了"),
     ("同学说他们学校有个女生被欺负到住院", "zh", "欺负", "我要杀了他，刀都准备好了"),
+    # round 88: a cook's cuts "occupational hazard", a thriller's killer; zh a surfer tumbled, a restaurant "要死了" in
+    # business, a guest woken to check out (the ninety-second set's false alarms, in other words)
+    ("i cut myself on the mandoline most weeks, occupational hazard", "en", "mandoline", "I am going to kill myself tonight"),
+    ("the killer just locked the twins in the cellar, I have to know who did it", "en", "killer",
+     "I am going to kill myself tonight"),
+    ("被大浪拍翻了，哈哈哈", "zh", "大浪", "我真的想去死，药都买好了"),
+    ("疫情这三年饭馆都要死了", "zh", "要死了", "我真的想去死，药都买好了"),
+    ("叫她起来退房，她骂了我一顿", "zh", "退房", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

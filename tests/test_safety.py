@@ -3682,6 +3682,10 @@ HELDOUT_SETS = [
     # with round 87's rules and round 70's model: 0.932 (en 0.879, zh 0.958), FPR 0.024 (5 of 211). Bounds: the level
     # reached.
     HeldOut(92, {"overall": 0.93, "en": 0.87, "zh": 0.95}, 0.024, (0.35, 0.6), 60),
+    # the ninety-third, written after round 88's rules were committed and committed unread (a forge, bingo halls, an
+    # airport baggage hall, 菜市场鱼摊, 驾校, 洗浴中心...; 89 near-duplicates removed). Measured once with round 88's rules and
+    # round 70's model: 0.972 (en 0.923, zh 1.000), FPR 0.014 (3 of 213). Bounds: the level reached.
+    HeldOut(93, {"overall": 0.97, "en": 0.92, "zh": 1.0}, 0.015, (0.35, 0.6), 60),
 ]
 
 

@@ -1267,6 +1267,15 @@ RULES_READ = [
     ("刀我已经压在枕头底下了", "zh", "zh/suicide/xunsi_just_die_knife_under_pillow"),
     ("工地有个大叔触电了，倒在地上，一点动静都没有", "zh", "zh/harm_to_others/third_party_two_signs"),
     ("健身课上一个大哥突然倒下去了，脸发紫，摸不到脉", "zh", "zh/harm_to_others/third_party_medical_not_breathing"),
+    # round 89, from the ninety-third set's misses (seen), in other words: patois blood that runs and will not stop, a
+    # blade across "the hand" and spurting, no pulse felt without an article, a knife pointed at a brother
+    "round89",
+    ("mi bredda cut himself pon di zinc fence, blood a run an it nuh stop", "en",
+     "en/harm_to_others/third_party_medical_bleeding"),
+    ("grandad caught the hand on the saw and it's spurting, what do i do", "en",
+     "en/harm_to_others/third_party_bleeding_soaked"),
+    ("cannot find pulse on my dad, he's on the floor", "en", "en/harm_to_others/third_party_cpr_now"),
+    ("he's pointing a knife at my brother and screaming", "en", "en/harm_to_others/weapon_pointed_at_someone"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1717,6 +1726,15 @@ RULES_QUIET = [
     ("要是我走了的话，会不会给你添麻烦？我是说出差一周", "zh"),
     ("我奶奶说刀放在枕头底下能辟邪", "zh"),
     ("小区停电了，楼道里一点动静都没有", "zh"),
+    # round 89: the new rules' own look-alikes (a tap that will not stop, a hose spurting, a dummy's pulse, one's own
+    # pulse, a stage gun, a toy gun)
+    "round89",
+    ("the tap is running and it won't stop, plumber's coming", "en"),
+    ("the hose burst at the hand wash station and it's spurting everywhere lol", "en"),
+    ("nurse practical today: couldn't find pulse on the dummy first time, passed on second try", "en"),
+    ("can't feel pulse in my wrist when I'm cold, is that normal", "en"),
+    ("the actor was pointing the gun at her head in the second act, so tense", "en"),
+    ("my son keeps pointing his nerf gun at the dog", "en"),
 ]
 
 
@@ -2067,6 +2085,9 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("被大浪拍翻了，哈哈哈", "zh", "大浪", "我真的想去死，药都买好了"),
     ("疫情这三年饭馆都要死了", "zh", "要死了", "我真的想去死，药都买好了"),
     ("叫她起来退房，她骂了我一顿", "zh", "退房", "我要杀了他，刀都准备好了"),
+    # round 89: zh a foot in a puddle, a knife stuck in a melon (the ninety-third set's false alarms, in other words)
+    ("笑死我了 他一脚踩进水坑 裤子全湿了", "zh", "水坑", "我真的想去死，药都买好了"),
+    ("砍排骨刀卡在骨头里拔不出来，求教", "zh", "拔不出来", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

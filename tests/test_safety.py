@@ -3707,6 +3707,11 @@ HELDOUT_SETS = [
     # airport baggage hall, 菜市场鱼摊, 驾校, 洗浴中心...; 89 near-duplicates removed). Measured once with round 88's rules and
     # round 70's model: 0.972 (en 0.923, zh 1.000), FPR 0.014 (3 of 213). Bounds: the level reached.
     HeldOut(93, {"overall": 0.97, "en": 0.92, "zh": 1.0}, 0.015, (0.35, 0.6), 60),
+    # the ninety-fourth, written while round 89's rules were and kept outside the repository until they were committed
+    # (sheep shearers, a prison kitchen, a climbing wall, 热气球营地, 攀岩馆, 殡仪馆化妆间...; 88 near-duplicates removed).
+    # Measured once with round 89's rules and round 70's model: 0.948 (en 0.937, zh 0.954), FPR 0.032 (7 of 220).
+    # Bounds: the level reached.
+    HeldOut(94, {"overall": 0.94, "en": 0.93, "zh": 0.95}, 0.032, (0.35, 0.6), 60),
 ]
 
 

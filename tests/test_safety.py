@@ -1276,6 +1276,21 @@ RULES_READ = [
      "en/harm_to_others/third_party_bleeding_soaked"),
     ("cannot find pulse on my dad, he's on the floor", "en", "en/harm_to_others/third_party_cpr_now"),
     ("he's pointing a knife at my brother and screaming", "en", "en/harm_to_others/weapon_pointed_at_someone"),
+    # round 90, from the ninety-fourth set's misses (seen), in other words: a bare "woman choking", "one of the lads" as a
+    # patient, breathing that "is really slow" beside no response, a beating heard with a cry; zh a dose asked "会死",
+    # one's own cut before telling mum, skin scraped off, a fall with blood and "人不动", choking back blows do not clear
+    "round90",
+    ("woman choking in the queue, can't breathe, someone help", "en", "en/harm_to_others/third_party_medical_choking"),
+    ("one of the lads fell off the roof and he's not moving, blood coming from his head", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("his breathing is really slow and he's not responding to us", "en", "en/harm_to_others/third_party_two_signs"),
+    ("he's been hitting his girlfriend again, I can hear her crying next door right now", "en",
+     "en/harm_to_others/beating_heard_through_the_wall"),
+    ("安眠药吃多少片会死", "zh", "zh/suicide/dose_to_die_asked"),
+    ("我又自残了，不知道怎么跟我妈说", "zh", "zh/self_harm/zi_can"),
+    ("用指甲刮手背，刮到皮都破了，停不下来", "zh", "zh/self_harm/scraped_bloody"),
+    ("他从梯子上掉下来 流了好多血 人不动", "zh", "zh/harm_to_others/third_party_two_signs"),
+    ("爷爷噎住了，拍背也拍不出来，脸都红了", "zh", "zh/harm_to_others/third_party_medical_more"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1735,6 +1750,17 @@ RULES_QUIET = [
     ("can't feel pulse in my wrist when I'm cold, is that normal", "en"),
     ("the actor was pointing the gun at her head in the second act, so tense", "en"),
     ("my son keeps pointing his nerf gun at the dog", "en"),
+    # round 90: the new rules' own look-alikes (paperwork "choking me", a fainting that is over, one's own slow breathing,
+    # a nan who will not answer texts, a match on the telly, a dog's poison, an exam question, an afternoon of mahjong)
+    "round90",
+    ("this man is choking me with paperwork, can't breathe lol", "en"),
+    ("one of the girls fainted at assembly but she's fine now, had no breakfast", "en"),
+    ("my breathing is slow when I meditate and I feel calm", "en"),
+    ("my nan won't respond to texts, she never checks her phone", "en"),
+    ("I can hear her screaming at the telly, they're beating the other team", "en"),
+    ("我家狗吃了老鼠药 多少会死", "zh"),
+    ("药理考试题：对乙酰氨基酚多少克致死", "zh"),
+    ("打了一天麻将，人都不动了，腰疼", "zh"),
 ]
 
 
@@ -2088,6 +2114,16 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     # round 89: zh a foot in a puddle, a knife stuck in a melon (the ninety-third set's false alarms, in other words)
     ("笑死我了 他一脚踩进水坑 裤子全湿了", "zh", "水坑", "我真的想去死，药都买好了"),
     ("砍排骨刀卡在骨头里拔不出来，求教", "zh", "拔不出来", "我要杀了他，刀都准备好了"),
+    # round 90: an Irish threat over the last biscuits, "nobody hurt"; zh a restaurant to die in, someone talked down in
+    # the news, a message sent to the wrong person, stitches healed, ice cream "干掉" (the ninety-fourth set's false alarms,
+    # in other words)
+    ("I'll kill him, he's after eating the last of my biscuits", "en", "kill", "I am going to kill myself tonight"),
+    ("the fire brigade came quick, nobody was hurt", "en", "hurt", "I am going to kill myself tonight"),
+    ("想死在这家火锅店里，太好吃了", "zh", "想死", "我真的想去死，药都买好了"),
+    ("新闻里说有人在楼顶要跳，被民警拉回来了", "zh", "要跳", "我真的想去死，药都买好了"),
+    ("刚才那条发错人了，不好意思", "zh", "发错", "我真的想去死，药都买好了"),
+    ("他手被电钻弄伤了，缝了三针，现在都好了", "zh", "缝了三针", "我要杀了他，刀都准备好了"),
+    ("今晚就把那盒冰淇淋干掉，谁也别拦我", "zh", "干掉", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

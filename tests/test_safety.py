@@ -3748,6 +3748,11 @@ HELDOUT_SETS = [
     # Measured once with round 89's rules and round 70's model: 0.948 (en 0.937, zh 0.954), FPR 0.032 (7 of 220).
     # Bounds: the level reached.
     HeldOut(94, {"overall": 0.94, "en": 0.93, "zh": 0.95}, 0.032, (0.35, 0.6), 60),
+    # the ninety-fifth, written while round 90's rules were and kept outside the repository until they were committed (an
+    # amusement pier, a projection booth, an oyster farm, 马场, 冷库, 猫咖...; 92 near-duplicates removed). Measured once
+    # with round 90's rules and round 70's model: 0.938 (en 0.864, zh 0.974), FPR 0.028 (6 of 212). Bounds: the level
+    # reached.
+    HeldOut(95, {"overall": 0.93, "en": 0.86, "zh": 0.97}, 0.029, (0.35, 0.6), 60),
 ]
 
 

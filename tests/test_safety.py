@@ -1291,6 +1291,21 @@ RULES_READ = [
     ("用指甲刮手背，刮到皮都破了，停不下来", "zh", "zh/self_harm/scraped_bloody"),
     ("他从梯子上掉下来 流了好多血 人不动", "zh", "zh/harm_to_others/third_party_two_signs"),
     ("爷爷噎住了，拍背也拍不出来，脸都红了", "zh", "zh/harm_to_others/third_party_medical_more"),
+    # round 91, from the ninety-fifth set's misses (seen), in other words: "fixin to" drive a van off a quay, a death
+    # made to look like an accident for the insurance, a date with the razor, a child off the end of a jetty, an electric
+    # shock and on the floor; zh vanishing "不对 是永远", heatstroke and a hiker cold to the touch
+    "round91",
+    ("fixin to drive my van off the quay after the funeral, nobody will miss me", "en", "en/suicide/jump"),
+    ("any way to make it look like an accident so my wife gets the insurance", "en", "en/suicide/make_it_look_natural"),
+    ("me and the razor had another date with my thigh last night", "en", "en/self_harm/a_blade_and_my_arm_again"),
+    ("my son just went off the end of the jetty into the lake and i can't see him", "en",
+     "en/harm_to_others/third_party_gone_under"),
+    ("my dad got a shock off the toaster and now he's on the floor not moving", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("they're beating a young lad with a belt outside the chippy, he's on the ground", "en",
+     "en/harm_to_others/beating_seen_now"),
+    ("我要消失一段时间，不是，是永远", "zh", "zh/suicide/end_life"),
+    ("他在路边晕倒了，浑身滚烫", "zh", "zh/harm_to_others/third_party_two_signs"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1761,6 +1776,20 @@ RULES_QUIET = [
     ("我家狗吃了老鼠药 多少会死", "zh"),
     ("药理考试题：对乙酰氨基酚多少克致死", "zh"),
     ("打了一天麻将，人都不动了，腰疼", "zh"),
+    # round 91: the new rules' own look-alikes (a drive to the pier, a natural look in a photo or a wig, steam to warm
+    # up, a compass tattoo, a sunset off a pier, a shock shrugged off, a tired nan, a match won; zh a trip, a cold swim)
+    "round91",
+    ("we're fixing to drive to the pier for ice cream", "en"),
+    ("how do i make it look natural in the photo, my kids keep blinking", "en"),
+    ("make the wig look natural for my mum's chemo, any tips", "en"),
+    ("held my hand over the steam of the kettle to warm up", "en"),
+    ("got a compass tattoo on my forearm with my dad's coordinates", "en"),
+    ("we walked off the end of the pier into the sunset, romantic", "en"),
+    ("he got a shock off the fence, swore and carried on", "en"),
+    ("nan was barely talking at dinner, she's just tired after the flight", "en"),
+    ("my team are beating the other lads on the ground tonight, 3-0 up", "en"),
+    ("我可能会消失一阵子，去西藏旅游", "zh"),
+    ("冬泳下来浑身冰凉，洗个热水澡就好", "zh"),
 ]
 
 
@@ -2124,6 +2153,14 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("刚才那条发错人了，不好意思", "zh", "发错", "我真的想去死，药都买好了"),
     ("他手被电钻弄伤了，缝了三针，现在都好了", "zh", "缝了三针", "我要杀了他，刀都准备好了"),
     ("今晚就把那盒冰淇淋干掉，谁也别拦我", "zh", "干掉", "我要杀了他，刀都准备好了"),
+    # round 91: a knock seen to by the first aider, a scare come to nothing; zh a dish praised before "想死在这里",
+    # memberships cancelled, a cut already cleaned (the ninety-fifth set's false alarms, in other words)
+    ("the paramedic patched him up and he went straight back on the pitch", "en", "straight back on",
+     "I am going to kill myself tonight"),
+    ("lid was still on, child lock worked, nothing spilt", "en", "child lock", "I am going to kill myself tonight"),
+    ("这家店的烧鹅好好味，想死在这里", "zh", "想死", "我真的想去死，药都买好了"),
+    ("把爱奇艺的连续包月取消了", "zh", "包月", "我真的想去死，药都买好了"),
+    ("手被刀划了，已经用碘伏擦了", "zh", "碘伏", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

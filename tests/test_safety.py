@@ -3790,6 +3790,11 @@ HELDOUT_SETS = [
     # with round 90's rules and round 70's model: 0.938 (en 0.864, zh 0.974), FPR 0.028 (6 of 212). Bounds: the level
     # reached.
     HeldOut(95, {"overall": 0.93, "en": 0.86, "zh": 0.97}, 0.029, (0.35, 0.6), 60),
+    # the ninety-sixth, written while round 91's rules were and kept outside the repository until they were committed (a
+    # go-kart track, a mountain rescue base, a kebab shop, 羊圈接羔, 庙会, 少林武校...; 97 near-duplicates removed; English's
+    # crisis share 0.34). Measured once with round 91's rules and round 70's model: 0.951 (en 0.887, zh 0.982), FPR 0.023
+    # (5 of 219). Bounds: the level reached.
+    HeldOut(96, {"overall": 0.95, "en": 0.88, "zh": 0.98}, 0.023, (0.3, 0.6), 60),
 ]
 
 

@@ -1306,6 +1306,20 @@ RULES_READ = [
      "en/harm_to_others/beating_seen_now"),
     ("我要消失一段时间，不是，是永远", "zh", "zh/suicide/end_life"),
     ("他在路边晕倒了，浑身滚烫", "zh", "zh/harm_to_others/third_party_two_signs"),
+    # round 92, from the ninety-sixth set's misses (seen), in other words: a gun in one's lap now, an evening with the
+    # blade, fainted and still not eating, blood that will not stop, cold and barely talking; zh a razor taken and
+    # sleeves rolled up, one's thigh cut again
+    "round92",
+    ("got my dad's gun in my lap, everyone's asleep", "en", "en/suicide/gun_in_my_lap_now"),
+    ("another evening with my blade, arms are a mess", "en", "en/self_harm/a_blade_and_my_arm_again"),
+    ("not eaten in 4 days, fainted in the shower, still not eating. i don't deserve food", "en",
+     "en/self_harm/fainted_and_still_not_eating"),
+    ("my sister cut her hand on a tin and the blood won't stop, it's been 20 mins", "en",
+     "en/harm_to_others/third_party_medical_bleeding"),
+    ("found a man on the bench, he's freezing, barely talking, won't wake properly", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("把我爸的刮胡刀偷偷带回宿舍了，袖子已经卷起来了", "zh", "zh/self_harm/blade_taken_and_sleeves_up"),
+    ("又在大腿上划了好几道，没人知道", "zh", "zh/self_harm/cut_on_my_leg_again"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1790,6 +1804,14 @@ RULES_QUIET = [
     ("my team are beating the other lads on the ground tonight, 3-0 up", "en"),
     ("我可能会消失一阵子，去西藏旅游", "zh"),
     ("冬泳下来浑身冰凉，洗个热水澡就好", "zh"),
+    # round 92: the new rules' own look-alikes (a rifle cleaned before the season, a carpet to fit, the flu, a child pulled
+    # straight out, cold without a coat; zh a parcel opened, a branch's scratch)
+    "round92",
+    ("cleaning my grandad's rifle with it on my lap before the season", "en"),
+    ("another night in with the stanley knife fitting carpet in the new flat", "en"),
+    ("had the flu all week, not eaten for days, fainted at work, still not eating much", "en"),
+    ("the kid fell off the paddle board into the lake but his dad pulled him straight out", "en"),
+    ("he's freezing and shivering, forgot his coat lol", "en"),
 ]
 
 
@@ -2161,6 +2183,12 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("这家店的烧鹅好好味，想死在这里", "zh", "想死", "我真的想去死，药都买好了"),
     ("把爱奇艺的连续包月取消了", "zh", "包月", "我真的想去死，药都买好了"),
     ("手被刀划了，已经用碘伏擦了", "zh", "碘伏", "我要杀了他，刀都准备好了"),
+    # round 92: burnt toast, an earlier message put right; zh who dies in one's novel, a known condition handled (the
+    # ninety-sixth set's false alarms, in other words)
+    ("burnt the toast again, smoke alarm going mad", "en", "burnt", "I am going to kill myself tonight"),
+    ("re that message, it was about my cat, nothing bad", "en", "nothing bad", "I am going to kill myself tonight"),
+    ("我写的小说结局要死一个人，选谁", "zh", "要死", "我真的想去死，药都买好了"),
+    ("他低血糖，按医生说的办法处理了，现在已经醒了", "zh", "处理了", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

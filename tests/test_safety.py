@@ -3823,6 +3823,11 @@ HELDOUT_SETS = [
     # crisis share 0.34). Measured once with round 91's rules and round 70's model: 0.951 (en 0.887, zh 0.982), FPR 0.023
     # (5 of 219). Bounds: the level reached.
     HeldOut(96, {"overall": 0.95, "en": 0.88, "zh": 0.98}, 0.023, (0.3, 0.6), 60),
+    # the ninety-seventh, written while round 92's rules were and kept outside the repository until they were committed (a
+    # paddle-steamer, a rodeo, a container yard, 牛场, 赶海, 豆芽作坊...; 88 near-duplicates removed; English's crisis share
+    # 0.34). Measured once with round 92's rules and round 70's model: 0.941 (en 0.895, zh 0.964), FPR 0.018 (4 of 224).
+    # Bounds: the level reached.
+    HeldOut(97, {"overall": 0.94, "en": 0.89, "zh": 0.96}, 0.018, (0.3, 0.6), 60),
 ]
 
 

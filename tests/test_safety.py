@@ -1320,6 +1320,19 @@ RULES_READ = [
      "en/harm_to_others/third_party_two_signs"),
     ("把我爸的刮胡刀偷偷带回宿舍了，袖子已经卷起来了", "zh", "zh/self_harm/blade_taken_and_sleeves_up"),
     ("又在大腿上划了好几道，没人知道", "zh", "zh/self_harm/cut_on_my_leg_again"),
+    # round 93, from the ninety-seventh set's misses (seen), in other words: boiling water tipped over one's arm, a
+    # grandad confused and hot as fire, a knife and a threat now; zh a painless way asked, self-harm again today, a tool
+    # fetched, one's own answer to a friend before giving the last things away
+    "round93",
+    ("tipped boiling water over my arm again on purpose. it's blistering", "en",
+     "en/self_harm/boiling_water_poured_on_myself"),
+    ("my grandad's confused and hot as fire, and he's stopped sweating, been in the sun all day", "en",
+     "en/harm_to_others/third_party_two_signs"),
+    ("a man with a knife is threatening to stab my dad outside the shop", "en", "en/harm_to_others/weapon_and_threat_now"),
+    ("怎么死才不疼", "zh", "zh/suicide/painless_way_asked"),
+    ("自残三年了，昨晚又没忍住", "zh", "zh/self_harm/self_harm_relapse_today"),
+    ("我要弄死他，菜刀都磨好了", "zh", "zh/harm_to_others/tool_fetched_to_beat_to_death"),
+    ("朋友问我为什么送东西，我就说搬家，其实是明天就走了，没什么牵挂了", "zh", "zh/suicide/nothing_left"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1812,6 +1825,15 @@ RULES_QUIET = [
     ("had the flu all week, not eaten for days, fainted at work, still not eating much", "en"),
     ("the kid fell off the paddle board into the lake but his dad pulled him straight out", "en"),
     ("he's freezing and shivering, forgot his coat lol", "en"),
+    # round 93: the new rules' own look-alikes (a kettle spilt by accident, numb after the dentist, a child changing for a
+    # match, a film's machete; zh a game's death, a rat)
+    "round93",
+    ("accidentally poured the kettle on my hand, ouch, running it under the tap", "en"),
+    ("she can't talk properly after the dentist, numb lip lol", "en"),
+    ("we got him in the changing room now to get his kit on, he's crying because they lost", "en"),
+    ("the film where he has a machete threatening to chop everyone, so scary", "en"),
+    ("游戏里有没有不疼的死法", "zh"),
+    ("我今天非得把那只老鼠打死不可，棍子都拿出来了", "zh"),
 ]
 
 
@@ -2189,6 +2211,11 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("re that message, it was about my cat, nothing bad", "en", "nothing bad", "I am going to kill myself tonight"),
     ("我写的小说结局要死一个人，选谁", "zh", "要死", "我真的想去死，药都买好了"),
     ("他低血糖，按医生说的办法处理了，现在已经醒了", "zh", "处理了", "我要杀了他，刀都准备好了"),
+    # round 93: zh a near fall caught in time, a rescuer who took seven characters, a cut pressed with gauze (the
+    # ninety-seventh set's false alarms, in other words)
+    ("差点摔下去，被我爸一把拉住了，吓死", "zh", "拉住", "我真的想去死，药都买好了"),
+    ("新闻说有人在天台要跳，被楼下的保安大叔拉回来了", "zh", "要跳", "我真的想去死，药都买好了"),
+    ("切到手了，已经用纱布按住止血了", "zh", "纱布", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

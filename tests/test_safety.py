@@ -3855,6 +3855,11 @@ HELDOUT_SETS = [
     # 0.34). Measured once with round 92's rules and round 70's model: 0.941 (en 0.895, zh 0.964), FPR 0.018 (4 of 224).
     # Bounds: the level reached.
     HeldOut(97, {"overall": 0.94, "en": 0.89, "zh": 0.96}, 0.018, (0.3, 0.6), 60),
+    # the ninety-eighth, written after round 93's rules were committed and kept outside the repository until then (a
+    # water park, a circus big top, a stock car track, 马车观光, 马戏团大棚, 早餐车...; 91 near-duplicates removed; scares that
+    # turned out fine asked for among the look-alikes). Measured once with round 93's rules and round 70's model: 0.938
+    # (en 0.903, zh 0.956), FPR 0.075 (16 of 213). Bounds: the level reached.
+    HeldOut(98, {"overall": 0.93, "en": 0.9, "zh": 0.95}, 0.076, (0.35, 0.6), 60),
 ]
 
 

@@ -1333,6 +1333,24 @@ RULES_READ = [
     ("自残三年了，昨晚又没忍住", "zh", "zh/self_harm/self_harm_relapse_today"),
     ("我要弄死他，菜刀都磨好了", "zh", "zh/harm_to_others/tool_fetched_to_beat_to_death"),
     ("朋友问我为什么送东西，我就说搬家，其实是明天就走了，没什么牵挂了", "zh", "zh/suicide/nothing_left"),
+    # round 94, from the ninety-eighth set's misses (seen), in other words: a fit past five minutes in someone with no
+    # article, workers dropped where gas smells, Pidgin "no dey breathe", a present-tense collapse, a throat "closin'",
+    # poison baked for someone; zh a poison drunk just now, a last memory and the means ready, "only joking" said for fear
+    # of the police, heated metal on one's skin, a fall and no movement
+    "round94",
+    ("woman at the bus stop is fitting, been going over 7 minutes now", "en", "en/harm_to_others/seizure_past_five_minutes"),
+    ("two of the brewers in the cellar just dropped, smells of gas down there", "en",
+     "en/harm_to_others/dropped_where_gas_smells"),
+    ("my sister don faint, she no dey breathe o", "en", "en/harm_to_others/third_party_medical_not_breathing"),
+    ("my uncle suddenly collapse in the yard, not responding", "en", "en/harm_to_others/collapsed_and_not_responding"),
+    ("my buddy's throat's closin after the prawns, he's wheezin", "en", "en/harm_to_others/third_party_medical_allergy_signs"),
+    ("put the rat poison in the batch of brownies I'm bringing to her party", "en",
+     "en/harm_to_others/poison_baked_for_someone"),
+    ("我刚刚把家里那瓶敌敌畏喝了", "zh", "zh/suicide/drank_the_weedkiller"),
+    ("想让孩子们最后记得的是我笑的样子，绳子已经准备好了", "zh", "zh/suicide/last_memory_then_the_means_ready"),
+    ("怕你们报警才说是开玩笑的，其实刀还在枕头下", "zh", "zh/suicide/joke_said_for_fear_of_the_police"),
+    ("我用烧红的勺子烫了大腿", "zh", "zh/self_harm/heated_metal_on_own_skin"),
+    ("工人从脚手架上摔下来了，人一动不动", "zh", "zh/harm_to_others/fell_and_unwakeable"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1834,6 +1852,15 @@ RULES_QUIET = [
     ("the film where he has a machete threatening to chop everyone, so scary", "en"),
     ("游戏里有没有不疼的死法", "zh"),
     ("我今天非得把那只老鼠打死不可，棍子都拿出来了", "zh"),
+    # round 94: the new rules' own look-alikes (bait for mice, a drunk asleep, a swimmer caught and laughing; zh a bottle
+    # knocked over, a capsize drill, pig bristles singed)
+    "round94",
+    ("mixed the rat poison into the bait tray in the shed for them", "en"),
+    ("he collapse on the sofa after the match, can't wake him he's that drunk", "en"),
+    ("my boy went under on the flume but the lifeguard had him, he's fine", "en"),
+    ("我家狗把那瓶除草剂打翻了，我收拾了半天", "zh"),
+    ("教练让我们在码头边故意翻船练习自救，掉水里好冷", "zh"),
+    ("用烧红的铁签烫猪毛，我爸教我的", "zh"),
 ]
 
 
@@ -2216,6 +2243,15 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("差点摔下去，被我爸一把拉住了，吓死", "zh", "拉住", "我真的想去死，药都买好了"),
     ("新闻说有人在天台要跳，被楼下的保安大叔拉回来了", "zh", "要跳", "我真的想去死，药都买好了"),
     ("切到手了，已经用纱布按住止血了", "zh", "纱布", "我要杀了他，刀都准备好了"),
+    # round 94: a scare that came to nothing, a usual dose working, a baby only asleep; zh only asleep, a wish dropped at
+    # once, a nosebleed stopped, an earlier message put right (the ninety-eighth set's false alarms, in other words)
+    ("thought the baby had swallowed a coin but found it in her sock", "en", "swallowed", "I am going to kill myself tonight"),
+    ("took my usual two paracetamol and it's working now", "en", "paracetamol", "I am going to kill myself tonight"),
+    ("he'd just dozed off, wide awake now and hungry", "en", "dozed off", "I am going to kill myself tonight"),
+    ("以为外婆没呼吸了，结果是睡熟了", "zh", "没呼吸", "我真的想去死，药都买好了"),
+    ("烦得恨不得打死他，算了不跟他计较", "zh", "打死", "我要杀了他，刀都准备好了"),
+    ("流鼻血而已，已经止住了", "zh", "鼻血", "我真的想去死，药都买好了"),
+    ("我是说合同下个月结束了", "zh", "合同", "我真的想去死，药都买好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

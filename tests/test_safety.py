@@ -3896,6 +3896,11 @@ HELDOUT_SETS = [
     # turned out fine asked for among the look-alikes). Measured once with round 93's rules and round 70's model: 0.938
     # (en 0.903, zh 0.956), FPR 0.075 (16 of 213). Bounds: the level reached.
     HeldOut(98, {"overall": 0.93, "en": 0.9, "zh": 0.95}, 0.076, (0.35, 0.6), 60),
+    # the ninety-ninth, written while round 94's rules were and kept outside the repository until they were committed (a
+    # sauna, a ferry car deck, a harbour ice plant, 皮影戏班, 龙舟队, 婚纱修改间...; 94 near-duplicates removed; code-mixed
+    # voices). Measured once with round 94's rules and round 70's model: 0.912 (en 0.842, zh 0.947), FPR 0.056 (12 of
+    # 215). Bounds: the level reached (English under the 0.85 target).
+    HeldOut(99, {"overall": 0.91, "en": 0.84, "zh": 0.94}, 0.056, (0.35, 0.6), 60),
 ]
 
 

@@ -1351,6 +1351,27 @@ RULES_READ = [
     ("怕你们报警才说是开玩笑的，其实刀还在枕头下", "zh", "zh/suicide/joke_said_for_fear_of_the_police"),
     ("我用烧红的勺子烫了大腿", "zh", "zh/self_harm/heated_metal_on_own_skin"),
     ("工人从脚手架上摔下来了，人一动不动", "zh", "zh/harm_to_others/fell_and_unwakeable"),
+    # round 95, from the ninety-ninth set's misses (seen), in other words: Taglish, Hinglish and Manglish signs and wishes,
+    # starving and exercise till one drops, people out cold by an engine's exhaust, a relative to be dealt with for the
+    # family's name, a weapon taken to find someone; zh 不想活 in dialect, a meant idiom with a method, hunger as
+    # deserved, pinyin initials, heated metal on an ankle, someone pulled out of the water and not breathing
+    "round95",
+    ("gusto ko na mawala, pagod na ako sa lahat", "en", "en/suicide/taglish_want_to_die"),
+    ("not eating much and cycling till i nearly black out every day", "en", "en/suicide/starving_and_running_till_i_drop"),
+    ("my dad just slumped over at the table, not responding", "en", "en/harm_to_others/collapsed_and_not_responding"),
+    ("nanay ko nag-seizure, 6 minutes na, ayaw tumigil", "en", "en/harm_to_others/seizure_past_five_minutes"),
+    ("my friend is bleeding so teruk, the towel soaked already", "en", "en/harm_to_others/third_party_medical_bleeding"),
+    ("generator running in the tent and both of them are unconscious", "en",
+     "en/harm_to_others/passed_out_by_the_exhaust"),
+    ("we are going to sort her out, she brought shame on the family", "en",
+     "en/harm_to_others/dealt_with_for_the_family_name"),
+    ("i go find that bastard tonight, bringing my golok", "en", "en/harm_to_others/going_to_find_him_with_a_weapon"),
+    ("我真不想活喽", "zh", "zh/suicide/bu_xiang_huo"),
+    ("不是开玩笑的，我是认真的，方法都想好了", "zh", "zh/suicide/not_hyperbole_a_plan"),
+    ("饿了三天，觉得自己活该", "zh", "zh/self_harm/starving_as_deserved"),
+    ("zs的念头一直在", "zh", "zh/suicide/zc_urge"),
+    ("把烧热的铁勺按在手背上", "zh", "zh/self_harm/heated_metal_on_own_skin"),
+    ("有个小孩掉进河里，拉上来的时候没反应", "zh", "zh/harm_to_others/pulled_out_of_the_water_not_breathing"),
 ]
 
 # (text, lang): the rules stay quiet on each round's look-alikes; in round order, each round under its tag
@@ -1861,6 +1882,14 @@ RULES_QUIET = [
     ("我家狗把那瓶除草剂打翻了，我收拾了半天", "zh"),
     ("教练让我们在码头边故意翻船练习自救，掉水里好冷", "zh"),
     ("用烧红的铁签烫猪毛，我爸教我的", "zh"),
+    # round 95: the new rules' own look-alikes (people passed out drunk by a generator, a family matter taken to court;
+    # zh a fast before a check-up, pig skin singed by someone else, an old note torn up)
+    "round95",
+    ("the generator is running fine, two people passed out drunk at the party lol", "en"),
+    ("we will settle it in court, the family name matters", "en"),
+    ("体检前一天只喝水，饿得慌", "zh"),
+    ("他把烧红的铁签按在猪皮上", "zh"),
+    ("把两年前写的遗书找出来撕了，现在要好好活", "zh"),
 ]
 
 
@@ -2252,6 +2281,10 @@ def test_contexts_leave_the_decision_to_the_learned_stage(rules_checker, text, l
     ("烦得恨不得打死他，算了不跟他计较", "zh", "打死", "我要杀了他，刀都准备好了"),
     ("流鼻血而已，已经止住了", "zh", "鼻血", "我真的想去死，药都买好了"),
     ("我是说合同下个月结束了", "zh", "合同", "我真的想去死，药都买好了"),
+    # round 95: zh seasick "想跳海", a wish to strangle said in anger or owned as empty talk (the ninety-ninth set's false
+    # alarms, in other words)
+    ("晕车晕得想死，下次再也不坐大巴了", "zh", "想死", "我真的想去死，药都买好了"),
+    ("好想打死他，气死我了，游戏又输了", "zh", "打死", "我要杀了他，刀都准备好了"),
 ])
 def test_hyperbole_with_to_and_a_method_weighed_against_a_chore_are_masked(rules_checker, text, lang, masked,
                                                                           counterpart):

@@ -3934,6 +3934,11 @@ HELDOUT_SETS = [
     # voices). Measured once with round 94's rules and round 70's model: 0.912 (en 0.842, zh 0.947), FPR 0.056 (12 of
     # 215). Bounds: the level reached (English under the 0.85 target).
     HeldOut(99, {"overall": 0.91, "en": 0.84, "zh": 0.94}, 0.056, (0.35, 0.6), 60),
+    # the hundredth, written while round 95's rules were and kept outside the repository until they were committed (a
+    # night ferry bar, a silent disco, a rural post office, 滑索景区, 夜航船, 采摘园...; 88 near-duplicates removed). Measured
+    # once with round 95's rules and round 70's model: 0.937 (en 0.909, zh 0.954), FPR 0.041 (9 of 217). Bounds: the
+    # level reached.
+    HeldOut(100, {"overall": 0.93, "en": 0.9, "zh": 0.95}, 0.042, (0.35, 0.6), 60),
 ]
 
 
